@@ -1,0 +1,1 @@
+"""Convex protocol pieces that need no network: ids and value encoding."""

@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo data for the offline demo mode."""

@@ -1,0 +1,55 @@
+"""Typed settings, declared once, stored as JSON in the config directory.
+
+Secrets are not settings: the deploy key lives in the OS keyring (console.secrets), never here.
+Qt's QSettings keeps only UI state (geometry, splitters, header layouts).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from console.paths import config_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    deployment_url: str = ""
+    # Which user of the product is operating: write actions act as this user.
+    operator_user_id: str = ""
+    operator_email: str = ""
+    theme: str = "system"  # system | light | dark
+    search_debounce_ms: int = 200
+
+    @classmethod
+    def path(cls) -> Path:
+        return config_dir() / "settings.json"
+
+    @classmethod
+    def load(cls) -> "Settings":
+        path = cls.path()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+            return cls()
+        known = {f.name: f.type for f in fields(cls)}
+        values = {}
+        for key, value in raw.items() if isinstance(raw, dict) else ():
+            if key in known and isinstance(value, type(getattr(cls(), key))):
+                values[key] = value
+        return cls(**values)
+
+    def save(self) -> None:
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, path)  # a crash mid-write leaves the old file, never half a file

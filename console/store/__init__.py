@@ -1,0 +1,1 @@
+"""The local SQLite replica: schema, opening and migration, ingest, and queries. No Qt here."""

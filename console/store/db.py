@@ -1,0 +1,137 @@
+"""Opening, creating and migrating a replica file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from console.store import schema  # noqa: F401  (registers the tables)
+from console.store.derived import DERIVED_DDL
+
+SCHEMA_VERSION = 1
+
+# version -> step that upgrades a replica from that version to version + 1.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+class ReplicaError(Exception):
+    """A replica file that cannot be opened as it is; the message says what to do."""
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA cache_size=-16000")  # 16 MB per connection; a few connections at most
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def make_engine(path: Path | str) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False},
+        pool_size=3,
+        max_overflow=2,
+    )
+    event.listen(engine, "connect", _on_connect)
+    return engine
+
+
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
+
+
+def _read_version(conn: Connection) -> int | None:
+    has_meta = conn.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='app_meta'")
+    ).first()
+    if not has_meta:
+        return None
+    row = conn.execute(text("SELECT value FROM app_meta WHERE key='schema_version'")).first()
+    return int(row[0]) if row else None
+
+
+def _create(conn: Connection) -> None:
+    SQLModel.metadata.create_all(conn)
+    for stmt in DERIVED_DDL:
+        conn.exec_driver_sql(stmt)
+    set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(
+        text("INSERT INTO app_meta(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v"),
+        {"k": key, "v": value},
+    )
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    row = conn.execute(text("SELECT value FROM app_meta WHERE key=:k"), {"k": key}).first()
+    return row[0] if row else None
+
+
+def open_replica(path: Path | str, *, create: bool = True) -> Engine:
+    """Open (and create or migrate) the replica at `path`. Raises ReplicaError with advice."""
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if exists and not _is_sqlite(path):
+        raise ReplicaError(f"{path} is not a replica (not an SQLite file). Choose another file with --db.")
+    if not exists and not create:
+        raise ReplicaError(f"{path} does not exist.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(path)
+    try:
+        with engine.begin() as conn:
+            version = _read_version(conn) if exists else None
+            if version is None:
+                tables = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type='table'")).scalar()
+                if tables:
+                    raise ReplicaError(
+                        f"{path} is an SQLite file but not a console replica. Choose another file with --db."
+                    )
+                _create(conn)
+            elif version > SCHEMA_VERSION:
+                raise ReplicaError(
+                    f"{path} was written by a newer console (replica schema {version}, this console "
+                    f"understands up to {SCHEMA_VERSION}). Update the console, or open another replica."
+                )
+            elif version < SCHEMA_VERSION:
+                _migrate(conn, version, path)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _migrate(conn: Connection, version: int, path: Path) -> None:
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise ReplicaError(
+                f"{path} uses replica schema {version}, which this console cannot upgrade. "
+                f"Delete the file (it is a replica: it is rebuilt from the deployment or demo data) "
+                f"or open it with the console version that wrote it."
+            )
+        step(conn)
+        version += 1
+        set_meta(conn, "schema_version", str(version))
+
+
+def file_size(path: Path | str) -> int:
+    """Replica size on disk including its write-ahead log."""
+    total = 0
+    for suffix in ("", "-wal"):
+        try:
+            total += os.path.getsize(f"{path}{suffix}")
+        except OSError:
+            pass
+    return total

@@ -1,0 +1,128 @@
+"""Starting the GUI: QApplication, theme, qasync event loop, replica, main window."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from console import __version__
+from console.paths import default_demo_replica
+
+
+def ensure_platform() -> None:
+    """With no display on Linux, fall back to the offscreen platform and say so, rather than abort."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    print(
+        "ops-console: no display found (DISPLAY and WAYLAND_DISPLAY are unset); running offscreen, so no "
+        "window is visible. Run it under a desktop session or `xvfb-run ops-console`, or render the panels "
+        "to PNG with `ops-console screenshot --out DIR`. Ctrl+C quits.",
+        file=sys.stderr,
+    )
+
+
+def make_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+
+    from console.ui.theme import app_icon
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Convex Ops Console")
+    app.setOrganizationName("convex-ops-console")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def build_window(app, replica: Path):
+    """Context and main window for an existing replica (no event loop needed: used by screenshots)."""
+    from console.secrets import SecretStore
+    from console.settings import Settings
+    from console.store.db import open_replica
+    from console.ui.context import AppContext
+    from console.ui.main_window import MainWindow
+    from console.ui.theme import Theme
+
+    settings = Settings.load()
+    theme = Theme(app, settings.theme)
+    ctx = AppContext(open_replica(replica), replica, settings, SecretStore(), theme)
+    return ctx, MainWindow(ctx)
+
+
+def run(db: Path | None = None, fresh_demo: bool = False) -> int:
+    ensure_platform()
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
+    from console.demo.generator import generate
+    from console.store.db import ReplicaError
+    from console.ui.demo_reset import replace_file
+    from console.ui.tasks import TaskRunner
+
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    # Let Python see Ctrl+C while Qt's loop runs.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    tick = QTimer()
+    tick.start(250)
+    tick.timeout.connect(lambda: None)
+
+    replica = db or default_demo_replica()
+    state: dict = {}
+
+    def open_window() -> None:
+        try:
+            ctx, window = build_window(app, replica)
+        except ReplicaError as exc:
+            print(f"ops-console: {exc}", file=sys.stderr)
+            QMessageBox.critical(None, "Cannot open replica", str(exc))
+            state["exit"] = 2
+            app.quit()
+            return
+        state["ctx"], state["window"] = ctx, window
+        window.show()
+
+    needs_demo = db is None and (fresh_demo or not replica.exists())
+    if needs_demo:
+        progress = QProgressDialog("Generating demo data…", "", 0, 0)
+        progress.setCancelButton(None)
+        progress.setWindowTitle("Convex Ops Console")
+        progress.setMinimumDuration(0)
+        progress.show()
+        runner = TaskRunner()
+        fresh = replica.with_name(replica.name + ".new")
+        replica.parent.mkdir(parents=True, exist_ok=True)
+        fresh.unlink(missing_ok=True)
+
+        def made(_counts) -> None:
+            progress.close()
+            replace_file(fresh, replica)
+            open_window()
+
+        def failed(exc: BaseException) -> None:
+            progress.close()
+            QMessageBox.critical(None, "Demo data", f"Could not generate demo data: {exc}")
+            state["exit"] = 1
+            app.quit()
+
+        runner.run(lambda: generate(fresh), made, failed)
+        state["runner"] = runner
+    else:
+        open_window()
+
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    with loop:
+        loop.run_until_complete(closing.wait())
+    if "ctx" in state:
+        state["ctx"].tasks.wait()
+        state["ctx"].engine.dispose()
+    return state.get("exit", 0)

@@ -1,0 +1,74 @@
+"""What every panel gets: the replica, settings, secrets, background tasks, theme and navigation.
+
+Panels never import each other. They reach one another through `navigate(panel, target)`, and learn
+about changed data through `data_changed` (which tables), and refresh only what they show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from console.paths import config_dir
+from console.secrets import SecretStore
+from console.settings import Settings
+from console.store.db import get_meta
+from console.ui.tasks import Task, TaskRunner
+from console.ui.theme import Theme
+
+
+class AppContext(QObject):
+    navigate_requested = Signal(str, object)  # panel key, target (e.g. a user id)
+    data_changed = Signal(object)  # set of SQL table names whose rows changed
+    replica_replaced = Signal()  # a different replica file is open (demo reset, --db)
+    status_message = Signal(str)
+
+    def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,
+                 theme: Theme, tasks: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self.replica_path = replica_path
+        self.settings = settings
+        self.secrets = secrets
+        self.theme = theme
+        self.tasks = tasks or TaskRunner(self)
+        self.tasks.failed.connect(self.status_message)
+        self.mode = self._read_mode()
+
+    def _read_mode(self) -> str:
+        with self.engine.connect() as conn:
+            return get_meta(conn, "mode") or "live"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+    def read(self, fn: Callable[[Connection], Any], on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[BaseException], None] | None = None) -> Task:
+        """Run `fn(connection)` on a worker thread; `on_done(result)` runs on the GUI thread."""
+        engine = self.engine
+
+        def work() -> Any:
+            with engine.connect() as conn:
+                return fn(conn)
+
+        return self.tasks.run(work, on_done, on_error)
+
+    def navigate(self, panel: str, target: Any = None) -> None:
+        self.navigate_requested.emit(panel, target)
+
+    def replace_replica(self, engine: Engine, path: Path) -> None:
+        old = self.engine
+        self.engine, self.replica_path = engine, path
+        self.mode = self._read_mode()
+        self.replica_replaced.emit()
+        old.dispose()
+
+    @staticmethod
+    def ui_state() -> QSettings:
+        """UI state only (geometry, splitters, header layouts); settings proper live in Settings."""
+        return QSettings(str(config_dir() / "ui-state.ini"), QSettings.Format.IniFormat)

@@ -1,0 +1,273 @@
+"""The shell: panel list, lazily built panels, demo banner, status bar, menus and shortcuts.
+
+It knows panels only through the registry (console.ui.panels) and the Panel interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console import __version__
+from console.store.db import file_size
+from console.store.users import counts
+from console.ui.context import AppContext
+from console.ui.format import count, size
+from console.ui.panel import Panel, PanelSpec
+from console.ui.panels import panel_specs
+from console.ui.quickfind import QuickFindDialog
+from console.ui.settings_dialog import SettingsDialog
+from console.ui.theme import app_icon
+
+
+class DemoBanner(QFrame):
+    def __init__(self, ctx: AppContext, on_reset) -> None:
+        super().__init__()
+        self.setObjectName("demo-banner")
+        self.ctx = ctx
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 5, 10, 5)
+        self.label = QLabel(
+            "<b>OFFLINE DEMO</b> — generated data for a fictional product (Tidewell). "
+            "Nothing here reaches a deployment; every action works on the local replica."
+        )
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label, 1)
+        self.reset = QPushButton("Reset demo data…")
+        self.reset.clicked.connect(on_reset)
+        layout.addWidget(self.reset)
+        self.restyle()
+        ctx.theme.changed.connect(lambda _dark: self.restyle())
+
+    def restyle(self) -> None:
+        t = self.ctx.theme
+        self.setStyleSheet(
+            f"QFrame#demo-banner {{ background: {t.color('banner').name()}; }}"
+            f" QFrame#demo-banner QLabel {{ color: {t.color('banner_text').name()}; }}"
+        )
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, specs: list[PanelSpec] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.specs = specs if specs is not None else panel_specs()
+        self.panels: dict[str, Panel] = {}
+        self.current: Panel | None = None
+        self.setWindowTitle("Convex Ops Console")
+        self.setWindowIcon(app_icon())
+        self.resize(1400, 860)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("panel-list")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(150)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        for i, spec in enumerate(self.specs):
+            item = QListWidgetItem(ctx.theme.icon(spec.icon), spec.title)
+            item.setToolTip(f"{spec.title}  (Ctrl+{i + 1})")
+            self.nav.addItem(item)
+        self.stack = QStackedWidget()
+
+        self.banner = DemoBanner(ctx, self.reset_demo)
+        body = QWidget()
+        body_layout = QHBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(0)
+        body_layout.addWidget(self.nav)
+        body_layout.addWidget(self.stack, 1)
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.banner)
+        outer.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self.mode_label = QLabel()
+        self.replica_label = QLabel()
+        self.counts_label = QLabel()
+        for w in (self.mode_label, self.replica_label, self.counts_label):
+            self.statusBar().addPermanentWidget(w)
+        ctx.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+
+        self._build_menus()
+        self.nav.currentRowChanged.connect(self._on_nav)
+        ctx.navigate_requested.connect(self.navigate)
+        ctx.data_changed.connect(lambda _tables: self.refresh_status())
+        ctx.replica_replaced.connect(self._on_replica_replaced)
+        ctx.theme.changed.connect(lambda _dark: self._restyle_nav())
+
+        self.quick_find = QuickFindDialog(ctx, self.specs, self)
+        self._restore()
+        self._update_mode()
+        self.refresh_status()
+        if self.specs:
+            self.nav.setCurrentRow(0)
+
+    # -- menus and shortcuts --------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.reset_action = QAction("&Reset demo data…", self, triggered=self.reset_demo)
+        file_menu.addAction(self.reset_action)
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
+
+        go = bar.addMenu("&Go")
+        for i, spec in enumerate(self.specs):
+            act = QAction(spec.title, self, triggered=lambda _c=False, k=spec.key: self.show_panel(k))
+            if i < 9:
+                act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            go.addAction(act)
+        go.addSeparator()
+        self.quick_find_action = QAction("Quick &find…", self, shortcut=QKeySequence("Ctrl+K"),
+                                         triggered=self.open_quick_find)
+        go.addAction(self.quick_find_action)
+        go.addAction(QAction("Search in this panel", self, shortcut=QKeySequence.StandardKey.Find,
+                             triggered=lambda: self.current and self.current.focus_search()))
+
+        settings = bar.addMenu("&Settings")
+        settings.addAction(QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings))
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(QAction("&About", self, triggered=self.about))
+
+    def open_quick_find(self) -> None:
+        self.quick_find.popup()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.open()
+        self._settings_dialog = dialog  # keep a reference while it is open
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Convex Ops Console",
+            f"<h3>Convex Ops Console {__version__}</h3>"
+            "<p>A desktop operations console for SaaS products whose backend runs on Convex: "
+            "users, jobs, webhooks, roles and call rates, on a local replica.</p>"
+            f"<p>Replica: {self.ctx.replica_path}</p>",
+        )
+
+    # -- panels ---------------------------------------------------------------------------------
+    def _spec_index(self, key: str) -> int:
+        return next((i for i, s in enumerate(self.specs) if s.key == key), -1)
+
+    def panel(self, key: str) -> Panel | None:
+        """The panel for `key`, built on first use."""
+        if key in self.panels:
+            return self.panels[key]
+        i = self._spec_index(key)
+        if i < 0:
+            return None
+        panel = self.specs[i].factory(self.ctx)
+        panel.restore_state(self.ctx.ui_state())
+        self.panels[key] = panel
+        self.stack.addWidget(panel)
+        return panel
+
+    def show_panel(self, key: str) -> Panel | None:
+        i = self._spec_index(key)
+        if i >= 0 and self.nav.currentRow() != i:
+            self.nav.setCurrentRow(i)  # _on_nav does the switch
+        return self.panels.get(key)
+
+    def _on_nav(self, row: int) -> None:
+        if not 0 <= row < len(self.specs):
+            return
+        panel = self.panel(self.specs[row].key)
+        if panel is None or panel is self.current:
+            return
+        if self.current:
+            self.current.on_hidden()
+        self.current = panel
+        self.stack.setCurrentWidget(panel)
+        panel.on_shown()
+
+    def navigate(self, key: str, target: Any) -> None:
+        panel = self.show_panel(key) or self.panel(key)
+        if panel is not None:
+            panel.navigate(target)
+
+    def _restyle_nav(self) -> None:
+        for i, spec in enumerate(self.specs):
+            self.nav.item(i).setIcon(self.ctx.theme.icon(spec.icon))
+
+    # -- status -------------------------------------------------------------------------------------
+    def _update_mode(self) -> None:
+        demo = self.ctx.is_demo
+        self.banner.setVisible(demo)
+        self.reset_action.setEnabled(demo)
+        colour = self.ctx.theme.color("warning" if demo else "ok").name()
+        self.mode_label.setText(f"<b style='color:{colour}'>{'Demo' if demo else 'Live'}</b>")
+
+    def refresh_status(self) -> None:
+        path = self.ctx.replica_path
+        self.replica_label.setText(f"{path.name} · {size(file_size(path))}")
+        self.replica_label.setToolTip(str(path))
+
+        def show(c: dict[str, int]) -> None:
+            self.counts_label.setText(
+                f"{count(c['users'])} users · {count(c['chats'])} chats · {count(c['messages'])} messages · "
+                f"{count(c['jobs'])} jobs · {count(c['webhook_deliveries'])} deliveries"
+            )
+
+        self.ctx.read(counts, show)
+
+    # -- demo reset ---------------------------------------------------------------------------------
+    def reset_demo(self) -> None:
+        if not self.ctx.is_demo:
+            return
+        answer = QMessageBox.question(
+            self, "Reset demo data",
+            "Replace the demo replica with freshly generated data? Changes made in the demo are lost.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        from console.ui.demo_reset import reset_demo_replica
+
+        self.statusBar().showMessage("Generating fresh demo data…")
+        reset_demo_replica(self.ctx)
+
+    def _on_replica_replaced(self) -> None:
+        self._update_mode()
+        self.refresh_status()
+        for panel in self.panels.values():
+            panel.reload()
+        self.statusBar().showMessage("Replica reloaded", 5000)
+
+    # -- geometry -----------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        state = self.ctx.ui_state()
+        if (geometry := state.value("window/geometry")) is not None:
+            self.restoreGeometry(geometry)
+        if (window_state := state.value("window/state")) is not None:
+            self.restoreState(window_state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        state = self.ctx.ui_state()
+        state.setValue("window/geometry", self.saveGeometry())
+        state.setValue("window/state", self.saveState())
+        for panel in self.panels.values():
+            panel.save_state(state)
+            panel.on_hidden()
+        state.sync()
+        self.quick_find.close()
+        super().closeEvent(event)

@@ -1,0 +1,64 @@
+"""What a panel is to the shell: a widget with a key, told when it is shown, hidden or navigated to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+from sqlalchemy.engine import Connection
+
+from console.ui.context import AppContext
+
+
+class Panel(QWidget):
+    key = ""
+    title = ""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName(f"panel-{self.key}")
+
+    def on_shown(self) -> None:
+        """Became the visible panel (start refresh timers here)."""
+
+    def on_hidden(self) -> None:
+        """Another panel is visible now (pause timers here)."""
+
+    def focus_search(self) -> None:
+        """Ctrl+F: put the cursor in this panel's search box."""
+
+    def navigate(self, target: Any) -> None:
+        """Show `target` (for Users, a user id)."""
+
+    def reload(self) -> None:
+        """The replica was replaced: drop everything shown and query again."""
+
+    def save_state(self, state: QSettings) -> None:
+        """Remember splitter positions and header layouts."""
+
+    def restore_state(self, state: QSettings) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One quick-find result: what it is, and where to go."""
+
+    title: str
+    subtitle: str
+    panel: str
+    target: Any
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    key: str
+    title: str
+    icon: str
+    factory: Callable[[AppContext], Panel]
+    # Qt-free: runs on a worker thread with a replica connection; returns hits for the Ctrl+K box.
+    finder: Callable[[Connection, str], list[Hit]] | None = None

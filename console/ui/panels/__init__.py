@@ -1,0 +1,11 @@
+"""The panel registry. Each panel is a folder; the shell knows panels only through this list."""
+
+from __future__ import annotations
+
+from console.ui.panel import PanelSpec
+
+
+def panel_specs() -> list[PanelSpec]:
+    from console.ui.panels.users import SPEC as USERS
+
+    return [USERS]

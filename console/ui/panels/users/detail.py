@@ -1,0 +1,246 @@
+"""Everything about one user, on one scrollable page."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+
+from console.store.users import UserDetail
+from console.ui.context import AppContext
+from console.ui.format import age, local_time
+
+# Fields of the users document shown in their own place; anything else is listed as "other fields".
+_MODELLED = {
+    "_id", "_creationTime", "email", "name", "roles", "role", "permissions", "isActive", "phone",
+    "phoneNumber", "image", "avatar", "avatarUrl", "labels", "emailVerified", "externalId", "createdAt",
+    "lastLogin", "lastLoginAt",
+}
+_SEVERITY = {"high": "danger", "critical": "danger", "warning": "warning"}
+_BAND = {"severe": "danger", "high": "warning", "moderate": "muted", "low": "ok"}
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _short_agent(agent: str | None) -> str:
+    if not agent:
+        return ""
+    for marker, name in (("Tidewell/", "Tidewell app"), ("iPhone", "iPhone"), ("Android", "Android"),
+                         ("Firefox", "Firefox"), ("Chrome", "Chrome"), ("Safari", "Safari")):
+        if marker in agent:
+            return name
+    return agent[:40]
+
+
+class UserDetailView(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.detail: UserDetail | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("deactivated-banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        head = QHBoxLayout()
+        self.title = QLabel("No user selected")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        head.addWidget(self.title, 1)
+        self.copy_id = QToolButton(text="Copy ID")
+        self.copy_email = QToolButton(text="Copy email")
+        self.copy_id.clicked.connect(lambda: self._copy("_id"))
+        self.copy_email.clicked.connect(lambda: self._copy("email"))
+        for b in (self.copy_id, self.copy_email):
+            b.setEnabled(False)
+            head.addWidget(b)
+        layout.addLayout(head)
+
+        self.subtitle = QLabel("Search on the left and pick a user to see everything about them.")
+        self.subtitle.setTextFormat(Qt.TextFormat.RichText)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle.setWordWrap(True)
+        layout.addWidget(self.subtitle)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+
+        self.body = QTextBrowser()
+        self.body.setObjectName("user-detail-body")
+        self.body.setOpenLinks(False)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(self.body, 1)
+
+    def _copy(self, field: str) -> None:
+        if self.detail:
+            value = self.detail.user["id"] if field == "_id" else self.detail.user["email"]
+            QGuiApplication.clipboard().setText(value)
+            self.ctx.status_message.emit(f"Copied {field.strip('_')}: {value}")
+
+    def clear(self, message: str = "No user selected") -> None:
+        self.detail = None
+        self.title.setText(message)
+        self.subtitle.setText("")
+        self.banner.hide()
+        self.body.clear()
+        self.copy_id.setEnabled(False)
+        self.copy_email.setEnabled(False)
+
+    # -- rendering ----------------------------------------------------------------------------------
+    def show_detail(self, d: UserDetail) -> None:
+        self.detail = d
+        u = d.user
+        theme = self.ctx.theme
+        self.title.setText(u["name"] or "(no name)")
+        chips = " ".join(self._chip(r, "ok" if r == "admin" else "muted") for r in d.roles) or self._chip("customer", "muted")
+        status = self._chip("Active", "ok") if u["is_active"] else self._chip("DEACTIVATED", "danger")
+        self.subtitle.setText(
+            f"{status} {chips}&nbsp;&nbsp;<b>{esc(u['email'])}</b>"
+            f"{'' if u['email_verified'] else ' <i>(unverified)</i>'}<br>"
+            f"<span style='color:{theme.color('muted').name()}'>id {esc(u['id'])}</span>"
+        )
+        self.copy_id.setEnabled(True)
+        self.copy_email.setEnabled(bool(u["email"]))
+        if u["is_active"]:
+            self.banner.hide()
+        else:
+            why = next((a for a in d.audit if a["action"] == "user.deactivate"), None)
+            text = "<b>Deactivated.</b> This account is soft-deleted: the product refuses its sessions."
+            if why:
+                who = why["actor_name"] or why["actor_user_id"]
+                text += f" Deactivated {esc(local_time(why['at']))} by {esc(who)}: “{esc(why['reason'])}”."
+            self.banner.setText(text)
+            self.banner.setStyleSheet(
+                f"QLabel#deactivated-banner {{ background: {theme.color('danger_bg').name()};"
+                f" color: {theme.color('danger').name()}; padding: 8px; border-radius: 4px; }}"
+            )
+            self.banner.show()
+        self.body.setHtml(self._html(d))
+
+    def _chip(self, text: str, colour: str) -> str:
+        c = self.ctx.theme.color(colour).name()
+        return f"<span style='color:{c}; font-weight:600'>[{esc(text)}]</span>"
+
+    def _colour(self, text: str, colour: str | None) -> str:
+        if not colour:
+            return esc(text)
+        return f"<span style='color:{self.ctx.theme.color(colour).name()}'>{esc(text)}</span>"
+
+    @staticmethod
+    def _table(headers: list[str], rows: Iterable[list[str]], empty: str) -> str:
+        rows = list(rows)
+        if not rows:
+            return f"<p><i>{esc(empty)}</i></p>"
+        head = "".join(f"<th align='left'>{esc(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+        return f"<table cellspacing='0' cellpadding='3' width='100%'><tr>{head}</tr>{body}</table>"
+
+    @staticmethod
+    def _fields(pairs: list[tuple[str, str]]) -> str:
+        body = "".join(
+            f"<tr><td width='30%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in pairs if v not in (None, "")
+        )
+        return f"<table cellspacing='0' cellpadding='2' width='100%'>{body}</table>"
+
+    def _html(self, d: UserDetail) -> str:
+        u = d.user
+        muted = self.ctx.theme.color("muted").name()
+        parts: list[str] = []
+        last_login = f"{esc(local_time(u['last_login']))} ({esc(age(u['last_login']))})" if u["last_login"] else "never"
+        parts.append("<h3>Identity</h3>" + self._fields([
+            ("Email", esc(u["email"]) + ("" if u["email_verified"] else " <i>unverified</i>")),
+            ("Phone", esc(u["phone"])),
+            ("Role", esc(u["role"])),
+            ("Permissions", esc(", ".join(u["permissions_list"]))),
+            ("Labels", esc(", ".join(u["labels_list"]))),
+            ("Clerk id", esc(u["external_id"])),
+            ("Created", esc(local_time(u["created_at"]))),
+            ("Last login", last_login),
+            ("Avatar", esc(u["image"])),
+        ]))
+        others = {k: v for k, v in d.doc.items() if k not in _MODELLED}
+        if others:
+            parts.append(self._fields([("Other fields", esc(json.dumps(others, ensure_ascii=False)))]))
+
+        parts.append(f"<h3>Organizations ({len(d.organizations)})</h3>" + self._table(
+            ["Organization", "Slug", "Member role", "Joined"],
+            ([esc(o["name"] or o["organization_id"]), esc(o["slug"]),
+              esc(", ".join(r.strip() for r in (o["role"] or "").split(","))), esc(local_time(o["joined_at"]))]
+             for o in d.organizations),
+            "Not a member of any organization.",
+        ))
+
+        p = d.profile
+        parts.append("<h3>Profile</h3>" + (self._fields([
+            ("Burnout", self._colour(f"{p['burnout_score']} ({p['burnout_band']})", _BAND.get(p["burnout_band"] or ""))),
+            ("Journey", esc(f"{p['journey_stage']}, day {p['journey_day']}")),
+            ("Goals", esc(", ".join(p["goals_list"]))),
+            ("Time zone", esc(p["timezone"])),
+            ("Last contact", esc(f"{local_time(p['last_contact_at'])} ({age(p['last_contact_at'])})")),
+        ]) if p else "<p><i>No profile.</i></p>"))
+
+        b = d.billing
+        parts.append("<h3>Billing</h3>" + (self._fields([
+            ("Plan", esc(b["plan"])),
+            ("Status", self._colour(b["status"], "danger" if b["status"] == "past_due" else None)),
+            ("Stripe customer", esc(b["stripe_customer_id"])),
+            ("Period ends", esc(local_time(b["current_period_end"]))),
+        ]) if b else "<p><i>No billing account.</i></p>"))
+
+        c = d.conversation
+        parts.append("<h3>Conversation state</h3>" + (self._fields([
+            ("Channel", esc(c["channel"])),
+            ("State", esc(c["state"]) + (" — waiting for the user" if c["awaiting_reply"] else "")),
+            ("Last inbound", esc(local_time(c["last_inbound_at"]))),
+            ("Last outbound", esc(local_time(c["last_outbound_at"]))),
+            ("Context", esc(json.dumps(c["context_obj"], ensure_ascii=False))),
+        ]) if c else "<p><i>No conversation state.</i></p>"))
+
+        jobs = ", ".join(f"{n} {s}" for s, n in sorted(d.jobs_by_status.items())) or "none"
+        parts.append("<h3>Activity</h3>" + self._fields([
+            ("Chats", f"{d.chats_count}" + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
+            ("Jobs about this user", esc(jobs)),
+        ]))
+
+        parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
+            ["", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
+            ([self._colour("active", "ok") if s["active"] else f"<span style='color:{muted}'>ended</span>",
+              f"<code>{esc(s['token_hint'] or '…')}</code>", esc(s["ip"]), esc(_short_agent(s["user_agent"])),
+              esc(local_time(s["created_at"])), esc(age(s["last_activity_at"])), esc(local_time(s["expires_at"]))]
+             for s in d.sessions),
+            "No sessions.",
+        ))
+        if not u["is_active"] and any(s["active"] for s in d.sessions):
+            parts.append(self._colour("Sessions still marked active are refused by the product while the "
+                                      "user is deactivated.", "danger"))
+
+        parts.append(f"<h3>Security events ({len(d.security_events)})</h3>" + self._table(
+            ["When", "Event", "Severity", "IP", "Details"],
+            ([esc(local_time(e["occurred_at"])), esc(e["type"]),
+              self._colour(e["severity"], _SEVERITY.get(e["severity"] or "")), esc(e["ip"]), esc(e["details"])]
+             for e in d.security_events),
+            "No security events.",
+        ))
+
+        parts.append(f"<h3>Audit log ({len(d.audit)})</h3>" + self._table(
+            ["When", "Action", "By", "Change", "Reason"],
+            ([esc(local_time(a["at"])), esc(a["action"]), esc(a["actor_name"] or a["actor_user_id"]),
+              esc(a["changes"]), esc(a["reason"])] for a in d.audit),
+            "Nobody has changed this user through an audited action.",
+        ))
+        return "".join(parts)

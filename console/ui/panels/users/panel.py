@@ -1,0 +1,205 @@
+"""Users panel: find any user as you type, see everything about them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.store.users import UserQuery, detail
+from console.ui.context import AppContext
+from console.ui.format import count
+from console.ui.panel import Panel
+from console.ui.panels.users.detail import UserDetailView
+from console.ui.panels.users.model import SORTABLE, UsersModel
+
+ROLE_CHOICES = [("All roles", None), ("Admins", "admin"), ("Support", "support"), ("Customers", "user")]
+STATUS_CHOICES = [("Everyone", None), ("Active", True), ("Deactivated", False)]
+
+
+class UsersPanel(Panel):
+    key = "users"
+    title = "Users"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self._pending_select: str | None = None
+        self._detail_task = None
+
+        self.search = QLineEdit()
+        self.search.setObjectName("users-search")
+        self.search.setPlaceholderText("Search by email, name or phone…   (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.role = QComboBox()
+        for label, value in ROLE_CHOICES:
+            self.role.addItem(label, value)
+        self.status = QComboBox()
+        for label, value in STATUS_CHOICES:
+            self.status.addItem(label, value)
+        self.summary = QLabel()
+        self.summary.setMinimumWidth(140)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(ctx.settings.search_debounce_ms)
+        self.debounce.timeout.connect(self.apply_query)
+        self.search.textChanged.connect(lambda _t: self.debounce.start())
+        self.search.returnPressed.connect(self.apply_query)
+        self.role.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.status.currentIndexChanged.connect(lambda _i: self.apply_query())
+
+        self.model = UsersModel(ctx)
+        self.model.page_loaded.connect(self._on_page)
+        self.model.loading_changed.connect(self._on_loading)
+        self.model.failed.connect(self._on_failed)
+
+        self.table = QTableView()
+        self.table.setObjectName("users-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        header.sortIndicatorChanged.connect(self._on_sort_indicator)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate([170, 230, 120, 110, 95, 120, 90]):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.detail = UserDetailView(ctx)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.role)
+        filters.addWidget(self.status)
+        filters.addWidget(self.summary)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(filters)
+        left_layout.addWidget(self.table, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("users-splitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([760, 640])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self.apply_query()
+
+    # -- querying -------------------------------------------------------------------------------
+    def current_query(self) -> UserQuery:
+        return UserQuery(
+            text=self.search.text(),
+            role=self.role.currentData(),
+            active=self.status.currentData(),
+            sort=self.model.query.sort,
+        )
+
+    def apply_query(self) -> None:
+        self.debounce.stop()
+        query = self.current_query()
+        if query != self.model.query or not self.model.rows:
+            self.model.set_query(query)
+
+    def _on_sort_indicator(self, column: int, _order: Qt.SortOrder) -> None:
+        if column not in SORTABLE:
+            # Only indexed columns sort; put the indicator back where the data really is sorted.
+            current = next(c for c, k in SORTABLE.items() if k == self.model.query.sort)
+            self.table.horizontalHeader().blockSignals(True)
+            self.table.horizontalHeader().setSortIndicator(current, Qt.SortOrder.AscendingOrder)
+            self.table.horizontalHeader().blockSignals(False)
+
+    def _on_page(self, rows: int, ms: float) -> None:
+        more = "+" if self.model.has_more else ""
+        noun = "user" if rows == 1 and not more else "users"
+        self.summary.setText(f"{count(rows)}{more} {noun}")
+        self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        if self._pending_select:
+            row = self.model.row_of(self._pending_select)
+            if row >= 0:
+                self._pending_select = None
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+
+    def _on_loading(self, loading: bool) -> None:
+        if loading and not self.model.rows:
+            self.summary.setText("searching…")
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText("search failed")
+        self.ctx.status_message.emit(message)
+
+    # -- detail ---------------------------------------------------------------------------------
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        user = self.model.row_at(rows[0].row()) if rows else None
+        if user is None:
+            return
+        self.show_user(user.id)
+
+    def show_user(self, user_id: str) -> None:
+        if self._detail_task:
+            self._detail_task.cancel()
+
+        def done(result: Any) -> None:
+            if result is None:
+                self.detail.clear("User not found in the replica")
+            else:
+                self.detail.show_detail(result)
+
+        self._detail_task = self.ctx.read(lambda conn: detail(conn, user_id), done,
+                                          lambda exc: self.detail.clear(f"Could not load user: {exc}"))
+
+    # -- Panel ----------------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def navigate(self, target: Any) -> None:
+        if not isinstance(target, str):
+            return
+        self.show_user(target)
+        row = self.model.row_of(target)
+        if row >= 0:
+            self.table.selectRow(row)
+        else:
+            self._pending_select = target
+
+    def reload(self) -> None:
+        self.detail.clear()
+        self.model.refresh()
+
+    def save_state(self, state: QSettings) -> None:
+        state.setValue("users/splitter", self.splitter.saveState())
+        state.setValue("users/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, state: QSettings) -> None:
+        if (value := state.value("users/splitter")) is not None:
+            self.splitter.restoreState(value)
+        if (value := state.value("users/header")) is not None:
+            self.table.horizontalHeader().restoreState(value)

@@ -1,0 +1,105 @@
+"""`ops-console screenshot --out DIR`: render every panel of the demo to PNG, then exit.
+
+This is how the README's pictures are made and how the UI is looked at on a machine with no display.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def settle(app, ctx, timeout: float = 20.0, quiet_ms: int = 300) -> None:
+    """Process events until background work is done and the UI has been quiet for `quiet_ms`."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if ctx.tasks.busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+        time.sleep(0.01)
+
+
+def _interesting_users(ctx) -> tuple[str | None, str | None]:
+    """An active customer with organizations and sessions, and a deactivated one, for the pictures."""
+    with ctx.engine.connect() as conn:
+        active = conn.execute(text(
+            "SELECT u.id FROM users u JOIN members m ON m.user_id = u.id JOIN billing_accounts b ON b.user_id = u.id "
+            "WHERE u.is_active AND u.role = 'user' AND m.role LIKE '%admin%' AND u.phone IS NOT NULL "
+            "AND EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.active) "
+            "AND EXISTS (SELECT 1 FROM chats c WHERE c.user_id = u.id) ORDER BY u.pk LIMIT 1"
+        )).scalar()
+        inactive = conn.execute(text(
+            "SELECT u.id FROM users u WHERE NOT u.is_active AND EXISTS (SELECT 1 FROM sessions s "
+            "WHERE s.user_id = u.id) ORDER BY u.pk LIMIT 1"
+        )).scalar()
+    return active, inactive
+
+
+def take_screenshots(out: Path, db: Path | None = None, theme: str = "light") -> list[Path]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ops-console-shots-") as tmp:
+        # A private home: the pictures never depend on (or change) this machine's settings.
+        os.environ["OPS_CONSOLE_HOME"] = tmp
+        from console.settings import Settings
+
+        Settings(theme=theme).save()
+        if db is None:
+            from console.demo.generator import generate
+
+            db = Path(tmp) / "demo.sqlite"
+            generate(db)
+        from console.ui.app import build_window, make_app
+
+        app = make_app([])
+        ctx, window = build_window(app, db)
+        window.resize(1440, 880)
+        window.show()
+        settle(app, ctx)
+        saved: list[Path] = []
+
+        def shot(name: str, widget=None) -> None:
+            settle(app, ctx)
+            path = out / f"{name}.png"
+            (widget or window).grab().save(str(path))
+            saved.append(path)
+
+        for spec in window.specs:
+            window.show_panel(spec.key)
+            if spec.key == "users":
+                active, inactive = _interesting_users(ctx)
+                if active:
+                    window.navigate("users", active)
+                shot("users")
+                if inactive:
+                    window.navigate("users", inactive)
+                    shot("users-deactivated")
+            else:
+                shot(spec.key)
+
+        window.show_panel("users")
+        window.open_quick_find()
+        window.quick_find.box.setText("olivia")
+        window.quick_find.search()
+        shot("quick-find", window.quick_find)
+        window.quick_find.hide()
+
+        window.open_settings()
+        shot("settings", window._settings_dialog)
+        window._settings_dialog.reject()
+
+        window.close()
+        settle(app, ctx, timeout=5, quiet_ms=50)
+        ctx.tasks.wait()
+        ctx.engine.dispose()
+        os.environ.pop("OPS_CONSOLE_HOME", None)
+    return saved

@@ -1,0 +1,127 @@
+"""Settings: deployment, deploy key (OS keyring only), operator identity, theme."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.secrets import DEPLOY_KEY, SecretStoreError
+from console.store.users import UserQuery, search
+from console.ui.context import AppContext
+
+KEY_UNCHANGED = "••••••••"
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Settings")
+        self.setObjectName("settings-dialog")
+        self.resize(560, 360)
+        s = ctx.settings
+        secrets = ctx.secrets
+
+        self.url = QLineEdit(s.deployment_url)
+        self.url.setPlaceholderText("https://happy-otter-123.convex.cloud")
+        self.key = QLineEdit()
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        where = secrets.where(DEPLOY_KEY)
+        if where:
+            self.key.setText(KEY_UNCHANGED)
+        self.key.setPlaceholderText("prod:happy-otter-123|…  (stored in the OS keyring)")
+        self.session_only = QCheckBox("Keep the key for this session only (forgotten when the console closes)")
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        if secrets.available:
+            self.keyring_note.setText(f"Deploy keys are stored in the OS keyring ({secrets.backend_name}), "
+                                      "never in settings files, the replica or logs.")
+            self.session_only.setChecked(where == "session")
+        else:
+            self.keyring_note.setText(
+                f"<b>No OS keyring is available</b> on this machine (backend: {secrets.backend_name}). "
+                "A deploy key can only be kept for this session, in memory. It is never written to disk."
+            )
+            self.keyring_note.setStyleSheet(f"color: {ctx.theme.color('warning').name()}")
+            self.session_only.setChecked(True)
+            self.session_only.setEnabled(False)
+
+        self.operator = QComboBox()
+        self.operator.setEditable(False)
+        self.operator.addItem("(nobody: read-only)", ("", ""))
+        if s.operator_user_id:
+            self.operator.addItem(f"{s.operator_email}", (s.operator_user_id, s.operator_email))
+            self.operator.setCurrentIndex(1)
+        self.operator_note = QLabel("Write actions act as this user of the product; the deployment's own "
+                                    "role checks apply to them.")
+        self.operator_note.setWordWrap(True)
+        self._load_staff()
+
+        self.theme = QComboBox()
+        for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(s.theme)))
+
+        form = QFormLayout()
+        form.addRow("Deployment URL", self.url)
+        form.addRow("Deploy key", self.key)
+        form.addRow("", self.session_only)
+        form.addRow("", self.keyring_note)
+        form.addRow("Operator", self.operator)
+        form.addRow("", self.operator_note)
+        form.addRow("Theme", self.theme)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+
+    def _load_staff(self) -> None:
+        def work(conn):
+            rows = search(conn, UserQuery(role="admin"), limit=100).rows
+            rows += [r for r in search(conn, UserQuery(role="support"), limit=100).rows if r not in rows]
+            return rows
+
+        def done(rows) -> None:
+            current = self.operator.currentData()
+            for r in rows:
+                if r.id != current[0]:
+                    self.operator.addItem(f"{r.name} <{r.email}> · {', '.join(r.roles)}", (r.id, r.email))
+
+        self.ctx.read(work, done)
+
+    def save(self) -> None:
+        s = self.ctx.settings
+        url = self.url.text().strip().rstrip("/")
+        if url and not url.startswith(("https://", "http://")):
+            QMessageBox.warning(self, "Settings", "The deployment URL must start with https:// (or http:// "
+                                "for a local deployment).")
+            return
+        key = self.key.text().strip()
+        if key and key != KEY_UNCHANGED:
+            try:
+                self.ctx.secrets.set(DEPLOY_KEY, key, session_only=self.session_only.isChecked())
+            except SecretStoreError as exc:
+                QMessageBox.warning(self, "Deploy key not saved", str(exc))
+                return
+        elif not key:
+            self.ctx.secrets.delete(DEPLOY_KEY)
+        s.deployment_url = url
+        s.operator_user_id, s.operator_email = self.operator.currentData()
+        s.theme = self.theme.currentData()
+        s.save()
+        self.ctx.theme.set_preference(s.theme)
+        self.ctx.status_message.emit("Settings saved")
+        self.accept()

@@ -1,0 +1,1 @@
+"""Application assets (icons), installed as the package `console.resources`."""
