@@ -52,9 +52,10 @@ class DemoBanner(QFrame):
         self.reset.clicked.connect(on_reset)
         layout.addWidget(self.reset)
         self.restyle()
-        ctx.theme.changed.connect(lambda _dark: self.restyle())
+        # Bound methods, not lambdas: Qt drops the connection when this widget is destroyed.
+        ctx.theme.changed.connect(self.restyle)
 
-    def restyle(self) -> None:
+    def restyle(self, _dark: bool = False) -> None:
         t = self.ctx.theme
         self.setStyleSheet(
             f"QFrame#demo-banner {{ background: {t.color('banner').name()}; }}"
@@ -104,14 +105,15 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel()
         for w in (self.mode_label, self.replica_label, self.counts_label):
             self.statusBar().addPermanentWidget(w)
-        ctx.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        ctx.status_message.connect(self.show_message)
 
         self._build_menus()
         self.nav.currentRowChanged.connect(self._on_nav)
         ctx.navigate_requested.connect(self.navigate)
-        ctx.data_changed.connect(lambda _tables: self.refresh_status())
+        # Bound methods, not lambdas: Qt drops these connections when the window is destroyed.
+        ctx.data_changed.connect(self.refresh_status)
         ctx.replica_replaced.connect(self._on_replica_replaced)
-        ctx.theme.changed.connect(lambda _dark: self._restyle_nav())
+        ctx.theme.changed.connect(self._restyle_nav)
 
         self.quick_find = QuickFindDialog(ctx, self.specs, self)
         self._restore()
@@ -178,7 +180,6 @@ class MainWindow(QMainWindow):
         if i < 0:
             return None
         panel = self.specs[i].factory(self.ctx)
-        panel.restore_state(self.ctx.ui_state())
         self.panels[key] = panel
         self.stack.addWidget(panel)
         return panel
@@ -206,7 +207,10 @@ class MainWindow(QMainWindow):
         if panel is not None:
             panel.navigate(target)
 
-    def _restyle_nav(self) -> None:
+    def show_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def _restyle_nav(self, _dark: bool = False) -> None:
         for i, spec in enumerate(self.specs):
             self.nav.item(i).setIcon(self.ctx.theme.icon(spec.icon))
 
@@ -218,7 +222,7 @@ class MainWindow(QMainWindow):
         colour = self.ctx.theme.color("warning" if demo else "ok").name()
         self.mode_label.setText(f"<b style='color:{colour}'>{'Demo' if demo else 'Live'}</b>")
 
-    def refresh_status(self) -> None:
+    def refresh_status(self, _tables: object = None) -> None:
         path = self.ctx.replica_path
         self.replica_label.setText(f"{path.name} · {size(file_size(path))}")
         self.replica_label.setToolTip(str(path))

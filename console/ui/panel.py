@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.engine import Connection
 
@@ -20,6 +21,14 @@ class Panel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.setObjectName(f"panel-{self.key}")
+        self._state_restored = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Splitter and header state only sticks once the panel has its real size, i.e. when first shown.
+        if not self._state_restored:
+            self._state_restored = True
+            self.restore_state(self.ctx.ui_state())
+        super().showEvent(event)
 
     def on_shown(self) -> None:
         """Became the visible panel (start refresh timers here)."""

@@ -75,14 +75,19 @@ class TaskRunner(QObject):
         if task.cancelled:
             return
         ok, value = result
-        if ok:
-            if task.on_done:
-                task.on_done(value)
-        elif task.on_error:
-            task.on_error(value)
-        else:
-            log.error("background task failed:\n%s", "".join(traceback.format_exception(value)))
-            self.failed.emit(f"{type(value).__name__}: {value}")
+        callback = task.on_done if ok else task.on_error
+        if callback is None:
+            if not ok:
+                log.error("background task failed:\n%s", "".join(traceback.format_exception(value)))
+                self.failed.emit(f"{type(value).__name__}: {value}")
+            return
+        try:
+            callback(value)
+        except RuntimeError as exc:
+            # The widget that asked was closed while the work ran: nobody is left to show the result.
+            if "already deleted" not in str(exc):
+                raise
+            log.debug("dropped a result for a deleted widget: %s", exc)
 
     @property
     def busy(self) -> bool:

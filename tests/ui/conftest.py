@@ -1,0 +1,44 @@
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from console.secrets import SecretStore
+from console.settings import Settings
+from console.store.db import open_replica
+from console.ui.context import AppContext
+from console.ui.theme import Theme
+
+
+@pytest.fixture(scope="session")
+def theme(qapp):
+    return Theme(qapp, "light")
+
+
+@pytest.fixture
+def ctx(qapp, theme, demo_db):
+    context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50), SecretStore(), theme)
+    yield context
+    context.tasks.wait()
+    qapp.processEvents()
+    assert not context.tasks.busy, "a background task was still in flight"
+    assert context.tasks.pool.activeThreadCount() == 0
+    context.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def no_running_timers(qapp):
+    yield
+    qapp.processEvents()
+    running = [
+        (w.objectName() or type(w).__name__, t.objectName() or "timer")
+        for w in QApplication.allWidgets()
+        if w.isVisible()
+        for t in w.findChildren(QTimer)
+        if t.isActive()
+    ]
+    assert not running, f"timers left running on visible widgets: {running}"
+
+
+def wait_idle(qtbot, ctx, timeout=10_000):
+    """Until no background task is in flight (results have been delivered to the GUI thread)."""
+    qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout)

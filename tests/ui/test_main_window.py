@@ -1,0 +1,179 @@
+"""The shell and the Users panel as a support person uses them."""
+
+import json
+
+import keyring
+import pytest
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import text
+
+from console.secrets import DEPLOY_KEY
+from console.settings import Settings
+from console.ui.main_window import MainWindow
+from tests.ui.conftest import wait_idle
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    wait_idle(qtbot, ctx)
+    yield w
+    w.close()
+    wait_idle(qtbot, ctx)
+
+
+def a_user(ctx, where="u.is_active AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = u.id)"):
+    with ctx.engine.connect() as c:
+        return c.execute(text(f"SELECT u.id, u.name, u.email FROM users u WHERE {where} ORDER BY u.pk DESC LIMIT 1")).one()
+
+
+def test_opens_in_demo_mode_with_data(window, ctx):
+    assert window.banner.isVisible()
+    assert "OFFLINE DEMO" in window.banner.label.text()
+    assert "Demo" in window.mode_label.text()
+    assert "600 users" in window.counts_label.text().replace("\u202f", "")
+    users = window.panels["users"]
+    assert users.model.rowCount() == 200
+
+
+def test_search_a_user_and_see_everything(qtbot, window, ctx):
+    uid, name, email = a_user(ctx)
+    users = window.panels["users"]
+    qtbot.keyClicks(users.search, email.split("@")[0])
+    qtbot.waitUntil(lambda: users.model.row_of(uid) >= 0, timeout=5000)
+    users.table.selectRow(users.model.row_of(uid))
+    qtbot.waitUntil(lambda: users.detail.title.text() == name, timeout=5000)
+    html = users.detail.body.toHtml()
+    for section in ("Identity", "Organizations (1", "Profile", "Billing", "Conversation state", "Sessions",
+                    "Security events", "Audit log", "Activity"):
+        assert section in html, section
+    with ctx.engine.connect() as c:
+        org = c.execute(text("SELECT o.name FROM members m JOIN organizations o ON o.id = m.organization_id "
+                             "WHERE m.user_id = :u"), {"u": uid}).scalar()
+        token = c.execute(text("SELECT doc FROM sessions WHERE user_id = :u"), {"u": uid}).scalar()
+    assert org in html
+    if token:
+        assert "sess_" not in html.replace("sess…", "")  # tokens appear masked only
+    qtbot.mouseClick(users.detail.copy_email, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == email
+    assert not users.detail.banner.isVisible()
+
+
+def test_deactivated_users_are_unmistakable(qtbot, window, ctx):
+    uid, name, _ = a_user(ctx, "NOT u.is_active")
+    users = window.panels["users"]
+    users.status.setCurrentIndex(users.status.findText("Deactivated"))
+    wait_idle(qtbot, ctx)
+    assert users.model.rowCount() > 0
+    assert all(not r.is_active for r in users.model.rows)
+    row = users.model.row_of(uid)
+    assert users.model.index(row, 4).data() == "DEACTIVATED"
+    assert users.model.index(row, 0).data(Qt.ItemDataRole.FontRole).strikeOut()
+    window.navigate("users", uid)
+    qtbot.waitUntil(lambda: users.detail.title.text() == name, timeout=5000)
+    assert users.detail.banner.isVisible() and "Deactivated" in users.detail.banner.text()
+
+
+def test_quick_find_jumps_to_the_user(qtbot, window, ctx):
+    uid, name, email = a_user(ctx)
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert window.quick_find.isVisible()
+    qtbot.keyClicks(window.quick_find.box, email)
+    qtbot.waitUntil(lambda: bool(window.quick_find.hits), timeout=5000)
+    assert window.quick_find.hits[0].target == uid
+    qtbot.keyClick(window.quick_find.box, Qt.Key.Key_Return)
+    assert not window.quick_find.isVisible()
+    users = window.panels["users"]
+    qtbot.waitUntil(lambda: users.detail.title.text() == name, timeout=5000)
+
+
+def test_quick_find_enter_before_results_opens_first_hit(qtbot, window, ctx):
+    uid, name, email = a_user(ctx)
+    window.open_quick_find()
+    window.quick_find.box.setText(email)
+    qtbot.keyClick(window.quick_find.box, Qt.Key.Key_Return)
+    users = window.panels["users"]
+    qtbot.waitUntil(lambda: users.detail.title.text() == name, timeout=5000)
+
+
+def test_ctrl_f_focuses_the_panel_search(qtbot, window):
+    window.activateWindow()
+    window.panels["users"].table.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.panels["users"].search.hasFocus()
+
+
+def test_sorting_by_created_and_refusing_unindexed_columns(qtbot, window, ctx):
+    users = window.panels["users"]
+    header = users.table.horizontalHeader()
+    header.setSortIndicator(5, Qt.SortOrder.DescendingOrder)
+    wait_idle(qtbot, ctx)
+    created = [r.created_at for r in users.model.rows]
+    assert created == sorted(created, reverse=True)
+    header.setSortIndicator(2, Qt.SortOrder.AscendingOrder)  # phone: no index, not sortable
+    wait_idle(qtbot, ctx)
+    assert users.model.query.sort == "created" and header.sortIndicatorSection() == 5
+
+
+def test_splitter_and_geometry_are_remembered(qtbot, ctx, monkeypatch):
+    first = MainWindow(ctx)
+    qtbot.addWidget(first)
+    first.show()
+    first.panels["users"].splitter.setSizes([500, 900])
+    sizes = first.panels["users"].splitter.sizes()
+    size = first.size()
+    first.close()
+    saved_geometry = bytes(first.saveGeometry())
+    restored = []
+    original = MainWindow.restoreGeometry
+    monkeypatch.setattr(MainWindow, "restoreGeometry", lambda self, g: restored.append(bytes(g)) or original(self, g))
+    second = MainWindow(ctx)
+    qtbot.addWidget(second)
+    assert restored == [saved_geometry]
+    # The offscreen screen is 800x800, so restoreGeometry clamps the size; give the window the size it
+    # had (as a real screen would) before the panel first shows and restores its splitter.
+    second.resize(size)
+    second.show()
+    assert second.panels["users"].splitter.sizes() == sizes
+    second.close()
+    wait_idle(qtbot, ctx)
+
+
+def test_settings_without_keyring_keeps_key_for_session_only(qtbot, window, ctx, monkeypatch, private_home):
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        window.open_settings()
+        dialog = window._settings_dialog
+        wait_idle(qtbot, ctx)
+        assert "No OS keyring" in dialog.keyring_note.text()
+        assert dialog.session_only.isChecked() and not dialog.session_only.isEnabled()
+        staff = [dialog.operator.itemText(i) for i in range(dialog.operator.count())]
+        assert any("admin" in s for s in staff)
+        dialog.url.setText("https://happy-otter-123.convex.cloud/")
+        dialog.key.setText("prod:happy-otter-123|supersecretkey")
+        dialog.operator.setCurrentIndex(1)
+        dialog.save()
+        assert ctx.secrets.get(DEPLOY_KEY) == "prod:happy-otter-123|supersecretkey"
+        assert ctx.secrets.where(DEPLOY_KEY) == "session"
+        saved = json.loads(Settings.path().read_text())
+        assert saved["deployment_url"] == "https://happy-otter-123.convex.cloud"
+        assert saved["operator_user_id"]
+        on_disk = b"".join(p.read_bytes() for p in private_home.rglob("*") if p.is_file())
+        assert b"supersecretkey" not in on_disk
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_reset_demo_data_replaces_the_replica(qtbot, window, ctx, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(ctx.replica_replaced, timeout=30_000):
+        window.reset_demo()
+    wait_idle(qtbot, ctx)
+    assert "2000 users" in window.counts_label.text().replace("\u202f", "")
+    assert window.panels["users"].model.rowCount() == 200
