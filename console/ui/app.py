@@ -12,11 +12,40 @@ from console import __version__
 from console.paths import default_demo_replica
 
 
+class PlatformError(Exception):
+    pass
+
+
+def _check_xcb() -> None:
+    """Qt's X11 plugin needs system libraries that minimal installs lack; Qt's own message for that
+    is cryptic, so load the plugin first and name what is missing."""
+    import ctypes
+
+    import PySide6
+
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.exists():
+        return
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        missing = str(exc).split(":")[0].strip() if ".so" in str(exc) else str(exc)
+        raise PlatformError(
+            f"Qt cannot use the X11 display: the system library {missing} is missing. On Debian or Ubuntu: "
+            "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 "
+            "libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0"
+        ) from exc
+
+
 def ensure_platform() -> None:
-    """With no display on Linux, fall back to the offscreen platform and say so, rather than abort."""
+    """With no display on Linux, fall back to the offscreen platform and say so, rather than abort;
+    with an X11 display whose Qt plugin cannot load, say which system library is missing."""
     if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
         return
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if os.environ.get("DISPLAY"):
+        _check_xcb()
         return
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     print(
@@ -56,7 +85,11 @@ def build_window(app, replica: Path):
 
 
 def run(db: Path | None = None, fresh_demo: bool = False) -> int:
-    ensure_platform()
+    try:
+        ensure_platform()
+    except PlatformError as exc:
+        print(f"ops-console: {exc}", file=sys.stderr)
+        return 3
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox, QProgressDialog

@@ -20,6 +20,20 @@ _MODELLED = {
     "phoneNumber", "image", "avatar", "avatarUrl", "labels", "emailVerified", "externalId", "createdAt",
     "lastLogin", "lastLoginAt",
 }
+EMPTY_HELP = """
+<h3>Finding people</h3>
+<ul>
+<li><b>Email</b>: type the start of an address (<code>olivia.sm</code>), or all of it.</li>
+<li><b>Name</b>: any words in any order, prefixes work (<code>smi oli</code>); accents are ignored.</li>
+<li><b>Phone</b>: digits in any format (<code>415 555 01</code>, <code>+1 (415) 555-0123</code>).</li>
+<li>Narrow by role or show only deactivated accounts with the filters above the list.</li>
+</ul>
+<h3>Keys</h3>
+<ul>
+<li><b>Ctrl+K</b> quick find from anywhere &nbsp; <b>Ctrl+F</b> search in this panel</li>
+<li><b>Ctrl+1</b>… switch panels &nbsp; <b>Ctrl+,</b> settings</li>
+</ul>
+"""
 _SEVERITY = {"high": "danger", "critical": "danger", "warning": "warning"}
 _BAND = {"severe": "danger", "high": "warning", "moderate": "muted", "low": "ok"}
 
@@ -85,6 +99,7 @@ class UserDetailView(QWidget):
         self.body.setOpenLinks(False)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(self.body, 1)
+        self.body.setHtml(EMPTY_HELP)
 
     def _copy(self, field: str) -> None:
         if self.detail:
@@ -97,7 +112,7 @@ class UserDetailView(QWidget):
         self.title.setText(message)
         self.subtitle.setText("")
         self.banner.hide()
-        self.body.clear()
+        self.body.setHtml(EMPTY_HELP)
         self.copy_id.setEnabled(False)
         self.copy_email.setEnabled(False)
 

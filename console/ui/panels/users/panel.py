@@ -80,7 +80,7 @@ class UsersPanel(Panel):
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([170, 230, 120, 110, 95, 120, 90]):
+        for col, width in enumerate([160, 220, 120, 90, 95, 120, 90]):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
@@ -104,7 +104,7 @@ class UsersPanel(Panel):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([760, 640])
+        self.splitter.setSizes([600, 400])  # proportions; the splitter scales them to its width
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
