@@ -268,12 +268,15 @@ class DemoGenerator:
         admins = [s for s in self.staff if s["role"] == "admin"] or self.staff
         for u in self.users:
             uid, created = u["id"], u["created"]
-            span = max(1, self.now - created)
+            # Everything a deactivated user did happened before the deactivation.
+            end = u["deactivated"] or self.now
+            span = max(1, end - created)
             orgs = self.memberships.get(uid, [])
             for k in range(r.choice((0, 1, 1, 2, 2, 3, 4))):
-                started = self.now - r.randrange(min(span, 60 * DAY))
-                last = min(self.now, started + r.randrange(1, 14 * DAY))
-                active = k == 0 and u["active"] and r.random() < 0.7
+                started = end - r.randrange(min(span, 60 * DAY))
+                last = min(end, started + r.randrange(1, 14 * DAY))
+                # Deactivation does not end sessions in the data; the product refuses them at its middleware.
+                active = k == 0 and r.random() < 0.7
                 doc = {"_id": self.ids.new(TABLE_NUMBERS["sessions"]), "_creationTime": self._ct(started),
                        "userId": uid, "token": "sess_" + self._alnum(40), "ipAddress": self._ip(),
                        "userAgent": r.choice(W.USER_AGENTS), "createdAt": started, "lastActivityAt": last,
@@ -283,7 +286,7 @@ class DemoGenerator:
                 yield "sessions", doc
             for _ in range(r.choice((0, 1, 2, 3, 3, 4, 6))):
                 kind, severity = r.choice(W.SECURITY_EVENT_TYPES)
-                at = self.now - r.randrange(min(span, 90 * DAY))
+                at = end - r.randrange(min(span, 90 * DAY))
                 yield "securityEvents", {
                     "_id": self.ids.new(TABLE_NUMBERS["securityEvents"]), "_creationTime": self._ct(at),
                     "userId": uid, "type": kind, "ipAddress": self._ip(), "userAgent": r.choice(W.USER_AGENTS),
@@ -315,7 +318,7 @@ class DemoGenerator:
                 continue
             score = round(min(100.0, max(0.0, r.gauss(52, 18))), 1)
             band = "low" if score < 35 else "moderate" if score < 60 else "high" if score < 80 else "severe"
-            contact = self.now - r.randrange(min(span, 45 * DAY))
+            contact = end - r.randrange(min(span, 45 * DAY))
             yield "userProfiles", {
                 "_id": self.ids.new(TABLE_NUMBERS["userProfiles"]), "_creationTime": self._ct(created + MINUTE),
                 "userId": uid, "burnoutScore": score, "burnoutBand": band,
@@ -353,7 +356,8 @@ class DemoGenerator:
         chat_ids = self.ids.batch(TABLE_NUMBERS["chats"], n_chats)
         msg_ids = self.ids.batch(TABLE_NUMBERS["messages"], total)
         # Most chats belong to a minority of engaged users, as in real products.
-        engaged = customers[: max(1, len(customers) * 3 // 5)]
+        active = [u for u in customers if u["active"]] or customers
+        engaged = active[: max(1, len(active) * 3 // 5)]
         counts = [1] * n_chats
         for _ in range(total - n_chats):
             counts[r.randrange(n_chats)] += 1

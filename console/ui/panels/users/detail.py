@@ -147,6 +147,11 @@ class UserDetailView(QWidget):
             self.banner.show()
         self.body.setHtml(self._html(d))
 
+    def _session_state(self, active: bool, user_active: bool) -> str:
+        if not active:
+            return self._colour("ended", "muted")
+        return self._colour("active", "ok") if user_active else self._colour("refused", "danger")
+
     def _chip(self, text: str, colour: str) -> str:
         c = self.ctx.theme.color(colour).name()
         return f"<span style='color:{c}; font-weight:600'>[{esc(text)}]</span>"
@@ -174,7 +179,6 @@ class UserDetailView(QWidget):
 
     def _html(self, d: UserDetail) -> str:
         u = d.user
-        muted = self.ctx.theme.color("muted").name()
         parts: list[str] = []
         last_login = f"{esc(local_time(u['last_login']))} ({esc(age(u['last_login']))})" if u["last_login"] else "never"
         parts.append("<h3>Identity</h3>" + self._fields([
@@ -234,7 +238,7 @@ class UserDetailView(QWidget):
 
         parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
             ["", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
-            ([self._colour("active", "ok") if s["active"] else f"<span style='color:{muted}'>ended</span>",
+            ([self._session_state(s["active"], u["is_active"]),
               f"<code>{esc(s['token_hint'] or '…')}</code>", esc(s["ip"]), esc(_short_agent(s["user_agent"])),
               esc(local_time(s["created_at"])), esc(age(s["last_activity_at"])), esc(local_time(s["expires_at"]))]
              for s in d.sessions),
