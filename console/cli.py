@@ -27,6 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--now-ms", type=int, help="the moment the data is generated around (default: this hour)")
     demo.add_argument("--force", action="store_true", help="overwrite an existing demo replica")
 
+    sync = sub.add_parser("sync", help="build or update a replica from a deployment (streaming export)")
+    sync.add_argument("--url", required=True, help="deployment URL, e.g. https://happy-otter-123.convex.cloud")
+    sync.add_argument("--db", type=Path, dest="sync_db", help="replica file (default: one per deployment)")
+    sync.add_argument("--follow", action="store_true", help="keep following changes until interrupted")
+
+    standin = sub.add_parser("standin", help="run a local stand-in deployment (for trying live mode and tests)")
+    standin.add_argument("--host", default="127.0.0.1")
+    standin.add_argument("--port", type=int, default=8187)
+    standin.add_argument("--db", type=Path, dest="standin_db", help="keep the stand-in's data in this file")
+    standin.add_argument("--seed", choices=["demo", "empty"], default="demo")
+    standin.add_argument("--admin-key", help="the deploy key clients must send (default: a new random one)")
+    standin.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered with a fault")
+    standin.add_argument("--latency-ms", type=int, default=0, help="added to every answer")
+    standin.add_argument("--failure-rate", type=float, default=0.1, help="share of jobs the worker fails")
+    standin.add_argument("--no-worker", action="store_true", help="do not run jobs")
+
     shot = sub.add_parser("screenshot", help="render every panel of the demo to PNG and exit")
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--db", type=Path, dest="shot_db", help="replica to render (default: fresh demo data)")
@@ -80,6 +96,43 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(args: argparse.Namespace) -> int:
+    import os
+
+    from console.client.http import Deployment
+    from console.paths import data_dir
+    from console.secrets import DEPLOY_KEY, SecretStore
+    from console.sync.headless import run_sync
+
+    key = os.environ.get("CONVEX_DEPLOY_KEY") or SecretStore().get(DEPLOY_KEY)
+    db = args.sync_db or data_dir() / f"{Deployment(args.url).name}.sqlite"
+    return run_sync(args.url, key, db, follow=args.follow)
+
+
+def _standin(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from console.standin.app import start_standin
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"ops-console standin: listening on {args.host}, not only on this machine.", file=sys.stderr)
+    started = time.perf_counter()
+    standin = start_standin(host=args.host, port=args.port, db=args.standin_db, seed=args.seed,
+                            admin_key=args.admin_key, fault_rate=args.fault_rate, latency_ms=args.latency_ms,
+                            worker=not args.no_worker, failure_rate=args.failure_rate)
+    print(f"Stand-in deployment at {standin.url} (ready in {time.perf_counter() - started:.1f} s)")
+    print(f"Deploy key: {standin.state.admin_key}")
+    print(f"Try: CONVEX_DEPLOY_KEY='{standin.state.admin_key}' ops-console sync --url {standin.url}")
+    print("Ctrl+C stops it.", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    standin.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -87,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--demo starts on a fresh default demo replica; it cannot be combined with --db")
     if args.command == "demo-data":
         return _demo_data(args)
+    if args.command == "sync":
+        return _sync(args)
+    if args.command == "standin":
+        return _standin(args)
     if args.command == "screenshot":
         from console.ui.screenshot import take_screenshots
 

@@ -98,7 +98,7 @@ def test_fts_follows_updates_and_deletes(empty):
         upsert_documents(c, USERS, [user_doc(ts=11, email="lee@example.com", name="Bea Lee")])
         assert not find(c, '"ann"*') and find(c, '"bea"*')
         assert c.execute(text("SELECT role FROM user_roles")).scalars().all() == ["support"]
-        delete_documents(c, "", "users", ["u1"], ts=12)
+        delete_documents(c, "", "users", [("u1", 12)])
         assert not find(c, '"bea"*')
         assert c.execute(text("SELECT count(*) FROM user_roles")).scalar() == 0
 
@@ -106,7 +106,7 @@ def test_fts_follows_updates_and_deletes(empty):
 def test_delete_does_not_remove_a_newer_revision(empty):
     with empty.begin() as c:
         upsert_documents(c, USERS, [user_doc(ts=30)])
-        delete_documents(c, "", "users", ["u1"], ts=25)
+        delete_documents(c, "", "users", [("u1", 25)])
         assert c.execute(text("SELECT count(*) FROM users")).scalar() == 1
 
 
@@ -117,7 +117,7 @@ def test_unknown_tables_are_kept_as_raw_documents(empty):
         row = c.execute(text("SELECT component, table_name, doc FROM raw_documents")).one()
         assert row.component == "workpool" and json.loads(row.doc)["fnName"] == "send"
         assert "password" not in row.doc
-        delete_documents(c, "workpool", "work", ["w1"], ts=6)
+        delete_documents(c, "workpool", "work", [("w1", 6)])
         assert c.execute(text("SELECT count(*) FROM raw_documents")).scalar() == 0
 
 

@@ -551,6 +551,25 @@ class DemoGenerator:
                                     payload=payload, user=u)
 
 
+def documents(sizes: DemoSizes, seed: int = 7, now_ms: int | None = None) -> Iterator[tuple[str, str, dict]]:
+    """Every demo document as (component, table, wire-form document), e.g. to seed the stand-in."""
+    gen = DemoGenerator(sizes, seed, now_ms if now_ms is not None else int(time.time()) // 3600 * 3600 * 1000)
+    for table, doc in gen.users_docs():
+        yield "", table, doc
+    for table, doc in gen.orgs_docs():
+        yield "betterAuth", table, doc
+    for table, doc in gen.per_user_docs():
+        yield "", table, doc
+    for table, doc in gen.chat_docs():
+        yield "", table, doc
+    n_deliveries = _n_deliveries(sizes)
+    for table, delivery, job in gen.delivery_docs(n_deliveries):
+        yield "", table, delivery
+        yield "", "jobs", job
+    for table, doc in gen.job_docs(sizes.jobs - n_deliveries):
+        yield "", table, doc
+
+
 # Below this many jobs the outbox is generated in this process; above it a second process makes it
 # while this one makes users and conversations (the machine has two cores).
 PARALLEL_JOBS = 100_000

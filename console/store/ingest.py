@@ -11,7 +11,14 @@ from typing import Iterable
 
 from sqlalchemy.engine import Connection
 
+from console.convex.values import decode_scalar
 from console.store.mapping import BY_SOURCE, TableSpec, scrub_secrets
+
+
+def doc_ts(doc: dict) -> int:
+    """`_ts` of an exported document: an Int64, so `{"$integer": ...}` in convex_encoded_json."""
+    value = decode_scalar(doc.get("_ts"))
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 _SQL_CACHE: dict[str, str] = {}
 
@@ -41,7 +48,7 @@ def upsert_rows(conn: Connection, spec: TableSpec, rows: list[tuple]) -> None:
 
 
 def upsert_documents(conn: Connection, spec: TableSpec, docs: Iterable[dict]) -> int:
-    rows = [spec.row(d, int(d.get("_ts") or 0)) for d in docs]
+    rows = [spec.row(d, doc_ts(d)) for d in docs]
     upsert_rows(conn, spec, rows)
     return len(rows)
 
@@ -51,8 +58,10 @@ def upsert_raw(conn: Connection, component: str, table: str, docs: Iterable[dict
     rows = []
     for d in docs:
         d = scrub_secrets(d)
-        rows.append((component, table, d["_id"], float(d.get("_creationTime") or 0), int(d.get("_ts") or 0),
-                     json.dumps(d, separators=(",", ":"), ensure_ascii=False)))
+        ct = decode_scalar(d.get("_creationTime"))
+        clean = {k: v for k, v in d.items() if k not in ("_ts", "_table", "_component", "_deleted")}
+        rows.append((component, table, d["_id"], float(ct) if isinstance(ct, (int, float)) else 0.0, doc_ts(d),
+                     json.dumps(clean, separators=(",", ":"), ensure_ascii=False)))
     if rows:
         conn.exec_driver_sql(
             "INSERT INTO raw_documents (component, table_name, id, creation_time, ts, doc) VALUES (?,?,?,?,?,?) "
@@ -63,16 +72,15 @@ def upsert_raw(conn: Connection, component: str, table: str, docs: Iterable[dict
     return len(rows)
 
 
-def delete_documents(conn: Connection, component: str, table: str, ids: list[str], ts: int) -> None:
-    """Apply `_deleted` revisions: drop rows not newer than the delete."""
-    if not ids:
+def delete_documents(conn: Connection, component: str, table: str, deletes: list[tuple[str, int]]) -> None:
+    """Apply `_deleted` revisions [(id, ts)]: drop rows not newer than their delete."""
+    if not deletes:
         return
     spec = BY_SOURCE.get((component, table))
-    params = [(i, ts) for i in ids]
     if spec is None:
         conn.exec_driver_sql(
             "DELETE FROM raw_documents WHERE component=? AND table_name=? AND id=? AND ts<=?",
-            [(component, table, i, ts) for i in ids],
+            [(component, table, i, ts) for i, ts in deletes],
         )
     else:
-        conn.exec_driver_sql(f"DELETE FROM {spec.sql_table} WHERE id=? AND ts<=?", params)
+        conn.exec_driver_sql(f"DELETE FROM {spec.sql_table} WHERE id=? AND ts<=?", deletes)

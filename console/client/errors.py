@@ -1,0 +1,127 @@
+"""Typed errors of a Convex deployment, each with a message that tells the user what to do.
+
+The server's own words are kept (`code`, `server_message`, `error_data`, `log_lines`) so nothing is lost
+between the deployment and the person reading the error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConvexRequestError(Exception):
+    """Base class. `retryable` says whether the same request may simply be sent again."""
+
+    retryable = False
+    advice = ""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 server_message: str | None = None, error_data: Any = None, log_lines: list[str] | None = None,
+                 path: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.server_message = server_message
+        self.error_data = error_data
+        self.log_lines = log_lines or []
+        self.path = path
+        super().__init__(message + (f" {self.advice}" if self.advice else ""))
+
+
+class NetworkError(ConvexRequestError):
+    retryable = True
+    advice = "Check the deployment URL and your connection; the console retries reads by itself."
+
+
+class NotSent(NetworkError):
+    """The connection could not be opened: the request never left, so even a write may be sent again."""
+
+
+class RequestTimeout(NetworkError):
+    advice = "The deployment did not answer in time; the console retries reads by itself."
+
+
+class MalformedResponse(ConvexRequestError):
+    advice = ("The deployment answered with something that is not the Convex protocol. Check that the URL is the "
+              "deployment's .convex.cloud address (not the .convex.site HTTP-actions address) or a proxy in front of it.")
+
+
+class AuthRejected(ConvexRequestError):
+    advice = ("The deploy key was rejected. Copy a fresh deploy key from the dashboard (Settings > Deploy keys) "
+              "into Settings, and check it belongs to this deployment.")
+
+
+class NotPermitted(ConvexRequestError):
+    advice = "The key or the acting user is not allowed to do this."
+
+
+class StreamingExportNotEnabled(ConvexRequestError):
+    advice = ("Streaming export is not enabled for this deployment: on Convex Cloud it needs the Pro plan (self-hosted "
+              "deployments have it). Until then the console can only read through functions.")
+
+
+class FunctionNotFound(ConvexRequestError):
+    advice = ("The deployment has no such public function. Deploy the console contract (see the README) or check the "
+              "function path.")
+
+
+class FunctionError(ConvexRequestError):
+    """The function ran and threw. `error_data` holds a ConvexError's data."""
+
+
+class Overloaded(ConvexRequestError):
+    retryable = True
+    advice = "The deployment is overloaded or rate-limiting; reads are retried with backoff."
+
+
+class ServerError(ConvexRequestError):
+    retryable = True
+    advice = "The deployment or a proxy in front of it failed; reads are retried with backoff."
+
+
+class BadRequest(ConvexRequestError):
+    advice = "The console sent a request the deployment refused; this is a bug worth reporting."
+
+
+class SnapshotExpired(ConvexRequestError):
+    advice = "The replica's snapshot or delta cursor is older than the deployment keeps; a full resync starts."
+
+
+class InvalidCursor(ConvexRequestError):
+    advice = "The sync cursor was refused; a full resync starts."
+
+
+_BY_CODE: dict[str, type[ConvexRequestError]] = {
+    "BadAdminKey": AuthRejected,
+    "BadDeployKey": AuthRejected,
+    "InvalidAuthHeader": AuthRejected,
+    "MissingAccessToken": AuthRejected,
+    "Unauthenticated": AuthRejected,
+    "OperationNotPermitted": NotPermitted,
+    "StreamingExportNotEnabled": StreamingExportNotEnabled,
+    "SnapshotTooOld": SnapshotExpired,
+    "InvalidWindowToReadDocuments": SnapshotExpired,
+    "InvalidListSnapshotCursor": InvalidCursor,
+    "DocumentDeltasCursorRequired": BadRequest,
+    "BadConvexFunctionIdentifier": FunctionNotFound,
+}
+
+
+def error_for(status: int, code: str | None, message: str | None, *, path: str | None = None) -> ConvexRequestError:
+    """The error for a non-2xx answer `{"code", "message"}`."""
+    cls: type[ConvexRequestError]
+    if code and code in _BY_CODE:
+        cls = _BY_CODE[code]
+    elif status == 401:
+        cls = AuthRejected
+    elif status == 403:
+        cls = NotPermitted
+    elif status == 404:
+        cls = FunctionNotFound if path else MalformedResponse
+    elif status in (429, 503):
+        cls = Overloaded
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = BadRequest
+    text = f"{status} {code or ''}: {message or ''}".strip()
+    return cls(text, status=status, code=code, server_message=message, path=path)

@@ -1,0 +1,1 @@
+"""Domain rules shared by demo mode, the stand-in and the panels (Qt-free, no I/O)."""

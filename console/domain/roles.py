@@ -1,0 +1,84 @@
+"""Who may change whose roles. Mirrored in the UI, enforced by the stand-in and the contract.
+
+Each check returns None when allowed, or the refusal reason a person can read.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+ADMIN, SUPPORT = "admin", "support"
+OWNER = "owner"
+ORG_ADMIN = "admin"
+
+
+def member_roles(role: str | None) -> set[str]:
+    """Better Auth stores free text, several roles comma-separated ("admin,member")."""
+    return {r.strip() for r in (role or "").split(",") if r.strip()}
+
+
+def join_roles(roles: Iterable[str]) -> str:
+    return ",".join(sorted(set(r.strip() for r in roles if r.strip())))
+
+
+def app_roles(user: dict) -> set[str]:
+    roles = {r for r in user.get("roles") or [] if isinstance(r, str)}
+    if user.get("role") and user.get("role") != "user":
+        roles.add(user["role"])
+    return roles
+
+
+def check_reason(reason: str | None) -> str | None:
+    return None if reason and reason.strip() else "Every change needs a reason (it goes into the audit log)."
+
+
+def check_fresh(current_ts: int | float | None, expected_ts: int | float | None) -> str | None:
+    """No lost update: refuse an edit based on a stale view of the document."""
+    if expected_ts is not None and current_ts is not None and float(current_ts) != float(expected_ts):
+        return "The user changed since you loaded them (someone else edited first). Refresh and try again."
+    return None
+
+
+def check_set_app_roles(actor: dict | None, target: dict, new_roles: set[str], active_admins: int) -> str | None:
+    if actor is None:
+        return "No operator identity: set who is operating in Settings."
+    if not actor.get("isActive", True):
+        return "Your own account is deactivated."
+    if ADMIN not in app_roles(actor):
+        return "Only admins can change app roles."
+    added = new_roles - app_roles(target)
+    if added and not target.get("isActive", True):
+        return "A deactivated user cannot be granted roles; reactivate them first."
+    if ADMIN in app_roles(target) and ADMIN not in new_roles and target.get("isActive", True) and active_admins <= 1:
+        return "This is the last admin of the app; make someone else admin first."
+    return None
+
+
+def check_set_active(actor: dict | None, target: dict, active: bool, active_admins: int) -> str | None:
+    if actor is None:
+        return "No operator identity: set who is operating in Settings."
+    if ADMIN not in app_roles(actor):
+        return "Only admins can deactivate or reactivate users."
+    if not active and actor.get("_id") == target.get("_id"):
+        return "You cannot deactivate yourself."
+    if not active and ADMIN in app_roles(target) and target.get("isActive", True) and active_admins <= 1:
+        return "This is the last admin of the app; make someone else admin first."
+    return None
+
+
+def check_set_member_role(actor_roles: set[str], target_roles: set[str], new_roles: set[str],
+                          owners: int) -> str | None:
+    """`actor_roles`: the operator's roles in that organization; `owners`: how many owners it has now.
+    App admins get no bypass: an organization's roles are its owners' and admins' business."""
+    if not new_roles:
+        return "A member needs at least one role."
+    if not actor_roles & {OWNER, ORG_ADMIN}:
+        return "Only the organization's owners and admins can change member roles."
+    if OWNER not in actor_roles:
+        if OWNER in target_roles:
+            return "An admin cannot demote or remove an owner."
+        if OWNER in new_roles:
+            return "Only an owner can make someone an owner."
+    if OWNER in target_roles and OWNER not in new_roles and owners <= 1:
+        return "This is the organization's last owner; make someone else owner first."
+    return None

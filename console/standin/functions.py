@@ -1,0 +1,328 @@
+"""The stand-in's functions: a few reads the console uses, and the console contract (the writes).
+
+The contract is what a real deployment must expose for the console's write actions (README,
+"Console contract"). Every contract mutation checks the acting identity against the domain rules in
+console/domain, refuses with a ConvexError whose data says why, and writes one audit entry.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from console.domain import jobs as J
+from console.domain import roles as R
+from console.standin.store import DocStore, Tx
+
+
+class FunctionThrew(Exception):
+    """A ConvexError: `data` is sent to the client as errorData."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.data = {"code": code, "message": message}
+
+
+@dataclass
+class Call:
+    store: DocStore
+    identity: dict[str, Any] | None
+    admin: bool
+    tx: Tx
+
+    @property
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def actor(self) -> dict | None:
+        """The product's user the identity stands for (by _id or by externalId)."""
+        if not self.identity:
+            return None
+        subject = str(self.identity.get("subject") or "")
+        user = self.tx.get("users", subject)
+        if user is None:
+            found = self.store.scan("users", where="json_extract(doc, '$.externalId') = ?", params=(subject,), limit=1)
+            user = found[0] if found else None
+        return user
+
+    def require_actor(self) -> dict:
+        if not self.admin:
+            raise FunctionThrew("forbidden", "Console functions need the deploy key (admin) acting as an operator.")
+        user = self.actor()
+        if user is None:
+            raise FunctionThrew("no_operator", "No operator identity, or it matches no user of this deployment.")
+        if not user.get("isActive", True):
+            raise FunctionThrew("operator_deactivated", "The operator's own account is deactivated.")
+        return user
+
+    def audit(self, actor: dict, action: str, resource: str, resource_id: str, changes: dict, reason: str | None) -> None:
+        self.tx.insert("auditLogs", {
+            "actorUserId": actor["_id"], "action": action, "resource": resource, "resourceId": resource_id,
+            "timestamp": self.now_ms, "changes": changes, "reason": reason or "",
+        })
+
+
+def permissions(user: dict) -> set[str]:
+    perms = {p for p in user.get("permissions") or [] if isinstance(p, str)}
+    roles = R.app_roles(user)
+    if R.ADMIN in roles:
+        perms |= {"jobs:retry", "jobs:cancel", "roles:write", "users:write"}
+    if R.SUPPORT in roles:
+        perms |= {"jobs:retry"}
+    return perms
+
+
+def _need(user: dict, permission: str, what: str) -> None:
+    if permission not in permissions(user):
+        raise FunctionThrew("forbidden", f"{user.get('email')} may not {what} (needs {permission}).")
+
+
+def _refuse(reason: str | None, code: str = "refused") -> None:
+    if reason:
+        raise FunctionThrew(code, reason)
+
+
+def _get(call: Call, table: str, doc_id: Any, what: str, component: str = "") -> dict:
+    doc = call.tx.get(table, str(doc_id or ""), component)
+    if doc is None:
+        raise FunctionThrew("not_found", f"No {what} with id {doc_id}.")
+    return doc
+
+
+def _strip(doc: dict) -> dict:
+    """A document as a function returns it (functions never see the export-only `_ts`)."""
+    return {k: v for k, v in doc.items() if k != "_ts"}
+
+
+# -- reads ---------------------------------------------------------------------------------------------
+
+def whoami(call: Call, args: dict) -> Any:
+    user = call.actor()
+    if user is None:
+        return None
+    return {"userId": user["_id"], "email": user.get("email"), "name": user.get("name"),
+            "roles": sorted(R.app_roles(user)), "permissions": sorted(permissions(user)),
+            "isActive": user.get("isActive", True)}
+
+
+def users_get(call: Call, args: dict) -> Any:
+    doc = call.tx.get("users", str(args.get("userId") or ""))
+    return None if doc is None else {k: v for k, v in doc.items() if k not in ("passwordHash", "password")}
+
+
+def messages_list(call: Call, args: dict) -> Any:
+    """The newest `limit` messages of a chat before `before` (ms), oldest first; `isDone` when no older ones."""
+    chat = str(args.get("chatId") or "")
+    limit = max(1, min(int(args.get("limit") or 50), 200))
+    before = args.get("before")
+    where, params = "json_extract(doc, '$.chatId') = ?", [chat]
+    if before is not None:
+        where += " AND json_extract(doc, '$.createdAt') < ?"
+        params.append(before)
+    rows = call.store.scan("messages", where=where, params=tuple(params), limit=limit + 1,
+                           order="json_extract(doc, '$.createdAt') DESC")
+    page = list(reversed(rows[:limit]))
+    return {"page": page, "isDone": len(rows) <= limit}
+
+
+def jobs_get(call: Call, args: dict) -> Any:
+    return call.tx.get("jobs", str(args.get("jobId") or ""))
+
+
+def jobs_stats(call: Call, args: dict) -> Any:
+    out = {s: 0 for s in J.STATES}
+    for status, n in call.store._db.execute(
+            "SELECT json_extract(doc, '$.status'), count(*) FROM docs WHERE component='' AND tbl='jobs' GROUP BY 1"):
+        out[str(status)] = n
+    return out
+
+
+def organizations_get(call: Call, args: dict) -> Any:
+    return call.tx.get("organization", str(args.get("organizationId") or ""), "betterAuth")
+
+
+def organizations_list(call: Call, args: dict) -> Any:
+    return call.store.scan("organization", "betterAuth", limit=int(args.get("limit") or 100))
+
+
+# -- writes: jobs --------------------------------------------------------------------------------------
+
+def enqueue(call: Call, args: dict) -> Any:
+    """Idempotent by key: enqueueing an existing key returns the existing job."""
+    key = str(args.get("key") or "")
+    if not key:
+        raise FunctionThrew("bad_args", "A job needs an idempotency key.")
+    found = call.store.scan("jobs", where="json_extract(doc, '$.key') = ?", params=(key,), limit=1)
+    if found:
+        return {"jobId": found[0]["_id"], "created": False}
+    doc = J.new_job(key, str(args.get("type") or "unknown"), args.get("payload") or {}, call.now_ms)
+    for extra in ("userId", "deliveryId"):
+        if args.get(extra):
+            doc[extra] = args[extra]
+    return {"jobId": call.tx.insert("jobs", doc), "created": True}
+
+
+def retry_job(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    _need(actor, "jobs:retry", "retry jobs")
+    job = _get(call, "jobs", args.get("jobId"), "job")
+    try:
+        new = J.manual_retry(job, call.now_ms)
+    except J.JobRuleError as exc:
+        raise FunctionThrew("refused", str(exc)) from exc
+    call.tx.replace("jobs", new)
+    call.audit(actor, "job.retry", "jobs", job["_id"], {"status": {"before": job.get("status"), "after": J.PENDING}},
+               args.get("reason"))
+    return _strip(new)
+
+
+JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
+    "status": lambda j, v: j.get("status") in (v if isinstance(v, list) else [v]),
+    "type": lambda j, v: j.get("type") == v,
+    "key": lambda j, v: j.get("key") == v,
+    "id": lambda j, v: j.get("_id") == v,
+    "createdFrom": lambda j, v: (j.get("createdAt") or 0) >= v,
+    "createdTo": lambda j, v: (j.get("createdAt") or 0) < v,
+    "text": lambda j, v: str(v).lower() in (str(j.get("lastError") or "") + str(j.get("payload") or "")).lower(),
+}
+
+
+def retry_jobs(call: Call, args: dict) -> Any:
+    """Retry every job matching `filter`, at most `limit` (default 1000). One audit entry for the batch."""
+    actor = call.require_actor()
+    _need(actor, "jobs:retry", "retry jobs")
+    flt = args.get("filter") or {}
+    unknown = set(flt) - set(JOB_FILTERS)
+    if unknown:
+        raise FunctionThrew("bad_args", f"Unknown filter fields: {', '.join(sorted(unknown))}.")
+    limit = int(args.get("limit") or 1000)
+    matched = retried = 0
+    skipped: dict[str, int] = {}
+    for job in call.store.scan("jobs"):
+        if not all(JOB_FILTERS[k](job, v) for k, v in flt.items()):
+            continue
+        matched += 1
+        if retried >= limit:
+            continue
+        try:
+            call.tx.replace("jobs", J.manual_retry(job, call.now_ms))
+            retried += 1
+        except J.JobRuleError:
+            skipped[job.get("status") or "?"] = skipped.get(job.get("status") or "?", 0) + 1
+    call.audit(actor, "job.retry_many", "jobs", "*", {"filter": flt, "matched": matched, "retried": retried,
+                                                      "limit": limit}, args.get("reason"))
+    return {"matched": matched, "retried": retried, "skipped": skipped, "capped": matched - sum(skipped.values()) > retried}
+
+
+def cancel_job(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    _need(actor, "jobs:cancel", "cancel jobs")
+    job = _get(call, "jobs", args.get("jobId"), "job")
+    try:
+        new = J.cancel(job, call.now_ms)
+    except J.JobRuleError as exc:
+        raise FunctionThrew("refused", str(exc)) from exc
+    call.tx.replace("jobs", new)
+    call.audit(actor, "job.cancel", "jobs", job["_id"], {"status": {"before": job.get("status"), "after": J.CANCELED}},
+               args.get("reason"))
+    return _strip(new)
+
+
+# -- writes: users and roles -------------------------------------------------------------------------------
+
+def _active_admins(call: Call) -> int:
+    return sum(1 for u in call.store.scan("users", where="json_extract(doc, '$.isActive') IS NOT 0")
+               if R.ADMIN in R.app_roles(u))
+
+
+def set_user_roles(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    target = _get(call, "users", args.get("userId"), "user")
+    roles = {r for r in args.get("roles") or [] if isinstance(r, str) and r}
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
+    _refuse(R.check_fresh(target.get("_ts"), args.get("expectedTs")), "stale")
+    _refuse(R.check_set_app_roles(actor, target, roles, _active_admins(call)))
+    before = sorted(R.app_roles(target))
+    new = dict(target, roles=sorted(roles))
+    if new.get("role") in (R.ADMIN, R.SUPPORT) and new["role"] not in roles:
+        new["role"] = "admin" if R.ADMIN in roles else "support" if R.SUPPORT in roles else "user"
+    call.tx.replace("users", new)
+    call.audit(actor, "user.set_roles", "users", target["_id"], {"roles": {"before": before, "after": sorted(roles)}},
+               args.get("reason"))
+    return {"userId": target["_id"], "roles": sorted(roles)}
+
+
+def set_user_active(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    target = _get(call, "users", args.get("userId"), "user")
+    active = bool(args.get("active"))
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
+    _refuse(R.check_fresh(target.get("_ts"), args.get("expectedTs")), "stale")
+    _refuse(R.check_set_active(actor, target, active, _active_admins(call)))
+    call.tx.replace("users", dict(target, isActive=active))
+    call.audit(actor, "user.activate" if active else "user.deactivate", "users", target["_id"],
+               {"isActive": {"before": target.get("isActive", True), "after": active}}, args.get("reason"))
+    return {"userId": target["_id"], "isActive": active}
+
+
+def set_member_role(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    member = _get(call, "member", args.get("memberId"), "member", "betterAuth")
+    org_id = member.get("organizationId")
+    members = call.store.scan("member", "betterAuth", where="json_extract(doc, '$.organizationId') = ?", params=(org_id,))
+    mine = next((m for m in members if m.get("userId") == actor["_id"]), None)
+    new_roles = R.member_roles(args.get("role"))
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
+    _refuse(R.check_fresh(member.get("_ts"), args.get("expectedTs")), "stale")
+    owners = sum(1 for m in members if R.OWNER in R.member_roles(m.get("role")))
+    _refuse(R.check_set_member_role(R.member_roles(mine.get("role")) if mine else set(),
+                                    R.member_roles(member.get("role")), new_roles, owners))
+    role = R.join_roles(new_roles)
+    call.tx.replace("member", dict(member, role=role), "betterAuth")
+    call.audit(actor, "member.set_role", "members", member["_id"],
+               {"role": {"before": member.get("role"), "after": role}, "organizationId": org_id}, args.get("reason"))
+    return {"memberId": member["_id"], "organizationId": org_id, "role": role}
+
+
+def send_message(call: Call, args: dict) -> Any:
+    """Idempotent by (chatId, clientMessageId): sending twice yields one message."""
+    chat = _get(call, "chats", args.get("chatId"), "chat")
+    client_id = args.get("clientMessageId")
+    if client_id:
+        found = call.store.scan("messages", where="json_extract(doc, '$.chatId') = ? AND "
+                                "json_extract(doc, '$.clientMessageId') = ?", params=(chat["_id"], client_id), limit=1)
+        if found:
+            return {"messageId": found[0]["_id"], "created": False}
+    now = call.now_ms
+    doc = {"chatId": chat["_id"], "role": args.get("role") or "user", "body": str(args.get("body") or ""),
+           "createdAt": now}
+    if client_id:
+        doc["clientMessageId"] = client_id
+    message_id = call.tx.insert("messages", doc)
+    call.tx.replace("chats", dict(chat, updatedAt=now))
+    return {"messageId": message_id, "created": True}
+
+
+QUERIES: dict[str, Callable[[Call, dict], Any]] = {
+    "console:whoami": whoami,
+    "users:get": users_get,
+    "messages:list": messages_list,
+    "jobs:get": jobs_get,
+    "jobs:stats": jobs_stats,
+    "organizations:get": organizations_get,
+    "organizations:list": organizations_list,
+}
+
+MUTATIONS: dict[str, Callable[[Call, dict], Any]] = {
+    "console:retryJob": retry_job,
+    "console:retryJobs": retry_jobs,
+    "console:cancelJob": cancel_job,
+    "console:setUserRoles": set_user_roles,
+    "console:setUserActive": set_user_active,
+    "console:setMemberRole": set_member_role,
+    "jobs:enqueue": enqueue,
+    "messages:send": send_message,
+}
+# Internal functions are reachable only with the deploy key (as on a deployment).
+INTERNAL = {"jobs:enqueue"}

@@ -1,0 +1,1 @@
+"""Replica sync from a Convex deployment (streaming export). Qt-free."""

@@ -1,0 +1,296 @@
+"""Replica sync over streaming export: discover, snapshot, then follow document deltas.
+
+- Discovery: `json_schemas` by component; tables the console does not model are kept as raw documents.
+- Snapshot: every table at one snapshot timestamp, page by page. Each page and its cursor commit in
+  one SQLite transaction, so a process killed at any moment resumes where it stopped: nothing lost,
+  nothing twice (and a replayed page is harmless anyway: older revisions never overwrite newer ones).
+- Deltas: from the snapshot timestamp on, all tables at once, in (ts, id) order, deletes included.
+- A snapshot or cursor older than the deployment keeps triggers a full resync, with a clear message.
+- On-demand tables are not replicated; their deltas only tell the panels what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from console.client import errors as E
+from console.client.http import ConvexHttp
+from console.convex.ids import decode_id
+from console.store import schema
+from console.store.db import set_meta
+from console.store.ingest import delete_documents, doc_ts, upsert_documents, upsert_raw
+from console.store.mapping import BY_SOURCE, SPECS
+
+FORMAT = "convex_encoded_json"
+GLOBAL = ("", "*")  # the sync_state row holding the shared delta cursor
+
+
+@dataclass
+class Progress:
+    phase: str  # discover | snapshot | catch_up | live | resync
+    table: str = ""
+    tables_done: int = 0
+    tables_total: int = 0
+    documents: int = 0
+    started: float = field(default_factory=time.monotonic)
+    table_fraction: float = 0.0  # how far through the current table, estimated from its ids
+    message: str = ""
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.documents / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def fraction(self) -> float:
+        if not self.tables_total:
+            return 0.0
+        return min(1.0, (self.tables_done + self.table_fraction) / self.tables_total)
+
+    @property
+    def eta_s(self) -> float | None:
+        """Estimated seconds left: ids are uniformly random, so the last id of a page says how far
+        through its table the snapshot is."""
+        f = self.fraction
+        if f <= 0.02 or self.phase != "snapshot":
+            return None
+        return self.elapsed * (1 - f) / f
+
+
+@dataclass
+class Changes:
+    """What one applied page changed: SQL table (or "component/table" for raw ones) -> document ids."""
+
+    tables: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, name: str, doc_id: str) -> None:
+        self.tables.setdefault(name, set()).add(doc_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.tables)
+
+
+class ResyncNeeded(Exception):
+    pass
+
+
+def id_fraction(doc_id: str) -> float:
+    try:
+        _, internal = decode_id(doc_id)
+    except ValueError:
+        return 0.0
+    return int.from_bytes(internal[:8], "big") / 2**64
+
+
+def _table_name(component: str, table: str) -> str:
+    spec = BY_SOURCE.get((component, table))
+    return spec.sql_table if spec else f"{component or 'root'}/{table}"
+
+
+class SyncEngine:
+    def __init__(self, engine: Engine, http: ConvexHttp, *, on_demand: set[tuple[str, str]] | None = None,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 on_changes: Callable[[Changes], None] | None = None) -> None:
+        self.engine = engine
+        self.http = http
+        self.on_demand = set(on_demand or ())
+        self.on_progress = on_progress or (lambda p: None)
+        self.on_changes = on_changes or (lambda c: None)
+        self.progress = Progress("discover")
+
+    # -- requests -------------------------------------------------------------------------------------
+    async def _get(self, path: str, params: dict[str, Any]) -> Any:
+        return await self.http.request("GET", path, params={k: v for k, v in params.items() if v is not None},
+                                       kind="export", function=path.rsplit("/", 1)[-1])
+
+    async def check(self) -> None:
+        """Fails with a typed error when the key or plan does not allow streaming export."""
+        await self._get("/api/test_streaming_export_connection", {})
+
+    async def discover(self) -> list[tuple[str, str]]:
+        body = await self._get("/api/json_schemas", {"deltaSchema": "true", "byComponent": "true", "format": FORMAT})
+        if not isinstance(body, dict) or not all(isinstance(v, dict) for v in body.values()):
+            raise E.MalformedResponse(f"json_schemas answered {str(body)[:200]}")
+        return sorted((component, table) for component, tables in body.items() for table in tables)
+
+    # -- state ----------------------------------------------------------------------------------------------
+    def _state(self, conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = conn.execute(text("SELECT component, table_name, phase, snapshot_ts, snapshot_cursor, delta_cursor "
+                                 "FROM sync_state")).mappings()
+        return {(r["component"], r["table_name"]): dict(r) for r in rows}
+
+    def _save(self, conn: Connection, key: tuple[str, str], **values: Any) -> None:
+        values = {"phase": None, "snapshot_ts": None, "snapshot_cursor": None, "delta_cursor": None, **values}
+        conn.execute(text(
+            "INSERT INTO sync_state (component, table_name, phase, snapshot_ts, snapshot_cursor, delta_cursor, "
+            "updated_at) VALUES (:c, :t, :phase, :snapshot_ts, :snapshot_cursor, :delta_cursor, :now) "
+            "ON CONFLICT(component, table_name) DO UPDATE SET phase=:phase, snapshot_ts=:snapshot_ts, "
+            "snapshot_cursor=:snapshot_cursor, delta_cursor=:delta_cursor, updated_at=:now"),
+            {"c": key[0], "t": key[1], "now": time.time(), **values})
+
+    def status(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            state = self._state(conn)
+        g = state.get(GLOBAL)
+        return {"live": bool(g and g["phase"] == "deltas"), "cursor": g["delta_cursor"] if g else None,
+                "tables": {f"{c}/{t}": s["phase"] for (c, t), s in state.items() if (c, t) != GLOBAL}}
+
+    # -- initial sync ---------------------------------------------------------------------------------------
+    async def initial_sync(self, cancel: asyncio.Event | None = None) -> int:
+        """Snapshot every table not yet done, at one snapshot timestamp. Resumable. Returns documents read."""
+        cancel = cancel or asyncio.Event()
+        self.progress = Progress("discover", message="Reading the deployment's tables…")
+        self.on_progress(self.progress)
+        tables = await self.discover()
+        with self.engine.begin() as conn:
+            state = self._state(conn)
+            set_meta(conn, "mode", "live")
+            set_meta(conn, "deployment", self.http.deployment.base)
+            for key in tables:
+                if key not in state:
+                    phase = "on_demand" if key in self.on_demand else "snapshot"
+                    self._save(conn, key, phase=phase)
+            state = self._state(conn)
+        if state.get(GLOBAL, {}).get("phase") == "deltas":
+            return 0
+        todo = [k for k in tables if state[k]["phase"] == "snapshot"]
+        snapshot = next((s["snapshot_ts"] for k, s in state.items() if k != GLOBAL and s["snapshot_ts"]), None)
+        self.progress = Progress("snapshot", tables_total=len(tables),
+                                 tables_done=len(tables) - len(todo))
+        for key in todo:
+            if cancel.is_set():
+                raise asyncio.CancelledError("sync canceled")
+            snapshot = await self._snapshot_table(key, snapshot, state[key]["snapshot_cursor"], cancel)
+            self.progress.tables_done += 1
+            self.progress.table_fraction = 0.0
+            self.on_progress(self.progress)
+        with self.engine.begin() as conn:
+            if snapshot is None:  # nothing to snapshot at all: start following from now
+                snapshot = 0
+            self._save(conn, GLOBAL, phase="deltas", delta_cursor=snapshot)
+        return self.progress.documents
+
+    async def _snapshot_table(self, key: tuple[str, str], snapshot: int | None, cursor: str | None,
+                              cancel: asyncio.Event) -> int:
+        component, table = key
+        self.progress.table = f"{component + '/' if component else ''}{table}"
+        while True:
+            if cancel.is_set():
+                raise asyncio.CancelledError("sync canceled")
+            try:
+                body = await self._get("/api/list_snapshot", {"tableName": table, "component": component or None,
+                                                              "snapshot": snapshot, "cursor": cursor, "format": FORMAT})
+            except (E.SnapshotExpired, E.InvalidCursor) as exc:
+                raise ResyncNeeded(str(exc)) from exc
+            values, snapshot, cursor, more = _snapshot_page(body)
+            with self.engine.begin() as conn:
+                changes = self._apply(conn, values)
+                self._save(conn, key, phase="snapshot" if more else "done", snapshot_ts=snapshot,
+                           snapshot_cursor=cursor if more else None)
+            self.progress.documents += len(values)
+            if values:
+                self.progress.table_fraction = id_fraction(values[-1]["_id"])
+            self.on_progress(self.progress)
+            if changes:
+                self.on_changes(changes)
+            if not more:
+                return snapshot
+
+    # -- deltas ------------------------------------------------------------------------------------------------
+    async def poll(self, cancel: asyncio.Event | None = None) -> Changes:
+        """Apply every delta available now; returns what changed (merged over the pages)."""
+        cancel = cancel or asyncio.Event()
+        with self.engine.connect() as conn:
+            g = self._state(conn).get(GLOBAL)
+        if not g or g["phase"] != "deltas":
+            raise ResyncNeeded("the replica has no complete snapshot yet")
+        cursor = int(g["delta_cursor"] or 0)
+        merged = Changes()
+        while not cancel.is_set():
+            try:
+                body = await self._get("/api/document_deltas", {"cursor": cursor, "format": FORMAT})
+            except (E.SnapshotExpired, E.InvalidCursor) as exc:
+                raise ResyncNeeded(str(exc)) from exc
+            values, new_cursor, more = _delta_page(body)
+            with self.engine.begin() as conn:
+                changes = self._apply(conn, values)
+                self._save(conn, GLOBAL, phase="deltas", delta_cursor=new_cursor)
+            cursor = new_cursor
+            for name, ids in changes.tables.items():
+                merged.tables.setdefault(name, set()).update(ids)
+            if changes:
+                self.on_changes(changes)
+            if not more:
+                break
+        return merged
+
+    # -- applying -------------------------------------------------------------------------------------------------
+    def _apply(self, conn: Connection, values: list[dict]) -> Changes:
+        """One page, in one transaction (the caller's). Revisions of one id collapse to the last one."""
+        latest: dict[tuple[str, str, str], dict] = {}
+        for v in values:
+            latest[(v.get("_component") or "", v.get("_table") or "", v["_id"])] = v
+        upserts: dict[tuple[str, str], list[dict]] = {}
+        deletes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        changes = Changes()
+        for (component, table, doc_id), v in latest.items():
+            changes.add(_table_name(component, table), doc_id)
+            if (component, table) in self.on_demand:
+                continue
+            if v.get("_deleted"):
+                deletes.setdefault((component, table), []).append((doc_id, doc_ts(v)))
+            else:
+                upserts.setdefault((component, table), []).append(v)
+        for (component, table), docs in upserts.items():
+            spec = BY_SOURCE.get((component, table))
+            if spec is None:
+                upsert_raw(conn, component, table, docs)
+            else:
+                upsert_documents(conn, spec, docs)
+        for (component, table), items in deletes.items():
+            delete_documents(conn, component, table, items)
+        return changes
+
+    def wipe(self) -> None:
+        """Forget everything replicated (before a full resync). Local-only tables (call log) stay."""
+        with self.engine.begin() as conn:
+            for spec in SPECS:
+                conn.exec_driver_sql(f"DELETE FROM {spec.sql_table}")
+            conn.exec_driver_sql(f"DELETE FROM {schema.RawDocument.__tablename__}")
+            conn.exec_driver_sql("DELETE FROM sync_state")
+
+
+def _snapshot_page(body: Any) -> tuple[list[dict], int, str | None, bool]:
+    try:
+        values = body["values"]
+        snapshot = int(body["snapshot"])
+        cursor = body.get("cursor")
+        more = bool(body.get("hasMore"))
+        if not isinstance(values, list) or not all(isinstance(v, dict) and "_id" in v for v in values):
+            raise TypeError("values")
+        if more and not isinstance(cursor, str):
+            raise TypeError("cursor")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise E.MalformedResponse(f"list_snapshot answered an unexpected page ({exc}): {str(body)[:200]}") from exc
+    return values, snapshot, cursor, more
+
+
+def _delta_page(body: Any) -> tuple[list[dict], int, bool]:
+    try:
+        values = body["values"]
+        cursor = int(body["cursor"])
+        more = bool(body.get("hasMore"))
+        if not isinstance(values, list) or not all(isinstance(v, dict) and "_id" in v for v in values):
+            raise TypeError("values")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise E.MalformedResponse(f"document_deltas answered an unexpected page ({exc}): {str(body)[:200]}") from exc
+    return values, cursor, more

@@ -1,0 +1,76 @@
+"""Keeping a replica current: first sync, then delta polling that backs off when idle or offline.
+
+Poll every `interval` seconds while data changes; when nothing changes, stretch towards `idle_max`;
+when the deployment cannot be reached, back off towards `offline_max` and come back to `interval`
+as soon as it answers. Errors a person must fix (rejected key, export not enabled) stop the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from console.client import errors as E
+from console.sync.engine import ResyncNeeded, SyncEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopState:
+    status: str  # syncing | live | offline | resync | stopped | error
+    message: str = ""
+    next_poll_s: float = 0.0
+
+
+class SyncLoop:
+    def __init__(self, sync: SyncEngine, *, interval: float = 2.0, idle_max: float = 10.0, offline_max: float = 60.0,
+                 on_state: Callable[[LoopState], None] | None = None) -> None:
+        self.sync = sync
+        self.interval = interval
+        self.idle_max = idle_max
+        self.offline_max = offline_max
+        self.on_state = on_state or (lambda s: None)
+        self.delay = interval
+        self.resyncs = 0
+        self._resync_streak = 0
+
+    def _state(self, status: str, message: str = "") -> None:
+        self.on_state(LoopState(status, message, self.delay))
+
+    async def run(self, cancel: asyncio.Event, *, follow: bool = True) -> None:
+        while not cancel.is_set():
+            try:
+                if not self.sync.status()["live"]:
+                    self._state("syncing", "Building the replica from a snapshot…")
+                    await self.sync.initial_sync(cancel)
+                changes = await self.sync.poll(cancel)
+                self._resync_streak = 0
+                self.delay = self.interval if changes else min(self.idle_max, self.delay * 1.5)
+                self._state("live", f"{sum(len(v) for v in changes.tables.values())} documents changed"
+                            if changes else "up to date")
+            except ResyncNeeded as exc:
+                self.resyncs += 1
+                self._resync_streak += 1
+                if self._resync_streak > 3:
+                    # A fresh snapshot expiring at once means the deployment's clock or retention is off.
+                    self._state("error", f"Resync keeps failing ({exc}); stopped. Check the deployment.")
+                    raise
+                self.delay = self.interval
+                self._state("resync", f"The replica fell behind what the deployment keeps ({exc}). "
+                                      f"Rebuilding it from a new snapshot.")
+                self.sync.wipe()
+                continue
+            except (E.NetworkError, E.Overloaded, E.ServerError, E.MalformedResponse) as exc:
+                # MalformedResponse included: a truncated body from a proxy is a passing failure too.
+                self.delay = min(self.offline_max, max(self.interval, self.delay * 2))
+                self._state("offline", f"{exc} Retrying in {self.delay:.0f} s.")
+            if not follow:
+                return
+            try:
+                await asyncio.wait_for(cancel.wait(), timeout=self.delay)
+            except asyncio.TimeoutError:
+                pass
+        self._state("stopped", "Sync stopped.")
