@@ -61,9 +61,7 @@ def new_job(key: str, jtype: str, payload: dict, now_ms: int, *, max_attempts: i
 
 
 def claimable(job: dict, now_ms: int) -> bool:
-    if job.get("status") in RUNNABLE:
-        return int(job.get("nextRunAt") or 0) <= now_ms
-    return is_stuck(job, now_ms)
+    return job.get("status") in RUNNABLE and int(job.get("nextRunAt") or 0) <= now_ms
 
 
 def claim(job: dict, worker: str, now_ms: int, policy: RetryPolicy = DEFAULT_POLICY) -> dict:
@@ -94,6 +92,17 @@ def fail(job: dict, error: str, now_ms: int, policy: RetryPolicy = DEFAULT_POLIC
     else:
         out.update(status=RETRYING, nextRunAt=now_ms + policy.backoff_ms(budget_used(job), rng))
     return out
+
+
+def expire_lease(job: dict, now_ms: int, policy: RetryPolicy = DEFAULT_POLICY,
+                 rng: random.Random | None = None) -> dict:
+    """A stuck job goes back to the queue: its lost attempt counts as failed (and may make it dead)."""
+    if not is_stuck(job, now_ms):
+        raise JobRuleError("only a job claimed past its lease can be reclaimed")
+    held = now_ms - int(job["claimedAt"])
+    return fail(job, f"Lease expired: {job.get('claimedBy') or 'the worker'} held the job {held // 1000} s "
+                     f"(lease {int(job.get('leaseMs') or policy.lease_ms) // 1000} s) without finishing it",
+                now_ms, policy, rng)
 
 
 def manual_retry(job: dict, now_ms: int) -> dict:

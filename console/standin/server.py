@@ -387,7 +387,9 @@ class Handler(BaseHTTPRequestHandler):
         after = ""
         if params.get("cursor"):
             try:
-                after = base64.urlsafe_b64decode(params["cursor"].encode()).decode()
+                after = base64.b64decode(params["cursor"].encode(), altchars=b"-_", validate=True).decode()
+                if not after:
+                    raise ValueError("empty cursor")
             except (ValueError, UnicodeDecodeError) as exc:
                 raise HttpError(400, "InvalidListSnapshotCursor", f"Invalid cursor {params['cursor']!r}") from exc
         values, last_id, more = store.snapshot_page(component, table, snapshot, after, SNAPSHOT_PAGE)

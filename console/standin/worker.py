@@ -43,6 +43,9 @@ class Worker(threading.Thread):
         for job in due:
             with self.store.transaction() as tx:
                 current = tx.get("jobs", job["_id"])
+                if current is not None and J.is_stuck(current, now):
+                    tx.replace("jobs", J.expire_lease(current, now, rng=self.rng))  # back to the queue
+                    continue
                 if current is None or not J.claimable(current, now):
                     continue  # somebody else claimed or changed it meanwhile
                 claimed = J.claim(current, self.name, now)

@@ -122,6 +122,8 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
             return
         state["ctx"], state["window"] = ctx, window
         window.show()
+        if db is None and not fresh_demo:
+            _connect_if_configured(window)
 
     needs_demo = db is None and (fresh_demo or not replica.exists())
     if needs_demo:
@@ -156,6 +158,23 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     with loop:
         loop.run_until_complete(closing.wait())
     if "ctx" in state:
+        closing_task = getattr(state["window"], "_closing", None)
+        if closing_task is not None and not closing_task.done():
+            loop.run_until_complete(closing_task)  # close the deployment's connection cleanly
         state["ctx"].tasks.wait()
         state["ctx"].engine.dispose()
     return state.get("exit", 0)
+
+
+def _connect_if_configured(window) -> None:
+    """With a deployment URL in Settings and its key in the keyring, start in live mode."""
+    from console.client.http import Deployment
+    from console.secrets import DEPLOY_KEY
+
+    ctx = window.ctx
+    url = ctx.settings.deployment_url
+    key = ctx.secrets.get(DEPLOY_KEY) if url else None
+    if url and key:
+        from console.ui.connect import connect_live
+
+        connect_live(window, Deployment(url, key))

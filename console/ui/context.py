@@ -38,6 +38,7 @@ class AppContext(QObject):
         self.tasks = tasks or TaskRunner(self)
         self.tasks.failed.connect(self.status_message)
         self.mode = self._read_mode()
+        self.live: Any = None  # the LiveController while connected to a deployment
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.specs = specs if specs is not None else panel_specs()
         self.panels: dict[str, Panel] = {}
         self.current: Panel | None = None
+        self.standin = None  # a local stand-in deployment started from the File menu
         self.setWindowTitle("Convex Ops Console")
         self.setWindowIcon(app_icon())
         self.resize(1400, 860)
@@ -126,6 +127,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(QAction("&Connect to the deployment in Settings", self, triggered=self.connect_configured))
+        file_menu.addAction(QAction("Try live mode with a local &stand-in deployment", self,
+                                    triggered=self.connect_standin))
+        self.demo_action = QAction("Back to the offline &demo", self, triggered=self.back_to_demo)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
         self.reset_action = QAction("&Reset demo data…", self, triggered=self.reset_demo)
         file_menu.addAction(self.reset_action)
         file_menu.addSeparator()
@@ -149,6 +156,38 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(QAction("&About", self, triggered=self.about))
+
+    # -- live mode ----------------------------------------------------------------------------------------
+    def connect_configured(self) -> None:
+        from console.client.http import Deployment
+        from console.secrets import DEPLOY_KEY
+        from console.ui.connect import connect_live
+
+        url, key = self.ctx.settings.deployment_url, self.ctx.secrets.get(DEPLOY_KEY)
+        if not url or not key:
+            self.show_message("Set the deployment URL and deploy key in Settings first.")
+            self.open_settings()
+            return
+        connect_live(self, Deployment(url, key))
+
+    def connect_standin(self) -> None:
+        from console.ui.connect import start_standin_and_connect
+
+        start_standin_and_connect(self)
+
+    def back_to_demo(self) -> None:
+        from console.ui.connect import back_to_demo
+
+        back_to_demo(self)
+
+    def on_live_state(self, state) -> None:
+        colour = {"live": "ok", "syncing": "warning", "resync": "warning"}.get(state.status, "danger")
+        words = {"live": "up to date", "syncing": "syncing", "resync": "rebuilding", "offline": "offline",
+                 "error": "stopped", "stopped": "stopped"}.get(state.status, state.status)
+        self.mode_label.setText(f"<b style='color:{self.ctx.theme.color(colour).name()}'>Live · {words}</b>")
+        self.mode_label.setToolTip(state.message)
+        if state.status in ("offline", "error", "resync"):
+            self.show_message(state.message)
 
     def open_quick_find(self) -> None:
         self.quick_find.popup()
@@ -219,6 +258,7 @@ class MainWindow(QMainWindow):
         demo = self.ctx.is_demo
         self.banner.setVisible(demo)
         self.reset_action.setEnabled(demo)
+        self.demo_action.setEnabled(not demo)
         colour = self.ctx.theme.color("warning" if demo else "ok").name()
         self.mode_label.setText(f"<b style='color:{colour}'>{'Demo' if demo else 'Live'}</b>")
 
@@ -274,4 +314,12 @@ class MainWindow(QMainWindow):
             panel.on_hidden()
         state.sync()
         self.quick_find.close()
+        if self.ctx.live is not None:
+            import asyncio
+
+            live, self.ctx.live = self.ctx.live, None
+            self._closing = asyncio.ensure_future(live.aclose())
+        if self.standin is not None:
+            self.standin.stop()
+            self.standin = None
         super().closeEvent(event)

@@ -10,6 +10,22 @@ from console.ui.theme import Theme
 
 
 @pytest.fixture(scope="session")
+def loop(qapp):
+    """One qasync event loop for the whole session, closed at its end: a qasync loop closed earlier leaves
+    socket notifiers behind in Qt that fire into freed objects once their descriptors are reused."""
+    import asyncio
+
+    import qasync
+
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.run_until_complete(asyncio.sleep(0.05))
+    event_loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture(scope="session")
 def theme(qapp):
     return Theme(qapp, "light")
 

@@ -109,6 +109,7 @@ class UsersPanel(Panel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
+        ctx.data_changed.connect(self.on_data_changed)
         self.apply_query()
 
     # -- querying -------------------------------------------------------------------------------
@@ -174,6 +175,22 @@ class UsersPanel(Panel):
 
         self._detail_task = self.ctx.read(lambda conn: detail(conn, user_id), done,
                                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
+
+    # -- live changes ---------------------------------------------------------------------------------
+    DETAIL_TABLES = {"users", "sessions", "security_events", "audit_logs", "members", "organizations",
+                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs"}
+
+    def on_data_changed(self, tables: dict) -> None:
+        """Refresh only what the change touches: the list when users changed, the detail when its data did."""
+        selected = self.detail.detail.user["id"] if self.detail.detail else None
+        if "users" in tables:
+            loaded = {r.id for r in self.model.rows}
+            # A changed user on screen, or a search that new or renamed users might now match.
+            if tables["users"] & loaded or self.model.query.text or len(loaded) < 200:
+                self._pending_select = selected
+                self.model.refresh()
+        if selected and (selected in tables.get("users", ()) or (self.DETAIL_TABLES - {"users"}) & set(tables)):
+            self.show_user(selected)
 
     # -- Panel ----------------------------------------------------------------------------------
     def focus_search(self) -> None:

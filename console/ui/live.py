@@ -1,0 +1,105 @@
+"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop, and
+the bridge that turns sync progress and changes into Qt signals on the GUI thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from console.client.calllog import CallLog
+from console.client.client import ConvexClient
+from console.client.http import Deployment
+from console.sync.engine import Changes, Progress, SyncEngine
+from console.sync.loop import LoopState, SyncLoop
+from console.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+class LiveController(QObject):
+    progress = Signal(object)  # Progress
+    state = Signal(object)  # LoopState
+    stopped = Signal()
+
+    def __init__(self, ctx: AppContext, deployment: Deployment, *, on_demand: set[tuple[str, str]] | None = None,
+                 interval: float = 2.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.deployment = deployment
+        self.call_log = CallLog(ctx.engine)
+        self.client = ConvexClient(deployment, call_log=self.call_log)
+        self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
+                               on_progress=self.progress.emit, on_changes=self._changes)
+        self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
+        self.last_state: LoopState | None = None
+        self._cancel: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        # The call log is written in batches, off the GUI thread.
+        self._flush = QTimer(self)
+        self._flush.setInterval(2000)
+        self._flush.timeout.connect(self.flush_call_log)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._cancel = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
+        self._flush.start()
+
+    async def _run(self) -> None:
+        try:
+            await self.sync.check()
+            await self.loop.run(self._cancel)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            self._state(LoopState("stopped", "Sync canceled."))
+        except Exception as exc:  # a person must act: rejected key, export not enabled, ...
+            log.warning("sync stopped: %s", exc)
+            self._state(LoopState("error", str(exc)))
+        finally:
+            self.stopped.emit()
+
+    def cancel(self) -> None:
+        if self._cancel:
+            self._cancel.set()
+
+    async def aclose(self) -> None:
+        self.cancel()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=5)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        self._flush.stop()
+        self.flush_call_log()
+        await self.client.aclose()
+
+    def flush_call_log(self) -> None:
+        if self.call_log.pending():
+            self.ctx.tasks.run(self.call_log.flush)
+
+    def _state(self, state: LoopState) -> None:
+        self.last_state = state
+        self.state.emit(state)
+
+    def _changes(self, changes: Changes) -> None:
+        self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
+
+    def identity(self) -> dict[str, Any] | None:
+        """The operator, as the deployment sees them when the console acts as that user."""
+        s = self.ctx.settings
+        if not s.operator_user_id:
+            return None
+        return {"subject": s.operator_user_id, "issuer": "ops-console", "email": s.operator_email}
+
+
+def describe(p: Progress) -> str:
+    eta = f" · about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
+    return (f"{p.tables_done}/{p.tables_total} tables · {p.documents:,} documents · {p.rate:,.0f}/s{eta}"
+            + (f" · {p.table}" if p.table else ""))
