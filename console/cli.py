@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--db", type=Path, dest="shot_db", help="replica to render (default: fresh demo data)")
     shot.add_argument("--theme", choices=["light", "dark"], default="light")
+    shot.add_argument("--live", action="store_true", help="also render live mode against a local stand-in")
     return p
 
 
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "screenshot":
         from console.ui.screenshot import take_screenshots
 
-        paths = take_screenshots(args.out, db=args.shot_db, theme=args.theme)
+        paths = take_screenshots(args.out, db=args.shot_db, theme=args.theme, live=args.live)
         for p in paths:
             print(p)
         return 0

@@ -35,7 +35,11 @@ class Deployment:
 
     @property
     def name(self) -> str:
-        host = httpx.URL(self.base).host or "deployment"
+        """A file-name-safe name: "happy-otter-123" for a cloud deployment, "127.0.0.1-8187" for a local one."""
+        url = httpx.URL(self.base)
+        host = url.host or "deployment"
+        if host.replace(".", "").isdigit() or host in ("localhost", "::1") or ":" in host:
+            return f"{host.replace(':', '_')}-{url.port or 80}"
         return host.split(".")[0]
 
     def auth(self, identity: dict[str, Any] | None = None) -> str | None:

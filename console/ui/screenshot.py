@@ -44,7 +44,44 @@ def _interesting_users(ctx) -> tuple[str | None, str | None]:
     return active, inactive
 
 
-def take_screenshots(out: Path, db: Path | None = None, theme: str = "light") -> list[Path]:
+def _live_shots(app, ctx, window, shot) -> None:
+    """Live mode against a local stand-in: the first-sync dialog part-way, then the live window."""
+    import asyncio
+
+    import qasync
+
+    from console.client.http import Deployment
+    from console.standin.app import start_standin
+    from console.ui.connect import connect_live
+
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app, already_running=False)
+    asyncio.set_event_loop(loop)
+    standin = start_standin(latency_ms=40, worker=False)
+
+    async def go() -> None:
+        controller = connect_live(window, Deployment(standin.url, standin.state.admin_key))
+        while controller.sync.progress.fraction < 0.3 and not (controller.last_state and
+                                                                controller.last_state.status in ("live", "error")):
+            await asyncio.sleep(0.05)
+        window._sync_dialog.grab().save(str(shot.out / "live-sync.png"))
+        shot.saved.append(shot.out / "live-sync.png")
+        while not (controller.last_state and controller.last_state.status in ("live", "error")):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        window.grab().save(str(shot.out / "live.png"))
+        shot.saved.append(shot.out / "live.png")
+        ctx.live = None
+        await controller.aclose()
+
+    try:
+        loop.run_until_complete(go())
+    finally:
+        standin.stop()
+        asyncio.set_event_loop(None)
+
+
+def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ops-console-shots-") as tmp:
@@ -73,6 +110,8 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light") ->
             (widget or window).grab().save(str(path))
             saved.append(path)
 
+        shot.out, shot.saved = out, saved  # type: ignore[attr-defined]
+
         for spec in window.specs:
             window.show_panel(spec.key)
             if spec.key == "users":
@@ -96,6 +135,9 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light") ->
         window.open_settings()
         shot("settings", window._settings_dialog)
         window._settings_dialog.reject()
+
+        if live:
+            _live_shots(app, ctx, window, shot)
 
         window.close()
         settle(app, ctx, timeout=5, quiet_ms=50)
