@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from console.paths import config_dir
@@ -24,7 +24,17 @@ class Settings:
     operator_user_id: str = ""
     operator_email: str = ""
     theme: str = "system"  # system | light | dark
+    # Tables read through the client on demand instead of replicated ("component/table", root = "").
+    on_demand_tables: list = field(default_factory=list)
     search_debounce_ms: int = 200
+
+    def on_demand(self) -> set[tuple[str, str]]:
+        out = set()
+        for item in self.on_demand_tables:
+            component, _, table = str(item).rpartition("/")
+            if table:
+                out.add((component, table))
+        return out
 
     @classmethod
     def path(cls) -> Path:

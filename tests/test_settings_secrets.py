@@ -49,6 +49,12 @@ def test_settings_round_trip(private_home):
     assert Settings.load() == s
 
 
+def test_on_demand_tables_parse(private_home):
+    s = Settings(on_demand_tables=["/messages", "betterAuth/session", "bogus/"])
+    s.save()
+    assert Settings.load().on_demand() == {("", "messages"), ("betterAuth", "session")}
+
+
 def test_corrupt_or_foreign_settings_fall_back_to_defaults(private_home):
     Settings.path().parent.mkdir(parents=True, exist_ok=True)
     Settings.path().write_text("{not json")

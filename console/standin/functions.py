@@ -163,18 +163,24 @@ def enqueue(call: Call, args: dict) -> Any:
     return {"jobId": call.tx.insert("jobs", doc), "created": True}
 
 
-def retry_job(call: Call, args: dict) -> Any:
+def _change_job(call: Call, args: dict, permission: str, what: str, action: str,
+                transition: Callable[[dict, int], dict]) -> Any:
+    """One job through one rule of console/domain/jobs.py, checked, stored and audited."""
     actor = call.require_actor()
-    _need(actor, "jobs:retry", "retry jobs")
+    _need(actor, permission, what)
     job = _get(call, "jobs", args.get("jobId"), "job")
     try:
-        new = J.manual_retry(job, call.now_ms)
+        new = transition(job, call.now_ms)
     except J.JobRuleError as exc:
         raise FunctionThrew("refused", str(exc)) from exc
     call.tx.replace("jobs", new)
-    call.audit(actor, "job.retry", "jobs", job["_id"], {"status": {"before": job.get("status"), "after": J.PENDING}},
+    call.audit(actor, action, "jobs", job["_id"], {"status": {"before": job.get("status"), "after": new["status"]}},
                args.get("reason"))
     return _strip(new)
+
+
+def retry_job(call: Call, args: dict) -> Any:
+    return _change_job(call, args, "jobs:retry", "retry jobs", "job.retry", J.manual_retry)
 
 
 JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
@@ -216,17 +222,7 @@ def retry_jobs(call: Call, args: dict) -> Any:
 
 
 def cancel_job(call: Call, args: dict) -> Any:
-    actor = call.require_actor()
-    _need(actor, "jobs:cancel", "cancel jobs")
-    job = _get(call, "jobs", args.get("jobId"), "job")
-    try:
-        new = J.cancel(job, call.now_ms)
-    except J.JobRuleError as exc:
-        raise FunctionThrew("refused", str(exc)) from exc
-    call.tx.replace("jobs", new)
-    call.audit(actor, "job.cancel", "jobs", job["_id"], {"status": {"before": job.get("status"), "after": J.CANCELED}},
-               args.get("reason"))
-    return _strip(new)
+    return _change_job(call, args, "jobs:cancel", "cancel jobs", "job.cancel", J.cancel)
 
 
 # -- writes: users and roles -------------------------------------------------------------------------------

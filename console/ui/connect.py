@@ -82,7 +82,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
     if path != ctx.replica_path:
         ctx.tasks.wait()
         ctx.replace_replica(open_replica(path), path)
-    controller = LiveController(ctx, deployment)
+    controller = LiveController(ctx, deployment, on_demand=ctx.settings.on_demand())
     ctx.live = controller
     controller.state.connect(window.on_live_state)
     controller.start()

@@ -52,6 +52,7 @@ class LiveController(QObject):
         self._cancel = asyncio.Event()
         self._task = asyncio.ensure_future(self._run())
         self._flush.start()
+        self.ctx.tasks.run(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
         try:

@@ -67,6 +67,11 @@ class SettingsDialog(QDialog):
         self.operator_note.setWordWrap(True)
         self._load_staff()
 
+        self.on_demand = QLineEdit(", ".join(s.on_demand_tables))
+        self.on_demand.setPlaceholderText("e.g. /messages, betterAuth/session")
+        self.on_demand.setToolTip("Tables read through the deployment's functions when needed instead of replicated "
+                                  "(huge tables such as messages). Takes effect on the next connect.")
+
         self.theme = QComboBox()
         for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
             self.theme.addItem(label, value)
@@ -77,6 +82,7 @@ class SettingsDialog(QDialog):
         form.addRow("Deploy key", self.key)
         form.addRow("", self.session_only)
         form.addRow("", self.keyring_note)
+        form.addRow("Read on demand", self.on_demand)
         form.addRow("Operator", self.operator)
         form.addRow("", self.operator_note)
         form.addRow("Theme", self.theme)
@@ -119,6 +125,7 @@ class SettingsDialog(QDialog):
         elif not key:
             self.ctx.secrets.delete(DEPLOY_KEY)
         s.deployment_url = url
+        s.on_demand_tables = [t.strip() for t in self.on_demand.text().split(",") if t.strip()]
         s.operator_user_id, s.operator_email = self.operator.currentData()
         s.theme = self.theme.currentData()
         s.save()

@@ -21,6 +21,14 @@ def run_until(loop, condition, timeout=20.0):
     loop.run_until_complete(wait())
 
 
+def close(window, loop, qtbot, ctx, standin_):
+    window.close()
+    if getattr(window, "_closing", None):
+        loop.run_until_complete(window._closing)
+    wait_idle(qtbot, ctx)
+    standin_.stop()
+
+
 def test_connect_sync_and_follow_changes(qtbot, ctx, loop):
     s = standin()
     window = MainWindow(ctx)
@@ -49,11 +57,7 @@ def test_connect_sync_and_follow_changes(qtbot, ctx, loop):
                   and users.model.rows[0].name == "Aaaa Changed Live")
         assert controller.call_log.recorded > 0
     finally:
-        window.close()
-        if getattr(window, "_closing", None):
-            loop.run_until_complete(window._closing)
-        wait_idle(qtbot, ctx)
-        s.stop()
+        close(window, loop, qtbot, ctx, s)
 
 
 def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop):
@@ -67,8 +71,4 @@ def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop):
         assert "deploy key was rejected" in window._sync_dialog.detail.text()
         assert "stopped" in window.mode_label.text()
     finally:
-        window.close()
-        if getattr(window, "_closing", None):
-            loop.run_until_complete(window._closing)
-        wait_idle(qtbot, ctx)
-        s.stop()
+        close(window, loop, qtbot, ctx, s)
