@@ -139,11 +139,12 @@ def test_older_schema_is_migrated(tmp_path, monkeypatch):
         conn.exec_driver_sql("ALTER TABLE users ADD COLUMN nickname TEXT")
         ran.append(True)
 
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(dbmod.MIGRATIONS, 1, step)
+    current = dbmod.SCHEMA_VERSION
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(dbmod.MIGRATIONS, current, step)
     eng = open_replica(path)
     with eng.connect() as c:
-        assert dbmod.get_meta(c, "schema_version") == "2"
+        assert dbmod.get_meta(c, "schema_version") == str(current + 1)
         c.execute(text("SELECT nickname FROM users"))
     eng.dispose()
     assert ran == [True]
@@ -152,7 +153,7 @@ def test_older_schema_is_migrated(tmp_path, monkeypatch):
 def test_older_schema_without_migration_says_what_to_do(tmp_path, monkeypatch):
     path = tmp_path / "r.sqlite"
     open_replica(path).dispose()
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", dbmod.SCHEMA_VERSION + 1)
     with pytest.raises(ReplicaError, match="cannot upgrade"):
         open_replica(path)
 
@@ -167,3 +168,23 @@ def test_files_that_are_not_replicas_are_refused(tmp_path):
         c.execute("CREATE TABLE notes (x)")
     with pytest.raises(ReplicaError, match="not a console replica"):
         open_replica(other)
+
+
+def test_a_version_1_replica_is_migrated_with_its_job_counts(tmp_path):
+    """A replica as the first release wrote it (no job_counts, no by_status_updated) opens and counts right."""
+    path = tmp_path / "v1.sqlite"
+    eng = open_replica(path)
+    with eng.begin() as c:
+        upsert_documents(c, BY_SOURCE[("", "jobs")], [
+            {"_id": f"j{i}", "_creationTime": 1.0, "_ts": 1, "key": f"k{i}", "status": s}
+            for i, s in enumerate(["dead", "dead", "pending"])])
+        for stmt in ("DROP TRIGGER job_counts_ai", "DROP TRIGGER job_counts_ad", "DROP TRIGGER job_counts_au",
+                     "DROP TABLE job_counts", "DROP INDEX by_status_updated"):
+            c.exec_driver_sql(stmt)
+        dbmod.set_meta(c, "schema_version", "1")
+    eng.dispose()
+    eng = open_replica(path)
+    with eng.connect() as c:
+        assert dict(c.execute(text("SELECT status, n FROM job_counts")).all()) == {"dead": 2, "pending": 1}
+        assert dbmod.get_meta(c, "schema_version") == str(dbmod.SCHEMA_VERSION)
+    eng.dispose()

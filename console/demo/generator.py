@@ -465,18 +465,21 @@ class DemoGenerator:
         age = self.now - created
         max_attempts = 3 if jtype.startswith("webhook.") else 5
         roll = r.random()
-        if age < 2 * MINUTE and roll < 0.5:
+        stuck = False
+        if age < MINUTE and roll < 0.3:
+            status = "running"  # picked up moments ago
+        elif age < 2 * MINUTE and roll < 0.6:
             status = "pending"
-        elif roll < 0.80:
+        elif roll < 0.84:
             status = "succeeded"
-        elif roll < 0.86:
-            status = "retrying"
         elif roll < 0.90:
+            status = "retrying"
+        elif roll < 0.94:
             status = "dead"
-        elif roll < 0.93:
+        elif roll < 0.97:
             status = "pending"
-        elif roll < 0.96:
-            status = "running"
+        elif roll < 0.9725:
+            status, stuck = "running", True  # a worker died holding it
         else:
             status = "canceled"
         errors_pool = W.JOB_ERRORS.get(jtype) or ["Error: unknown failure"]
@@ -516,8 +519,8 @@ class DemoGenerator:
             doc["nextRunAt"] = self.now + int(250 * 2 ** (attempts - 1) * (0.5 + r.random())) + r.randrange(1000, 600_000)
         elif status == "running":
             lease = 60_000
-            stuck = r.random() < 0.4
-            claimed = self.now - (lease + r.randrange(5 * MINUTE, 2 * HOUR) if stuck else r.randrange(1000, 50_000))
+            claimed = (self.now - lease - r.randrange(5 * MINUTE, 2 * HOUR) if stuck
+                       else max(created, self.now - r.randrange(1000, 50_000)))
             doc.update(claimedAt=claimed, claimedBy=r.choice(W.WORKERS), leaseMs=lease)
         return doc
 

@@ -82,3 +82,24 @@ def check_set_member_role(actor_roles: set[str], target_roles: set[str], new_rol
     if OWNER in target_roles and OWNER not in new_roles and owners <= 1:
         return "This is the organization's last owner; make someone else owner first."
     return None
+
+
+def permissions(user: dict) -> set[str]:
+    """What a user of the product may do in the console: explicit permissions plus their roles' defaults."""
+    perms = {p for p in user.get("permissions") or [] if isinstance(p, str)}
+    roles = app_roles(user)
+    if ADMIN in roles:
+        perms |= {"jobs:retry", "jobs:cancel", "roles:write", "users:write", "webhooks:replay"}
+    if SUPPORT in roles:
+        perms |= {"jobs:retry"}
+    return perms
+
+
+def check_permission(actor: dict | None, permission: str, what: str) -> str | None:
+    if actor is None:
+        return "No operator identity: choose who is operating in Settings."
+    if not actor.get("isActive", True):
+        return "The operator's own account is deactivated."
+    if permission not in permissions(actor):
+        return f"{actor.get('email') or 'The operator'} may not {what} (needs {permission})."
+    return None

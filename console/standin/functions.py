@@ -63,19 +63,11 @@ class Call:
         })
 
 
-def permissions(user: dict) -> set[str]:
-    perms = {p for p in user.get("permissions") or [] if isinstance(p, str)}
-    roles = R.app_roles(user)
-    if R.ADMIN in roles:
-        perms |= {"jobs:retry", "jobs:cancel", "roles:write", "users:write"}
-    if R.SUPPORT in roles:
-        perms |= {"jobs:retry"}
-    return perms
+permissions = R.permissions
 
 
 def _need(user: dict, permission: str, what: str) -> None:
-    if permission not in permissions(user):
-        raise FunctionThrew("forbidden", f"{user.get('email')} may not {what} (needs {permission}).")
+    _refuse(R.check_permission(user, permission, what), "forbidden")
 
 
 def _refuse(reason: str | None, code: str = "refused") -> None:

@@ -14,10 +14,25 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Jobs panel: per-status counts kept by triggers, and the indexes its sorts and filters need."""
+    from console.store.derived import JOB_COUNTS_DDL, JOB_COUNTS_REBUILD
+
+    conn.exec_driver_sql("DROP INDEX IF EXISTS by_type_status")
+    for name, cols in (("by_type_status", "type, status, created_at"), ("by_type_created", "type, created_at"),
+                       ("by_status_created", "status, created_at"),
+                       ("by_status_updated", "status, updated_at"),
+                       ("by_status_claimed", "status, claimed_at, lease_ms")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")
+    for stmt in JOB_COUNTS_DDL + JOB_COUNTS_REBUILD:
+        conn.exec_driver_sql(stmt)
+
 
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
 
 
 class ReplicaError(Exception):

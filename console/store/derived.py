@@ -61,8 +61,28 @@ DERIVED_DDL += [
     f"INSERT OR IGNORE INTO user_roles(user_pk, role) {_ROLES_OF.format(p='new')}; END",
 ]
 
+# Jobs per status, kept by triggers: the Jobs panel's state counts cost one tiny read, not a 1M-row scan.
+JOB_COUNTS_DDL = [
+    "CREATE TABLE IF NOT EXISTS job_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS job_counts_ai AFTER INSERT ON jobs BEGIN "
+    "INSERT INTO job_counts(status, n) VALUES (coalesce(new.status, ''), 1) "
+    "ON CONFLICT(status) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS job_counts_ad AFTER DELETE ON jobs BEGIN "
+    "UPDATE job_counts SET n = n - 1 WHERE status = coalesce(old.status, ''); END",
+    "CREATE TRIGGER IF NOT EXISTS job_counts_au AFTER UPDATE OF status ON jobs "
+    "WHEN coalesce(old.status, '') != coalesce(new.status, '') BEGIN "
+    "UPDATE job_counts SET n = n - 1 WHERE status = coalesce(old.status, ''); "
+    "INSERT INTO job_counts(status, n) VALUES (coalesce(new.status, ''), 1) "
+    "ON CONFLICT(status) DO UPDATE SET n = n + 1; END",
+]
+JOB_COUNTS_REBUILD = [
+    "DELETE FROM job_counts",
+    "INSERT INTO job_counts(status, n) SELECT coalesce(status, ''), count(*) FROM jobs GROUP BY 1",
+]
+DERIVED_DDL += JOB_COUNTS_DDL
+
 # Rebuild the derived indexes from their tables (after a bulk load without triggers).
-REBUILD = [
+REBUILD = JOB_COUNTS_REBUILD + [
     "DELETE FROM user_roles",
     "INSERT OR IGNORE INTO user_roles(user_pk, role) SELECT u.pk, j.value FROM users u, "
     "json_each(CASE WHEN json_valid(u.roles) THEN u.roles ELSE '[]' END) j",
@@ -73,7 +93,7 @@ REBUILD = [
 ]
 
 TRIGGERS = ["users_fts_ai", "users_fts_ad", "users_fts_au", "messages_fts_ai", "messages_fts_ad", "messages_fts_au",
-            "user_roles_ai", "user_roles_ad", "user_roles_au"]
+            "user_roles_ai", "user_roles_ad", "user_roles_au", "job_counts_ai", "job_counts_ad", "job_counts_au"]
 
 
 def fts_query(text: str) -> str | None:

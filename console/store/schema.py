@@ -199,9 +199,14 @@ class Job(Replicated, table=True):
     __table_args__ = (
         Index("by_key", "key", unique=True),
         Index("by_status_next_run", "status", "next_run_at"),
-        Index("by_type_status", "type", "status"),
+        Index("by_type_status", "type", "status", "created_at"),
+        Index("by_type_created", "type", "created_at"),
         Index("by_job_created", "created_at"),
         Index("by_job_user", "user_id"),
+        # Jobs panel: a state sorted by creation or by last change, and stuck jobs (running past the lease).
+        Index("by_status_created", "status", "created_at"),
+        Index("by_status_updated", "status", "updated_at"),
+        Index("by_status_claimed", "status", "claimed_at", "lease_ms"),
     )
     key: Optional[str] = None
     type: Optional[str] = None

@@ -1,0 +1,301 @@
+"""Job queries for the Jobs panel (Qt-free). Every query is indexed and bounded.
+
+- Paging is keyset on (sort key, pk); sorts exist only where an index serves them.
+- State counts come from `job_counts` (kept by triggers), so they cost one tiny read at any size.
+- "Error or payload contains" is a bounded scan: it reads at most `scan_budget` jobs per page, newest
+  first, and says how far it got.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from console.domain import jobs as J
+
+SortKey = Literal["created", "updated", "next_run"]
+SORTS: dict[str, tuple[str, str]] = {
+    "created": ("j.created_at", "DESC"),
+    "updated": ("j.updated_at", "DESC"),
+    "next_run": ("j.next_run_at", "ASC"),
+}
+STUCK = "stuck"  # a pseudo-state: running past its lease
+DEFAULT_LEASE_MS = J.DEFAULT_POLICY.lease_ms
+MIN_LEASE_MS = 1_000
+# Running and past the lease. The claimed_at bound lets by_status_claimed answer it as an index range.
+STUCK_WHERE = ("status = 'running' AND claimed_at < :now - :min_lease "
+               "AND claimed_at + coalesce(lease_ms, :lease) < :now")
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    status: str | None = None  # a state, "stuck", or None for all
+    type: str | None = None
+    created_from: int | None = None  # ms
+    created_to: int | None = None
+    key: str | None = None
+    id: str | None = None
+    text: str = ""  # error or payload contains (bounded scan)
+    sort: SortKey = "created"
+
+
+@dataclass(frozen=True)
+class JobRow:
+    pk: int
+    id: str
+    type: str
+    key: str
+    status: str
+    attempts: int
+    max_attempts: int
+    retry_base: int
+    next_run_at: int | None
+    claimed_by: str | None
+    claimed_at: int | None
+    lease_ms: int | None
+    last_error: str
+    created_at: int
+    updated_at: int
+    sort_value: Any
+
+    def stuck(self, now_ms: int) -> bool:
+        return self.status == J.RUNNING and self.claimed_at is not None and \
+            now_ms > self.claimed_at + (self.lease_ms or DEFAULT_LEASE_MS)
+
+    @property
+    def budget_used(self) -> int:
+        return self.attempts - self.retry_base
+
+
+@dataclass
+class JobPage:
+    rows: list[JobRow]
+    has_more: bool
+    scanned: int = 0  # for a text search: how many jobs this page read
+    scan_exhausted: bool = True  # ... and whether it reached the end of the filtered jobs
+    resume: tuple[Any, int] | None = None  # where a text scan stopped, when that is past the last row
+
+    @property
+    def cursor(self) -> tuple[Any, int] | None:
+        """Where the next page starts."""
+        if self.resume is not None:
+            return self.resume
+        return (self.rows[-1].sort_value, self.rows[-1].pk) if self.rows else None
+
+
+_COLUMNS = ("j.pk, j.id, j.type, j.key, j.status, j.attempts, j.max_attempts, "
+            "coalesce(json_extract(j.doc, '$.retryBase'), 0), j.next_run_at, j.claimed_by, j.claimed_at, j.lease_ms, "
+            "j.last_error, j.created_at, j.updated_at")
+
+
+def _row(r: Any) -> JobRow:
+    return JobRow(pk=r[0], id=r[1], type=r[2] or "", key=r[3] or "", status=r[4] or "", attempts=r[5] or 0,
+                  max_attempts=r[6] or 0, retry_base=int(r[7] or 0), next_run_at=r[8], claimed_by=r[9],
+                  claimed_at=r[10], lease_ms=r[11], last_error=(r[12] or "").split("\n", 1)[0],
+                  created_at=r[13] or 0, updated_at=r[14] or 0, sort_value=r[15])
+
+
+def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
+    where: list[str] = []
+    p: dict[str, Any] = {}
+    if q.status == STUCK:
+        where.append(STUCK_WHERE.replace("status", "j.status").replace("claimed_at", "j.claimed_at")
+                     .replace("lease_ms", "j.lease_ms"))
+        p.update(lease=DEFAULT_LEASE_MS, now=now_ms, min_lease=MIN_LEASE_MS)
+    elif q.status:
+        where.append("j.status = :status")
+        p["status"] = q.status
+    if q.type:
+        where.append("j.type = :type")
+        p["type"] = q.type
+    if q.created_from is not None:
+        where.append("j.created_at >= :cfrom")
+        p["cfrom"] = q.created_from
+    if q.created_to is not None:
+        where.append("j.created_at < :cto")
+        p["cto"] = q.created_to
+    if q.key:
+        where.append("j.key = :key")
+        p["key"] = q.key
+    if q.id:
+        where.append("j.id = :id")
+        p["id"] = q.id
+    return where, p
+
+
+def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = None, limit: int = 200,
+           scan_budget: int = 200_000, time_budget_s: float = 0.15, now_ms: int | None = None) -> JobPage:
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    col, direction = SORTS[q.sort]
+    where, params = _filters(q, now_ms)
+    if after is not None:
+        cmp = ">" if direction == "ASC" else "<"
+        where.append(f"({col}, j.pk) {cmp} (:after_v, :after_pk)")
+        params.update(after_v=after[0], after_pk=after[1])
+    if q.sort == "next_run":
+        where.append("j.next_run_at IS NOT NULL")
+    order = f"ORDER BY {col} {direction}, j.pk {direction}"
+    base = f"SELECT {_COLUMNS}, {col} FROM jobs j"
+    if not q.text.strip():
+        sql = base + (" WHERE " + " AND ".join(where) if where else "") + f" {order} LIMIT :limit"
+        raw = conn.execute(text(sql), {**params, "limit": limit + 1}).fetchall()
+        return JobPage([_row(r) for r in raw[:limit]], len(raw) > limit)
+    # Bounded scan: read jobs in sort order, in chunks, until a page is full or `scan_budget` jobs were
+    # read; keep those whose last error, attempt errors or payload contain the text.
+    needle = q.text.strip().lower()
+    rows: list[JobRow] = []
+    scanned = 0
+    cursor = after
+    exhausted = False
+    chunk = min(scan_budget, 10_000)
+    cmp = ">" if direction == "ASC" else "<"
+    base_where = [w for w in where if not w.startswith(f"({col}, j.pk)")]
+    started = time.perf_counter()
+    while scanned < scan_budget and len(rows) <= limit:
+        w, p = list(base_where), dict(params)
+        if cursor is not None:
+            w.append(f"({col}, j.pk) {cmp} (:after_v, :after_pk)")
+            p.update(after_v=cursor[0], after_pk=cursor[1])
+        flt = " WHERE " + " AND ".join(w) if w else ""
+        # The chunk's end, then the matches inside it: both index-ordered scans, the matching in SQLite.
+        end = conn.execute(text(f"SELECT {col}, j.pk FROM jobs j{flt} {order} LIMIT 1 OFFSET :last"),
+                           {**p, "last": chunk - 1}).first()
+        bound = ""
+        if end is not None:
+            bound = (" AND " if w else " WHERE ") + f"({col}, j.pk) {'<=' if cmp == '>' else '>='} (:end_v, :end_pk)"
+            p.update(end_v=end[0], end_pk=end[1])
+        matches = conn.execute(text(
+            f"SELECT {_COLUMNS}, {col} FROM jobs j{flt}{bound} AND (instr(lower(coalesce(j.last_error, '')), :needle) "
+            f"OR instr(lower(j.errors), :needle) OR instr(lower(j.payload), :needle)) {order} LIMIT :room"
+            if (w or bound) else
+            f"SELECT {_COLUMNS}, {col} FROM jobs j WHERE (instr(lower(coalesce(j.last_error, '')), :needle) "
+            f"OR instr(lower(j.errors), :needle) OR instr(lower(j.payload), :needle)) {order} LIMIT :room"),
+            {**p, "needle": needle, "room": limit + 1 - len(rows)}).fetchall()
+        rows += [_row(r) for r in matches]
+        if end is None:
+            scanned += conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM jobs j{flt} LIMIT :c)"),
+                                    {**p, "c": chunk}).scalar() or 0
+            exhausted = True
+            break
+        scanned += chunk
+        cursor = (end[0], end[1])
+        if (time.perf_counter() - started) > time_budget_s:
+            break
+    if len(rows) > limit:  # the page is full: the next one continues after its last row
+        return JobPage(rows[:limit], True, scanned=scanned, scan_exhausted=False)
+    # Budget spent (or the end reached): the next page continues where the scan stopped.
+    return JobPage(rows, not exhausted, scanned=scanned, scan_exhausted=exhausted,
+                   resume=None if exhausted else cursor)
+
+
+# -- counts, health, detail ----------------------------------------------------------------------------
+
+def counts(conn: Connection, now_ms: int | None = None) -> dict[str, int]:
+    """Jobs per state from the trigger-kept table, plus stuck (running past the lease, via the status index)."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    out = {s: 0 for s in J.STATES}
+    out.update({r[0]: r[1] for r in conn.execute(text("SELECT status, n FROM job_counts")) if r[0] in out})
+    out[STUCK] = conn.execute(text(f"SELECT count(*) FROM jobs WHERE {STUCK_WHERE}"),
+                              {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}).scalar() or 0
+    return out
+
+
+@dataclass
+class Health:
+    oldest_pending_ms: int | None  # age of the oldest job waiting to run (backlog)
+    stuck: int
+    per_minute: list[tuple[int, int, int]]  # (minute start ms, succeeded, failed) over the last hour
+    permanent_failure_rate: float | None  # dead / (dead + succeeded), jobs finished in the last 24 h
+    finished_24h: int
+
+
+def health(conn: Connection, now_ms: int | None = None) -> Health:
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    oldest = conn.execute(text("SELECT min(next_run_at) FROM jobs WHERE status = 'pending' AND next_run_at <= :now"),
+                          {"now": now_ms}).scalar()
+    hour_ago = now_ms - 3_600_000
+    start = hour_ago - hour_ago % 60_000
+    buckets: dict[int, list[int]] = {start + i * 60_000: [0, 0] for i in range(61)}
+    for status, minute, n in conn.execute(text(
+            "SELECT status, (updated_at / 60000) * 60000 AS m, count(*) FROM jobs "
+            "WHERE status IN ('succeeded', 'retrying', 'dead') AND updated_at >= :since GROUP BY 1, 2"),
+            {"since": start}):
+        if minute in buckets:
+            buckets[minute][0 if status == "succeeded" else 1] += n
+    day_ago = now_ms - 86_400_000
+    finished = dict(conn.execute(text(
+        "SELECT status, count(*) FROM jobs WHERE status IN ('succeeded', 'dead') AND updated_at >= :since "
+        "GROUP BY 1"), {"since": day_ago}).all())
+    total = finished.get("succeeded", 0) + finished.get("dead", 0)
+    stuck = counts(conn, now_ms)[STUCK]
+    return Health(oldest_pending_ms=(now_ms - oldest) if oldest is not None else None, stuck=stuck,
+                  per_minute=[(m, s, f) for m, (s, f) in sorted(buckets.items())],
+                  permanent_failure_rate=(finished.get("dead", 0) / total) if total else None, finished_24h=total)
+
+
+@dataclass
+class JobDetail:
+    job: dict[str, Any]
+    doc: dict[str, Any]
+    payload: Any
+    errors: list[dict[str, Any]]
+    user: dict[str, Any] | None = None
+    delivery: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def detail(conn: Connection, job_id: str) -> JobDetail | None:
+    row = conn.execute(text("SELECT * FROM jobs WHERE id = :id"), {"id": job_id}).mappings().first()
+    if row is None:
+        return None
+    job = dict(row)
+    doc = json.loads(job["doc"] or "{}")
+    out = JobDetail(job=job, doc=doc, payload=json.loads(job["payload"] or "{}"),
+                    errors=json.loads(job["errors"] or "[]"))
+    user_id = job["user_id"] or (out.payload.get("userId") if isinstance(out.payload, dict) else None)
+    if user_id:
+        u = conn.execute(text("SELECT id, name, email, is_active FROM users WHERE id = :id"),
+                         {"id": user_id}).mappings().first()
+        out.user = dict(u) if u else {"id": user_id, "name": None, "email": None, "is_active": None}
+    delivery_id = job["delivery_id"] or (out.payload.get("deliveryId") if isinstance(out.payload, dict) else None)
+    if delivery_id:
+        d = conn.execute(text("SELECT id, provider, event_type, provider_event_id, endpoint, received_at "
+                              "FROM webhook_deliveries WHERE id = :id"), {"id": delivery_id}).mappings().first()
+        out.delivery = dict(d) if d else {"id": delivery_id}
+    return out
+
+
+def job_types(conn: Connection) -> list[str]:
+    """Distinct types, read through the (type, status) index."""
+    return [r[0] for r in conn.execute(text("SELECT DISTINCT type FROM jobs WHERE type IS NOT NULL ORDER BY 1"))]
+
+
+def count_matching(conn: Connection, q: JobQuery, cap: int, now_ms: int | None = None) -> int:
+    """How many jobs a filter matches, counting at most `cap + 1` (for "retry all matching" previews)."""
+    if q.text.strip():
+        return sum(len(p.rows) for p in _pages(conn, q, cap + 1, now_ms))
+    where, params = _filters(q, now_ms if now_ms is not None else int(time.time() * 1000))
+    sql = "SELECT count(*) FROM (SELECT 1 FROM jobs j" + (" WHERE " + " AND ".join(where) if where else "") + \
+          " LIMIT :cap)"
+    return conn.execute(text(sql), {**params, "cap": cap + 1}).scalar() or 0
+
+
+def _pages(conn: Connection, q: JobQuery, up_to: int, now_ms: int | None):
+    after = None
+    seen = 0
+    while seen < up_to:
+        page = search(conn, q, after=after, limit=min(500, up_to - seen), now_ms=now_ms, scan_budget=1_000_000)
+        yield page
+        seen += len(page.rows)
+        if not page.has_more or not page.rows:
+            return
+        after = page.cursor
+
+
+def matching_ids(conn: Connection, q: JobQuery, limit: int, now_ms: int | None = None) -> list[str]:
+    return [r.id for p in _pages(conn, q, limit, now_ms) for r in p.rows][:limit]
