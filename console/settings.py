@@ -27,6 +27,8 @@ class Settings:
     # Tables read through the client on demand instead of replicated ("component/table", root = "").
     on_demand_tables: list = field(default_factory=list)
     search_debounce_ms: int = 200
+    # In the offline demo a local worker runs jobs and enqueues new ones, so the queue looks alive.
+    demo_worker: bool = True
 
     def on_demand(self) -> set[tuple[str, str]]:
         out = set()

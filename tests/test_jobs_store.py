@@ -42,6 +42,8 @@ def all_pages(conn, q, limit=97, **kw):
     (JobQuery(), "1 ORDER BY created_at DESC, pk DESC"),
     (JobQuery(status="dead"), "status='dead' ORDER BY created_at DESC, pk DESC"),
     (JobQuery(status="retrying", sort="next_run"), "status='retrying' AND next_run_at IS NOT NULL ORDER BY next_run_at, pk"),
+    (JobQuery(sort="next_run"), "status IN ('pending','retrying') AND next_run_at IS NOT NULL ORDER BY next_run_at, pk"),
+    (JobQuery(type="ai.generate_reply", sort="updated"), "type='ai.generate_reply' ORDER BY updated_at DESC, pk DESC"),
     (JobQuery(type="sms.send", status="dead", sort="updated"), "type='sms.send' AND status='dead' ORDER BY updated_at DESC, pk DESC"),
     (JobQuery(created_from=DEMO_NOW_MS - 86_400_000, created_to=DEMO_NOW_MS - 3_600_000),
      f"created_at >= {DEMO_NOW_MS - 86_400_000} AND created_at < {DEMO_NOW_MS - 3_600_000} ORDER BY created_at DESC, pk DESC"),

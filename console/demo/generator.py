@@ -460,17 +460,19 @@ class DemoGenerator:
             yield "webhookDeliveries", delivery, job
 
     def _job(self, job_id: str, jtype: str, created: int, *, key: str, payload: dict, user: dict | None,
-             delivery_id: str | None = None) -> dict:
+             delivery_id: str | None = None, stuck: bool = False) -> dict:
         r = self.rng
         age = self.now - created
         max_attempts = 3 if jtype.startswith("webhook.") else 5
         roll = r.random()
-        stuck = False
-        if age < MINUTE and roll < 0.3:
+        if stuck:
+            status = "running"  # a worker died holding it
+        elif age < 10 * MINUTE and roll < 0.1:
             status = "running"  # picked up moments ago
-        elif age < 2 * MINUTE and roll < 0.6:
-            status = "pending"
-        elif roll < 0.84:
+        elif age < 10 * MINUTE and roll < 0.6:
+            status = "pending"  # the current backlog
+        elif roll < 0.84 or (0.94 <= roll < 0.97 and age > 15 * MINUTE):
+            # a healthy queue: what was pending long ago has run by now
             status = "succeeded"
         elif roll < 0.90:
             status = "retrying"
@@ -478,8 +480,6 @@ class DemoGenerator:
             status = "dead"
         elif roll < 0.97:
             status = "pending"
-        elif roll < 0.9725:
-            status, stuck = "running", True  # a worker died holding it
         else:
             status = "canceled"
         errors_pool = W.JOB_ERRORS.get(jtype) or ["Error: unknown failure"]
@@ -539,6 +539,8 @@ class DemoGenerator:
                 jtype = "sms.send"
             u = r.choice(customers)
             created = self.now - span + span * i // count + r.randrange(1000)
+            if i % 50 == 25:  # the last minutes are busier than the week's average: a backlog to look at
+                created = self.now - r.randrange(10 * MINUTE)
             if jtype == "sms.send":
                 payload = {"userId": u["id"], "to": u["phone"] or "+14155550100", "template": r.choice(
                     ["daily_check_in", "weekly_summary", "reply", "reminder"])}
@@ -550,13 +552,14 @@ class DemoGenerator:
                 payload = {"userId": u["id"], "reason": r.choice(["weekly", "assessment_completed", "manual"])}
             else:
                 payload = {"userId": u["id"]}
+            # One job in 800 is stuck: claimed by a worker that died (Convex workpool outages look like this).
             yield "jobs", self._job(job_ids[i], jtype, created, key=f"{jtype}:{job_ids[i][-12:]}",
-                                    payload=payload, user=u)
+                                    payload=payload, user=u, stuck=i % 800 == 400)
 
 
 def documents(sizes: DemoSizes, seed: int = 7, now_ms: int | None = None) -> Iterator[tuple[str, str, dict]]:
     """Every demo document as (component, table, wire-form document), e.g. to seed the stand-in."""
-    gen = DemoGenerator(sizes, seed, now_ms if now_ms is not None else int(time.time()) // 3600 * 3600 * 1000)
+    gen = DemoGenerator(sizes, seed, now_ms if now_ms is not None else int(time.time() * 1000))
     for table, doc in gen.users_docs():
         yield "", table, doc
     for table, doc in gen.orgs_docs():
@@ -628,7 +631,7 @@ def generate(
     path = Path(path)
     sizes = sizes or DemoSizes()
     if now_ms is None:
-        now_ms = int(time.time()) // 3600 * 3600 * 1000
+        now_ms = int(time.time() * 1000)
     open_replica(path).dispose()
     part = Path(f"{path}.outbox-part")
     part.unlink(missing_ok=True)
@@ -675,6 +678,9 @@ def generate(
         for stmt in DERIVED_DDL + REBUILD:
             conn.exec_driver_sql(stmt)
         set_meta(conn, "mode", "demo")
+        if gen.staff:
+            # Demo actions need an operator; until one is chosen in Settings, the first admin operates.
+            set_meta(conn, "demo_operator", next((u["id"] for u in gen.staff if u["role"] == "admin"), gen.staff[0]["id"]))
         set_meta(conn, "demo_seed", str(seed))
         set_meta(conn, "demo_now_ms", str(now_ms))
         set_meta(conn, "generated_at", str(time.time()))

@@ -23,7 +23,7 @@ def _v1_to_v2(conn: Connection) -> None:
 
     conn.exec_driver_sql("DROP INDEX IF EXISTS by_type_status")
     for name, cols in (("by_type_status", "type, status, created_at"), ("by_type_created", "type, created_at"),
-                       ("by_status_created", "status, created_at"),
+                       ("by_status_created", "status, created_at"), ("by_job_updated", "updated_at"),
                        ("by_status_updated", "status, updated_at"),
                        ("by_status_claimed", "status, claimed_at, lease_ms")):
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")

@@ -111,7 +111,10 @@ def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
         where.append("j.status = :status")
         p["status"] = q.status
     if q.type:
-        where.append("j.type = :type")
+        # Sorted by last change with no state chosen, the type's own indexes would mean sorting every job of
+        # that type; the unary + hands the plan to by_job_updated instead, which stops after a page.
+        unindexed = q.sort == "updated" and not q.status
+        where.append(f"{'+' if unindexed else ''}j.type = :type")
         p["type"] = q.type
     if q.created_from is not None:
         where.append("j.created_at >= :cfrom")
@@ -139,6 +142,8 @@ def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = Non
         params.update(after_v=after[0], after_pk=after[1])
     if q.sort == "next_run":
         where.append("j.next_run_at IS NOT NULL")
+        if not q.status:  # only waiting jobs have a next run; saying so lets by_status_next_run serve the sort
+            where.append("j.status IN ('pending', 'retrying')")
     order = f"ORDER BY {col} {direction}, j.pk {direction}"
     base = f"SELECT {_COLUMNS}, {col} FROM jobs j"
     if not q.text.strip():
@@ -268,6 +273,16 @@ def detail(conn: Connection, job_id: str) -> JobDetail | None:
                               "FROM webhook_deliveries WHERE id = :id"), {"id": delivery_id}).mappings().first()
         out.delivery = dict(d) if d else {"id": delivery_id}
     return out
+
+
+def by_ids(conn: Connection, ids: list[str]) -> list[JobRow]:
+    """Fresh versions of given jobs (primary-key lookups), e.g. the rows on screen."""
+    if not ids:
+        return []
+    marks = ", ".join(f":i{n}" for n in range(len(ids)))
+    rows = conn.execute(text(f"SELECT {_COLUMNS}, j.created_at FROM jobs j WHERE j.id IN ({marks})"),
+                        {f"i{n}": v for n, v in enumerate(ids)}).fetchall()
+    return [_row(r) for r in rows]
 
 
 def job_types(conn: Connection) -> list[str]:

@@ -202,6 +202,7 @@ class Job(Replicated, table=True):
         Index("by_type_status", "type", "status", "created_at"),
         Index("by_type_created", "type", "created_at"),
         Index("by_job_created", "created_at"),
+        Index("by_job_updated", "updated_at"),
         Index("by_job_user", "user_id"),
         # Jobs panel: a state sorted by creation or by last change, and stuck jobs (running past the lease).
         Index("by_status_created", "status", "created_at"),

@@ -42,7 +42,14 @@ class AppContext(QObject):
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:
+            self._demo_operator = get_meta(conn, "demo_operator")
             return get_meta(conn, "mode") or "live"
+
+    def operator_id(self) -> str | None:
+        """Who operates: the user chosen in Settings; in the demo, until then, the demo's first admin."""
+        if self.settings.operator_user_id:
+            return self.settings.operator_user_id
+        return self._demo_operator if self.is_demo else None
 
     @property
     def is_demo(self) -> bool:

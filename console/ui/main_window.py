@@ -117,6 +117,9 @@ class MainWindow(QMainWindow):
         ctx.theme.changed.connect(self._restyle_nav)
 
         self.quick_find = QuickFindDialog(ctx, self.specs, self)
+        from console.ui.demo_worker import DemoWorker
+
+        self.demo_worker = DemoWorker(ctx)
         self._restore()
         self._update_mode()
         self.refresh_status()
@@ -256,6 +259,10 @@ class MainWindow(QMainWindow):
     # -- status -------------------------------------------------------------------------------------
     def _update_mode(self) -> None:
         demo = self.ctx.is_demo
+        if demo and self.ctx.settings.demo_worker:
+            self.demo_worker.start()
+        else:
+            self.demo_worker.stop()
         self.banner.setVisible(demo)
         self.reset_action.setEnabled(demo)
         self.demo_action.setEnabled(not demo)
@@ -314,6 +321,7 @@ class MainWindow(QMainWindow):
             panel.on_hidden()
         state.sync()
         self.quick_find.close()
+        self.demo_worker.stop()
         if self.ctx.live is not None:
             import asyncio
 

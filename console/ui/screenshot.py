@@ -122,6 +122,12 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 if inactive:
                     window.navigate("users", inactive)
                     shot("users-deactivated")
+            elif spec.key == "jobs":
+                with ctx.engine.connect() as conn:
+                    job = conn.execute(text("SELECT id FROM jobs WHERE status = 'dead' AND user_id IS NOT NULL "
+                                            "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
+                window.panels["jobs"].show_job(job) if job else None
+                shot("jobs")
             else:
                 shot(spec.key)
 

@@ -32,7 +32,7 @@ def theme(qapp):
 
 @pytest.fixture
 def ctx(qapp, theme, demo_db):
-    context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50), SecretStore(), theme)
+    context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50, demo_worker=False), SecretStore(), theme)
     yield context
     context.tasks.wait()
     qapp.processEvents()

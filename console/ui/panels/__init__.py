@@ -6,6 +6,7 @@ from console.ui.panel import PanelSpec
 
 
 def panel_specs() -> list[PanelSpec]:
+    from console.ui.panels.jobs import SPEC as JOBS
     from console.ui.panels.users import SPEC as USERS
 
-    return [USERS]
+    return [USERS, JOBS]

@@ -1,0 +1,66 @@
+"""The offline demo's queue is alive: a local worker runs due jobs (with realistic failures) and new
+jobs arrive, as they would from the product. Runs off the GUI thread; tells panels what changed."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from PySide6.QtCore import QObject, QTimer
+from sqlalchemy import text
+
+from console.demo.words import JOB_ERRORS, JOB_TYPES
+from console.store.jobstore import LocalJobStore
+from console.ui.context import AppContext
+
+
+class DemoWorker(QObject):
+    def __init__(self, ctx: AppContext, interval_ms: int = 1500, failure_rate: float = 0.15) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.failure_rate = failure_rate
+        self.rng = random.Random()
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self._busy = False
+        self._customers: list[str] = []
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def tick(self) -> None:
+        if self._busy or not self.ctx.is_demo:
+            return
+        self._busy = True
+        engine, rng, failure_rate = self.ctx.engine, self.rng, self.failure_rate
+        customers = self._customers
+
+        def work() -> set[str]:
+            store = LocalJobStore(engine, rng=rng)
+            if not customers:
+                with engine.connect() as conn:
+                    customers.extend(conn.execute(text(
+                        "SELECT id FROM users WHERE role = 'user' AND is_active LIMIT 500")).scalars())
+            changed = set()
+            for _ in range(rng.choice((0, 1, 1, 2, 3))):  # new work arrives
+                jtype = rng.choices([t for t in JOB_TYPES if not t.startswith("webhook.")])[0]
+                user = rng.choice(customers) if customers else None
+                job_id, _ = store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
+                changed.add(job_id)
+            changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS)
+            return changed
+
+        def done(changed: set[str]) -> None:
+            self._busy = False
+            if changed:
+                self.ctx.data_changed.emit({"jobs": changed})
+
+        def failed(exc: BaseException) -> None:
+            self._busy = False
+            self.ctx.status_message.emit(f"Demo worker: {exc}")
+
+        self.ctx.tasks.run(work, done, failed)

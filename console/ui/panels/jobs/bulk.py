@@ -1,0 +1,64 @@
+"""Confirming "retry all matching": how many match, the cap, and a reason for the audit log."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+
+from console.store.jobs import JobQuery
+from console.ui.format import count
+
+DEFAULT_CAP = 1000
+
+
+def describe(q: JobQuery) -> str:
+    parts = [f"state {q.status}" if q.status else "every state"]
+    if q.type:
+        parts.append(f"type {q.type}")
+    if q.created_from or q.created_to:
+        parts.append("created in the chosen range")
+    if q.key:
+        parts.append(f"key {q.key}")
+    if q.id:
+        parts.append(f"id {q.id}")
+    if q.text.strip():
+        parts.append(f"error or payload containing “{q.text.strip()}”")
+    return ", ".join(parts)
+
+
+class BulkRetryDialog(QDialog):
+    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Retry all matching jobs")
+        self.setObjectName("bulk-retry-dialog")
+        more = "+" if matching > 100_000 else ""
+        self.matching = matching
+        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {describe(query)}.<br>"
+                       "Jobs that cannot be retried (running, succeeded) are skipped and counted.")
+        intro.setWordWrap(True)
+        self.cap = QSpinBox()
+        self.cap.setRange(1, 100_000)
+        self.cap.setValue(DEFAULT_CAP)
+        self.cap.setSuffix(" jobs at most")
+        self.reason = QLineEdit(placeholderText="why (goes into the audit log)")
+        self.will = QLabel()
+        self.cap.valueChanged.connect(self._update)
+        form = QFormLayout()
+        form.addRow("Cap", self.cap)
+        form.addRow("Reason", self.reason)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.will)
+        layout.addWidget(buttons)
+        self._update()
+
+    def _update(self) -> None:
+        n = min(self.matching, self.cap.value())
+        self.ok.setText(f"Retry {count(n)} jobs")
+        self.ok.setEnabled(n > 0)
+        self.will.setText(f"{count(n)} will be retried" + (f"; {count(self.matching - n)} more match beyond the cap."
+                                                           if self.matching > n else "."))

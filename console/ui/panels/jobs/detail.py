@@ -1,0 +1,146 @@
+"""One job: payload, every attempt's error, lease, idempotency key, and what it concerns."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain import jobs as J
+from console.store.jobs import JobDetail
+from console.ui.context import AppContext
+from console.ui.format import age, local_time
+
+STATUS_COLOUR = {"dead": "danger", "retrying": "warning", "succeeded": "ok", "running": "ok", "canceled": "muted",
+                 "pending": "muted"}
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+class JobDetailView(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.detail: JobDetail | None = None
+        self.title = QLabel("No job selected")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_id = QToolButton(text="Copy ID")
+        self.copy_key = QToolButton(text="Copy key")
+        self.copy_payload = QToolButton(text="Copy payload")
+        self.copy_id.clicked.connect(lambda: self._copy("id"))
+        self.copy_key.clicked.connect(lambda: self._copy("key"))
+        self.copy_payload.clicked.connect(lambda: self._copy("payload"))
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        for b in (self.copy_id, self.copy_key, self.copy_payload):
+            b.setEnabled(False)
+            head.addWidget(b)
+
+        self.body = QTextBrowser()
+        self.body.setObjectName("job-detail-body")
+        self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._link)
+        self.body.setHtml("<p>Pick a job to see its payload, every attempt's error and its lease.</p>")
+        self.payload = QPlainTextEdit()
+        self.payload.setObjectName("job-payload")
+        self.payload.setReadOnly(True)
+        self.payload.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.body)
+        split.addWidget(self.payload)
+        split.setSizes([400, 200])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(split, 1)
+
+    def _copy(self, what: str) -> None:
+        if not self.detail:
+            return
+        value = {"id": self.detail.job["id"], "key": self.detail.job["key"] or "",
+                 "payload": self.payload.toPlainText()}[what]
+        QGuiApplication.clipboard().setText(value)
+        self.ctx.status_message.emit(f"Copied the job's {what}")
+
+    def _link(self, url) -> None:
+        kind, _, target = url.toString().partition(":")
+        if kind in ("users", "webhooks"):
+            self.ctx.navigate(kind, target)
+
+    def clear(self, message: str = "No job selected") -> None:
+        self.detail = None
+        self.title.setText(message)
+        self.body.setHtml("")
+        self.payload.setPlainText("")
+        for b in (self.copy_id, self.copy_key, self.copy_payload):
+            b.setEnabled(False)
+
+    def show_detail(self, d: JobDetail, now_ms: int) -> None:
+        self.detail = d
+        j = d.job
+        t = self.ctx.theme
+        self.title.setText(f"{j['type'] or 'job'} · {j['status']}")
+        for b in (self.copy_id, self.copy_key, self.copy_payload):
+            b.setEnabled(True)
+        self.payload.setPlainText(json.dumps(d.payload, indent=2, ensure_ascii=False, sort_keys=True))
+        status_colour = t.color(STATUS_COLOUR.get(j["status"], "muted")).name()
+        stuck = J.is_stuck(d.doc, now_ms)
+        rows = [
+            ("Status", f"<b style='color:{status_colour}'>{esc(j['status'])}</b>"
+                       + (f" <b style='color:{t.color('danger').name()}'>STUCK</b>" if stuck else "")),
+            ("Job id", f"<code>{esc(j['id'])}</code>"),
+            ("Idempotency key", f"<code>{esc(j['key'])}</code>"),
+            ("Attempts", esc(f"{J.budget_used(d.doc)} of {j['max_attempts']} automatic"
+                             + (f" ({j['attempts']} in all, {d.doc.get('manualRetries', 0)} manual retries)"
+                                if d.doc.get("retryBase") else ""))),
+            ("Next run", esc(f"{local_time(j['next_run_at'], seconds=True)} ({age(j['next_run_at'], now_ms / 1000)})"
+                             if j["next_run_at"] else "—")),
+            ("Created", esc(local_time(j["created_at"], seconds=True))),
+            ("Updated", esc(f"{local_time(j['updated_at'], seconds=True)} ({age(j['updated_at'], now_ms / 1000)})")),
+        ]
+        if j["claimed_at"]:
+            lease = j["lease_ms"] or J.DEFAULT_POLICY.lease_ms
+            rows.append(("Lease", esc(f"claimed by {j['claimed_by']} at {local_time(j['claimed_at'], seconds=True)}, "
+                                      f"lease {lease // 1000} s, " + ("expired " if stuck else "ends ")
+                                      + age(j["claimed_at"] + lease, now_ms / 1000))))
+        if d.user:
+            u = d.user
+            name = u.get("name") or u.get("email") or u["id"]
+            state = "" if u.get("is_active") in (None, 1, True) else " (deactivated)"
+            rows.append(("Concerns user", f"<a href='users:{esc(u['id'])}'>{esc(name)}</a>{esc(state)}"))
+        if d.delivery:
+            dv = d.delivery
+            if dv.get("provider"):
+                rows.append(("From webhook", esc(f"{dv['provider']} {dv.get('event_type') or ''} "
+                                                 f"{dv.get('provider_event_id') or ''}, received "
+                                                 f"{local_time(dv.get('received_at'), seconds=True)} at "
+                                                 f"{dv.get('endpoint')}")))
+            else:
+                rows.append(("From webhook", esc(f"delivery {dv['id']} (not in the replica)")))
+        fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in rows)
+        attempts = "".join(
+            f"<tr><td>{esc(e.get('attempt'))}</td><td>{esc(local_time(e.get('at'), seconds=True))}</td>"
+            f"<td>{esc(e.get('error'))}</td></tr>" for e in reversed(d.errors))
+        errors = (f"<h3>Attempt errors ({len(d.errors)})</h3><table cellpadding='3' width='100%'>"
+                  f"<tr><th align='left'>#</th><th align='left'>When</th><th align='left'>Error</th></tr>"
+                  f"{attempts}</table>") if d.errors else "<h3>Attempt errors</h3><p><i>No failed attempt.</i></p>"
+        self.body.setHtml(f"<table cellpadding='2' width='100%'>{fields}</table>{errors}<h3>Payload</h3>")

@@ -1,0 +1,87 @@
+"""Queue health: backlog age, stuck jobs, permanent failure rate, and succeeded/failed per minute."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from console.store.jobs import Health
+from console.ui.context import AppContext
+from console.ui.format import count
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return "none waiting"
+    s = ms / 1000
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:.1f} {unit}"
+    return f"{s:.0f} s"
+
+
+class HealthView(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.backlog = QLabel()
+        self.stuck = QLabel()
+        self.failure = QLabel()
+        for label, tip in ((self.backlog, "How long the oldest due job has been waiting to run"),
+                           (self.stuck, "Claimed by a worker and past its lease: the worker died or hung"),
+                           (self.failure, "Dead / (dead + succeeded) among jobs that finished in the last 24 h")):
+            label.setToolTip(tip)
+        numbers = QVBoxLayout()
+        for w in (QLabel("<b>Queue health</b>"), self.backlog, self.stuck, self.failure):
+            numbers.addWidget(w)
+        numbers.addStretch(1)
+
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.plot.setObjectName("jobs-health-plot")
+        self.plot.setMinimumHeight(120)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(x=False, y=True, alpha=0.2)
+        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.ok_curve = self.plot.plot([], [], name="succeeded / min", stepMode="center", fillLevel=0)
+        self.bad_curve = self.plot.plot([], [], name="failed / min", stepMode="center", fillLevel=0)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(numbers)
+        layout.addWidget(self.plot, 1)
+        self.restyle()
+        ctx.theme.changed.connect(self.restyle)
+
+    def restyle(self, _dark: bool = False) -> None:
+        pal = QApplication.palette()
+        bg = pal.color(QPalette.ColorRole.Base)
+        fg = pal.color(QPalette.ColorRole.Text)
+        self.plot.setBackground(bg)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setPen(fg)
+            self.plot.getAxis(axis).setTextPen(fg)
+        ok, bad = self.ctx.theme.color("ok"), self.ctx.theme.color("danger")
+        self.ok_curve.setPen(pg.mkPen(ok, width=1.5))
+        self.ok_curve.setBrush(pg.mkBrush(ok.red(), ok.green(), ok.blue(), 60))
+        self.bad_curve.setPen(pg.mkPen(bad, width=1.5))
+        self.bad_curve.setBrush(pg.mkBrush(bad.red(), bad.green(), bad.blue(), 90))
+        for _sample, label in self.legend.items:
+            label.setText(label.text, color=fg)
+
+    def show_health(self, h: Health) -> None:
+        t = self.ctx.theme
+        self.backlog.setText(f"Backlog: oldest waiting {_duration(h.oldest_pending_ms)}")
+        colour = t.color("danger" if h.stuck else "ok").name()
+        self.stuck.setText(f"<span style='color:{colour}'>Stuck: {count(h.stuck)}</span>")
+        if h.permanent_failure_rate is None:
+            self.failure.setText("Permanent failures (24 h): no jobs finished")
+        else:
+            rate = h.permanent_failure_rate * 100
+            colour = t.color("danger" if rate >= 5 else "warning" if rate >= 1 else "ok").name()
+            self.failure.setText(f"Permanent failures (24 h): <span style='color:{colour}'>{rate:.1f}%</span> "
+                                 f"of {count(h.finished_24h)}")
+        if h.per_minute:
+            xs = [m / 1000 for m, _, _ in h.per_minute] + [h.per_minute[-1][0] / 1000 + 60]
+            self.ok_curve.setData(xs, [s for _, s, _ in h.per_minute])
+            self.bad_curve.setData(xs, [f for _, _, f in h.per_minute])

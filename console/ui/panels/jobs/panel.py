@@ -1,0 +1,480 @@
+"""Jobs panel: monitor the outbox, inspect failures, retry (one, selected, all matching) and cancel."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import text
+
+from console.domain import jobs as J
+from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
+from console.ui.context import AppContext
+from console.ui.format import count
+from console.ui.panel import Panel
+from console.ui.panels.jobs.actions import JobActions, Progress
+from console.ui.panels.jobs.bulk import BulkRetryDialog
+from console.ui.panels.jobs.detail import JobDetailView
+from console.ui.panels.jobs.health import HealthView
+from console.ui.panels.jobs.model import SORTABLE, JobsModel
+
+STATES = [("All", None), ("Pending", J.PENDING), ("Running", J.RUNNING), ("Stuck", STUCK), ("Retrying", J.RETRYING),
+          ("Dead", J.DEAD), ("Succeeded", J.SUCCEEDED), ("Canceled", J.CANCELED)]
+REFRESH = [("Auto-refresh off", 0), ("every 2 s", 2), ("every 5 s", 5), ("every 10 s", 10), ("every 30 s", 30),
+           ("every 60 s", 60)]
+CREATED = [("Created: any time", None), ("last hour", 3600), ("last 24 h", 86400), ("last 7 days", 7 * 86400),
+           ("custom range…", -1)]
+MANUAL_RETRY_RULE = ("Manual retry runs the job now and gives it a fresh automatic retry budget; the attempts so far "
+                     "stay in its history.")
+
+
+class JobsPanel(Panel):
+    key = "jobs"
+    title = "Jobs"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.actions = JobActions(ctx)
+        self.actor: dict | None = None
+        self._detail_task = None
+        self._tick_task = None
+        self._pending_select: str | None = None
+        self.last_tick_gui_ms = 0.0
+
+        # states with live counts
+        self.state_buttons = QButtonGroup(self)
+        self.state_buttons.setExclusive(True)
+        states = QHBoxLayout()
+        for i, (label, value) in enumerate(STATES):
+            b = QToolButton(text=label)
+            b.setCheckable(True)
+            b.setProperty("state", value)
+            b.setObjectName(f"state-{value or 'all'}")
+            self.state_buttons.addButton(b, i)
+            states.addWidget(b)
+        self.state_buttons.button(0).setChecked(True)
+        self.state_buttons.idClicked.connect(lambda _i: self.apply_query())
+        states.addStretch(1)
+        self.refresh_choice = QComboBox()
+        for label, seconds in REFRESH:
+            self.refresh_choice.addItem(label, seconds)
+        self.refresh_choice.setCurrentIndex(2)  # 5 s, as Sidekiq and Bull Board
+        self.refresh_choice.currentIndexChanged.connect(lambda _i: self._schedule())
+        self.refresh_now = QPushButton("Refresh")
+        self.refresh_now.clicked.connect(self.tick)
+        states.addWidget(self.refresh_choice)
+        states.addWidget(self.refresh_now)
+
+        # filters
+        self.type = QComboBox()
+        self.type.addItem("All types", None)
+        self.created = QComboBox()
+        for label, value in CREATED:
+            self.created.addItem(label, value)
+        self.created_from = QDateTimeEdit(QDateTime.currentDateTime().addDays(-1))
+        self.created_to = QDateTimeEdit(QDateTime.currentDateTime())
+        for w in (self.created_from, self.created_to):
+            w.setCalendarPopup(True)
+            w.setDisplayFormat("yyyy-MM-dd HH:mm")
+            w.hide()
+            w.dateTimeChanged.connect(lambda _d: self.debounce.start())
+        self.key_edit = QLineEdit(placeholderText="exact key")
+        self.id_edit = QLineEdit(placeholderText="exact id")
+        self.text_edit = QLineEdit(placeholderText="error or payload contains…")
+        self.text_edit.setToolTip("A bounded scan, newest first: the summary says how many jobs it read.")
+        for w in (self.key_edit, self.id_edit, self.text_edit):
+            w.setClearButtonEnabled(True)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(300)
+        self.debounce.timeout.connect(self.apply_query)
+        for w in (self.key_edit, self.id_edit, self.text_edit):
+            w.textChanged.connect(lambda _t: self.debounce.start())
+        self.type.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.created.currentIndexChanged.connect(self._created_changed)
+        filters = QHBoxLayout()
+        for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit):
+            filters.addWidget(w)
+        filters.addWidget(self.text_edit, 1)
+
+        # actions
+        self.retry_button = QPushButton("Retry selected")
+        self.retry_all_button = QPushButton("Retry all matching…")
+        self.cancel_button = QPushButton("Cancel selected")
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.retry_all_button.clicked.connect(self.retry_all_matching)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.acting = QLabel()
+        self.acting.setWordWrap(True)
+        self.summary = QLabel()
+        actions = QHBoxLayout()
+        for w in (self.retry_button, self.retry_all_button, self.cancel_button):
+            actions.addWidget(w)
+        actions.addWidget(self.acting, 1)
+        actions.addWidget(self.summary)
+
+        # table and detail
+        self.model = JobsModel(ctx)
+        self.model.page_loaded.connect(self._on_page)
+        self.model.failed.connect(lambda m: self.ctx.status_message.emit(m))
+        self.table = QTableView()
+        self.table.setObjectName("jobs-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(9, Qt.SortOrder.DescendingOrder)
+        header.sortIndicatorChanged.connect(self._on_sort_indicator)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate([90, 150, 170, 110, 70, 80, 95, 75, 260, 140, 80]):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.detail = JobDetailView(ctx)
+        self.health = HealthView(ctx)
+        self.health.setMaximumHeight(190)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([640, 360])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(states)
+        layout.addLayout(filters)
+        layout.addLayout(actions)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.health)
+
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.tick)
+        ctx.data_changed.connect(self.on_data_changed)
+        ctx.replica_replaced.connect(self.reload)
+        self.retry_button.setToolTip(MANUAL_RETRY_RULE)
+        self._load_types()
+        self.load_actor()
+        self.apply_query()
+        self.tick()
+
+    # -- querying ---------------------------------------------------------------------------------------
+    def current_query(self) -> JobQuery:
+        state = self.state_buttons.checkedButton().property("state") if self.state_buttons.checkedButton() else None
+        created_from = created_to = None
+        choice = self.created.currentData()
+        now_ms = int(time.time() * 1000)
+        if choice == -1:
+            created_from = self.created_from.dateTime().toMSecsSinceEpoch()
+            created_to = self.created_to.dateTime().toMSecsSinceEpoch()
+        elif choice:
+            created_from = now_ms - choice * 1000
+        sort = self.model.query.sort
+        if sort == "next_run" and state not in (None, J.PENDING, J.RETRYING):
+            sort = "created"  # only waiting jobs have a next run
+        return JobQuery(status=state, type=self.type.currentData(), created_from=created_from, created_to=created_to,
+                        key=self.key_edit.text().strip() or None, id=self.id_edit.text().strip() or None,
+                        text=self.text_edit.text(), sort=sort)
+
+    def apply_query(self) -> None:
+        self.debounce.stop()
+        query = self.current_query()
+        self.summary.setText("loading…")
+        self.model.set_query(query)
+        self._sync_sort_indicator()
+        self.detail.clear()
+        self._update_actions()
+
+    def _created_changed(self) -> None:
+        custom = self.created.currentData() == -1
+        self.created_from.setVisible(custom)
+        self.created_to.setVisible(custom)
+        self.apply_query()
+
+    def _on_sort_indicator(self, column: int, _order: Qt.SortOrder) -> None:
+        if column not in SORTABLE:
+            self._sync_sort_indicator()
+
+    def _sync_sort_indicator(self) -> None:
+        column = next(c for c, k in SORTABLE.items() if k == self.model.query.sort)
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(column, Qt.SortOrder.AscendingOrder if column == 5 else Qt.SortOrder.DescendingOrder)
+        header.blockSignals(False)
+
+    def _on_page(self, rows: int, ms: float) -> None:
+        page = self.model.last_page
+        more = "+" if self.model.has_more else ""
+        text_ = f"{count(rows)}{more} jobs"
+        if self.model.query.text.strip() and page is not None:
+            reach = "all of them" if page.scan_exhausted else "scroll to search further"
+            text_ += f" · searched {count(page.scanned)} jobs for this page ({reach})"
+        self.summary.setText(text_)
+        self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        if self._pending_select:
+            row = self.model.row_of(self._pending_select)
+            if row >= 0:
+                self._pending_select = None
+                self.table.selectRow(row)
+
+    def _load_types(self) -> None:
+        def done(types: list[str]) -> None:
+            current = self.type.currentData()
+            self.type.blockSignals(True)
+            self.type.clear()
+            self.type.addItem("All types", None)
+            for t in types:
+                self.type.addItem(t, t)
+            self.type.setCurrentIndex(max(0, self.type.findData(current)))
+            self.type.blockSignals(False)
+
+        self.ctx.read(job_types, done)
+
+    # -- selection and detail ---------------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.rows[i.row()].id for i in rows if 0 <= i.row() < len(self.model.rows)]
+
+    def _on_selection(self) -> None:
+        ids = self.selected_ids()
+        self._update_actions()
+        if len(ids) == 1:
+            self.show_job(ids[0])
+
+    def show_job(self, job_id: str) -> None:
+        if self._detail_task:
+            self._detail_task.cancel()
+
+        def done(d: Any) -> None:
+            if d is None:
+                self.detail.clear("Job not found in the replica")
+            else:
+                self.detail.show_detail(d, int(time.time() * 1000))
+
+        self._detail_task = self.ctx.read(lambda conn: detail(conn, job_id), done)
+
+    # -- permissions ---------------------------------------------------------------------------------------------
+    def load_actor(self) -> None:
+        user_id = self.ctx.operator_id()
+
+        def work(conn) -> dict | None:
+            if not user_id:
+                return None
+            row = conn.execute(text("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first()
+            return json.loads(row[0]) if row else None
+
+        def done(actor: dict | None) -> None:
+            self.actor = actor
+            self._update_actions()
+
+        self.ctx.read(work, done)
+
+    def _update_actions(self) -> None:
+        selected = self.selected_ids()
+        retry_no = self.actions.refusal(self.actor, "jobs:retry", "retry jobs")
+        cancel_no = self.actions.refusal(self.actor, "jobs:cancel", "cancel jobs")
+        self.retry_button.setEnabled(bool(selected) and retry_no is None)
+        self.retry_all_button.setEnabled(retry_no is None)
+        self.cancel_button.setEnabled(bool(selected) and cancel_no is None)
+        self.retry_button.setToolTip(retry_no or MANUAL_RETRY_RULE)
+        self.retry_all_button.setToolTip(retry_no or "Preview how many match, confirm, then retry them in the "
+                                                     "background with progress. " + MANUAL_RETRY_RULE)
+        self.cancel_button.setToolTip(cancel_no or "Cancel the selected jobs (finished jobs are left as they are)")
+        who = self.actor.get("email") if self.actor else None
+        if self.actor and not self.ctx.settings.operator_user_id:
+            who = f"{who} (the demo's admin until you choose an operator in Settings)"
+        where = "on the deployment, acting as" if self.actions.live else "on the local demo store as"
+        if retry_no or cancel_no:
+            self.acting.setText(f"<span style='color:{self.ctx.theme.color('warning').name()}'>"
+                                f"{retry_no or cancel_no}</span>")
+        else:
+            self.acting.setText(f"Actions run {where} {who}.")
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def _done(self, message: str) -> None:
+        self.ctx.status_message.emit(message)
+        self.tick()
+
+    def _failed(self, message: str) -> None:
+        self.ctx.status_message.emit(message)
+        QMessageBox.warning(self, "Jobs", message)
+
+    def retry_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.actions.retry(ids, self._done, self._failed)
+
+    def cancel_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.actions.cancel(ids, self._done, self._failed)
+
+    def retry_all_matching(self) -> None:
+        query = self.current_query()
+
+        def preview(n: int) -> None:
+            dialog = BulkRetryDialog(query, n, self)
+            dialog.accepted.connect(lambda: self.start_bulk_retry(query, dialog.cap.value(), dialog.reason.text()))
+            dialog.open()
+            self._bulk_dialog = dialog
+
+        self.ctx.read(lambda conn: count_matching(conn, query, cap=100_000), preview)
+
+    def start_bulk_retry(self, query: JobQuery, cap: int, reason: str) -> None:
+        progress = Progress()
+        cancel = threading.Event()
+        dialog = QProgressDialog("Retrying matching jobs…", "Stop", 0, cap, self)
+        dialog.setWindowTitle("Retry all matching")
+        dialog.setMinimumDuration(0)
+        dialog.canceled.connect(cancel.set)
+        if self.actions.live:
+            dialog.setRange(0, 0)  # one call to the deployment: no steps to show
+        progress.changed.connect(lambda done, total: (dialog.setMaximum(max(1, total)), dialog.setValue(done)))
+
+        def finished(message: str) -> None:
+            dialog.reset()
+            dialog.close()
+            self._done(message)
+
+        def failed(message: str) -> None:
+            dialog.reset()
+            dialog.close()
+            self._failed(message)
+
+        self._bulk = (progress, cancel, dialog)  # keep them alive while the work runs
+        dialog.show()
+        self.actions.retry_matching(query, cap, reason, progress, cancel, finished, failed)
+
+    # -- refresh -----------------------------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        seconds = self.refresh_choice.currentData()
+        if seconds and self.isVisible():
+            self.timer.start(seconds * 1000)
+        else:
+            self.timer.stop()
+
+    def tick(self) -> None:
+        """Counts, health and the rows on screen, read in the background with indexed queries only."""
+        if self._tick_task is not None and not self._tick_task.cancelled:
+            return  # the previous tick is still running: skip rather than pile up
+        loaded = [r.id for r in self.model.rows[:400]]
+        query = self.model.query
+        at_top = self.table.verticalScrollBar().value() == 0 and not query.text.strip()
+
+        def work(conn) -> dict:
+            now = int(time.time() * 1000)
+            out: dict[str, Any] = {"counts": counts(conn, now), "health": health(conn, now), "now": now}
+            if at_top:
+                out["first"] = search(conn, query, limit=min(200, max(50, len(loaded))), now_ms=now).rows
+            elif loaded:
+                out["fresh"] = {r.id: r for r in by_ids(conn, loaded)}
+            return out
+
+        def done(result: dict) -> None:
+            self._tick_task = None
+            started = time.perf_counter()
+            self.apply_tick(result)
+            self.last_tick_gui_ms = (time.perf_counter() - started) * 1000
+
+        def error(exc: BaseException) -> None:
+            self._tick_task = None
+            self.ctx.status_message.emit(f"Refresh failed: {exc}")
+
+        self._tick_task = self.ctx.read(work, done, error)
+
+    def apply_tick(self, result: dict) -> None:
+        c = result["counts"]
+        for button in self.state_buttons.buttons():
+            state = button.property("state")
+            label = next(lbl for lbl, v in STATES if v == state)
+            n = sum(v for k, v in c.items() if k != STUCK) if state is None else c.get(state, 0)
+            button.setText(f"{label} {count(n)}")
+        self.health.show_health(result["health"])
+        self.model.now_ms = result["now"]
+        first = result.get("first")
+        if first is not None:
+            current = [r.id for r in self.model.rows[: len(first)]]
+            if [r.id for r in first] != current and not self.model.loading:
+                selected = self.selected_ids()
+                self._pending_select = selected[0] if len(selected) == 1 else None
+                self.model.refresh()  # new or reordered jobs at the top
+            else:
+                self.model.replace_rows({r.id: r for r in first})
+        elif result.get("fresh"):
+            self.model.replace_rows(result["fresh"])
+        if self.model.rows:
+            self.model.dataChanged.emit(self.model.index(0, 5), self.model.index(len(self.model.rows) - 1, 10))
+
+    def on_data_changed(self, tables: dict) -> None:
+        if "jobs" in tables and self.isVisible():
+            self.tick()
+        shown = self.detail.detail.job["id"] if self.detail.detail else None
+        if shown and shown in tables.get("jobs", ()):
+            self.show_job(shown)
+
+    # -- Panel -----------------------------------------------------------------------------------------------------
+    def on_shown(self) -> None:
+        self.tick()
+        self._schedule()
+        self.load_actor()
+
+    def on_hidden(self) -> None:
+        self.timer.stop()
+
+    def focus_search(self) -> None:
+        self.text_edit.setFocus()
+        self.text_edit.selectAll()
+
+    def navigate(self, target: Any) -> None:
+        if isinstance(target, str):
+            self.state_buttons.button(0).setChecked(True)
+            self.id_edit.setText(target)
+            self.apply_query()
+            self._pending_select = target
+            self.show_job(target)
+
+    def reload(self) -> None:
+        self.detail.clear()
+        self._load_types()
+        self.load_actor()
+        self.apply_query()
+        self.tick()
+
+    def save_state(self, state: QSettings) -> None:
+        state.setValue("jobs/splitter", self.splitter.saveState())
+        state.setValue("jobs/header", self.table.horizontalHeader().saveState())
+        state.setValue("jobs/refresh", self.refresh_choice.currentIndex())
+
+    def restore_state(self, state: QSettings) -> None:
+        if (value := state.value("jobs/splitter")) is not None:
+            self.splitter.restoreState(value)
+        if (value := state.value("jobs/header")) is not None:
+            self.table.horizontalHeader().restoreState(value)
+            self._sync_sort_indicator()
+        if (value := state.value("jobs/refresh")) is not None:
+            self.refresh_choice.setCurrentIndex(int(value))
+

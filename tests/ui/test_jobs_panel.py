@@ -1,0 +1,145 @@
+"""The Jobs panel as an operator uses it, on the demo replica."""
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import text
+
+from console.ui.demo_worker import DemoWorker
+from console.ui.main_window import MainWindow
+from console.ui.panels.jobs.model import JobsModel
+from tests.ui.conftest import wait_idle
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    w.show_panel("jobs")
+    wait_idle(qtbot, ctx)
+    yield w
+    w.close()
+    wait_idle(qtbot, ctx)
+
+
+def jobs_panel(window):
+    return window.panels["jobs"]
+
+
+def click_state(qtbot, panel, state):
+    button = panel.findChild(type(panel.state_buttons.button(0)), f"state-{state}")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, qtbot, ctx):
+    from console.store.jobs import JobQuery
+
+    model = JobsModel(ctx)
+    model.set_query(JobQuery(status="retrying"))
+    wait_idle(qtbot, ctx)
+    assert 0 < model.rowCount() <= 200
+    qtmodeltester.check(model)  # the C++ tester re-checks every row on each insert: keep it to one page
+    wait_idle(qtbot, ctx)
+
+
+def test_states_show_live_counts_and_filter(qtbot, window, ctx):
+    panel = jobs_panel(window)
+    with ctx.engine.connect() as c:
+        dead = c.execute(text("SELECT count(*) FROM jobs WHERE status='dead'")).scalar()
+    assert panel.state_buttons.button(5).text().replace("\u202f", "") == f"Dead {dead}"
+    click_state(qtbot, panel, "dead")
+    wait_idle(qtbot, ctx)
+    assert panel.model.rows and all(r.status == "dead" for r in panel.model.rows)
+    panel.text_edit.setText("twilio")
+    panel.apply_query()
+    wait_idle(qtbot, ctx)
+    assert all("twilio" in (r.last_error.lower() + r.type) or r.status == "dead" for r in panel.model.rows)
+    assert "searched" in panel.summary.text()
+
+
+def test_retry_a_failed_demo_job_and_see_it_run(qtbot, window, ctx):
+    panel = jobs_panel(window)
+    click_state(qtbot, panel, "dead")
+    wait_idle(qtbot, ctx)
+    panel.table.selectRow(0)
+    job = panel.model.rows[0]
+    qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["id"] == job.id)
+    assert "Attempt errors" in panel.detail.body.toHtml()
+    assert json.loads(panel.detail.payload.toPlainText()) == panel.detail.detail.payload
+    assert panel.retry_button.isEnabled(), panel.retry_button.toolTip()
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, ctx)
+
+    def status():
+        with ctx.engine.connect() as c:
+            return c.execute(text("SELECT status FROM jobs WHERE id=:j"), {"j": job.id}).scalar()
+
+    assert status() == "pending"
+    worker = DemoWorker(ctx, failure_rate=0.0)
+    for _ in range(50):
+        worker.tick()
+        wait_idle(qtbot, ctx)
+        if status() == "succeeded":
+            break
+    assert status() == "succeeded"
+    qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["status"] == "succeeded")
+
+
+def test_retry_all_matching_previews_confirms_and_runs(qtbot, window, ctx):
+    panel = jobs_panel(window)
+    click_state(qtbot, panel, "retrying")
+    wait_idle(qtbot, ctx)
+    qtbot.mouseClick(panel.retry_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
+    dialog = panel._bulk_dialog
+    with ctx.engine.connect() as c:
+        retrying = c.execute(text("SELECT count(*) FROM jobs WHERE status='retrying'")).scalar()
+    assert dialog.matching == retrying
+    dialog.cap.setValue(7)
+    dialog.reason.setText("provider outage over")
+    assert dialog.ok.text() == "Retry 7 jobs"
+    dialog.accept()
+    qtbot.waitUntil(lambda: "Retried 7 of 7" in window.statusBar().currentMessage(), timeout=10_000)
+    with ctx.engine.connect() as c:
+        entry = c.execute(text("SELECT reason, changes FROM audit_logs WHERE action='job.retry_many'")).one()
+        assert c.execute(text("SELECT count(*) FROM jobs WHERE status='retrying'")).scalar() == retrying - 7
+    assert entry.reason == "provider outage over" and json.loads(entry.changes)["retried"] == 7
+
+
+def test_actions_the_operator_may_not_take_are_disabled_with_the_reason(qtbot, window, ctx):
+    with ctx.engine.connect() as c:
+        support = c.execute(text("SELECT id, email FROM users WHERE roles = '[\"support\"]' LIMIT 1")).one()
+    ctx.settings.operator_user_id = support.id
+    panel = jobs_panel(window)
+    panel.load_actor()
+    wait_idle(qtbot, ctx)
+    panel.table.selectRow(0)
+    assert panel.retry_button.isEnabled()
+    assert not panel.cancel_button.isEnabled()
+    assert "needs jobs:cancel" in panel.cancel_button.toolTip()
+
+
+def test_auto_refresh_pauses_while_hidden(qtbot, window, ctx):
+    panel = jobs_panel(window)
+    assert panel.timer.isActive() and panel.timer.interval() == 5000
+    window.show_panel("users")
+    assert not panel.timer.isActive()
+    window.show_panel("jobs")
+    assert panel.timer.isActive()
+    panel.refresh_choice.setCurrentIndex(0)
+    assert not panel.timer.isActive()
+
+
+def test_quick_find_a_job_by_key(qtbot, window, ctx):
+    with ctx.engine.connect() as c:
+        key, job_id = c.execute(text("SELECT key, id FROM jobs WHERE key LIKE 'SM%' LIMIT 1")).one()
+    window.open_quick_find()
+    window.quick_find.box.setText(key)
+    window.quick_find.search()
+    qtbot.waitUntil(lambda: bool(window.quick_find.hits))
+    assert window.quick_find.hits[0].target == job_id
+    window.quick_find.accept_current()
+    panel = jobs_panel(window)
+    qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["id"] == job_id)
