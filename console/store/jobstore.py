@@ -197,9 +197,10 @@ class LocalJobStore:
 
     # -- the demo's worker ---------------------------------------------------------------------------------------
     def work_once(self, worker: str = "demo-worker", failure_rate: float = 0.15, limit: int = 10,
-                  errors: dict[str, list[str]] | None = None) -> set[str]:
-        """One round of a worker: return stuck jobs to the queue, claim due ones, run them (complete or fail)."""
-        changed = set(self.expire_stuck())
+                  errors: dict[str, list[str]] | None = None, reclaim_stuck: bool = True) -> set[str]:
+        """One round of a worker: return stuck jobs to the queue (unless told not to), claim due ones, run
+        them (complete or fail)."""
+        changed = set(self.expire_stuck()) if reclaim_stuck else set()
         for job in self.claim(worker, limit):
             pool = (errors or {}).get(job.get("type") or "") or ["Error: simulated failure"]
             error = self.rng.choice(pool) if self.rng.random() < failure_rate else None

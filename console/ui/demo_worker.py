@@ -51,7 +51,9 @@ class DemoWorker(QObject):
                 user = rng.choice(customers) if customers else None
                 job_id, _ = store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
                 changed.add(job_id)
-            changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS)
+            # The demo's stuck jobs stay stuck, as with a workpool whose workers died: an operator has to
+            # notice and retry them (that is what the Stuck count is for).
+            changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS, reclaim_stuck=False)
             return changed
 
         def done(changed: set[str]) -> None:
