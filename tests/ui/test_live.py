@@ -4,6 +4,7 @@ import asyncio
 import time
 
 from console.client.http import Deployment
+from console.store.jobs import by_ids
 from console.ui.connect import connect_live
 from console.ui.main_window import MainWindow
 from tests.standin_helpers import KEY, standin
@@ -70,5 +71,39 @@ def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop):
         run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "error")
         assert "deploy key was rejected" in window._sync_dialog.detail.text()
         assert "stopped" in window.mode_label.text()
+    finally:
+        close(window, loop, qtbot, ctx, s)
+
+
+def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop):
+    s = standin()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
+        ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
+        controller = connect_live(window, Deployment(s.url, KEY))
+        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+        window.show_panel("jobs")
+        panel = window.panels["jobs"]
+        dead_button = next(b for b in panel.state_buttons.buttons() if b.property("state") == "dead")
+        dead_button.setChecked(True)
+        panel.apply_query()
+        run_until(loop, lambda: not ctx.tasks.busy and panel.model.rowCount() > 0 and panel.actor is not None)
+        job_id = panel.model.rows[0].id
+        panel.table.selectRow(0)
+        assert panel.retry_button.isEnabled(), panel.retry_button.toolTip()
+        assert "on the deployment" in panel.acting.text()
+        panel.retry_selected()
+        run_until(loop, lambda: s.store.get("jobs", job_id)["status"] == "pending")
+        audit = s.store.scan("auditLogs", where="json_extract(doc,'$.resourceId') = ?", params=(job_id,))
+        assert audit and audit[0]["actorUserId"] == admin["_id"]
+        # the change comes back through the sync, and the replica (and the panel) follow
+        def replica_status():
+            with ctx.engine.connect() as conn:
+                return [r.status for r in by_ids(conn, [job_id])]
+
+        run_until(loop, lambda: replica_status() == ["pending"])
     finally:
         close(window, loop, qtbot, ctx, s)
