@@ -396,6 +396,11 @@ class DemoGenerator:
             sec = received // 1000
             provider = r.choices(["twilio", "stripe", "clerk"], weights=[5, 3, 2])[0]
             flaw = r.choices(["none", "tampered", "stale", "wrong_secret", "wrong_url"], weights=[85, 5, 4, 3, 3])[0]
+            if i < 12:  # every kind of failure shows up at least once, whatever the size
+                provider = ("twilio", "stripe", "clerk")[i % 3]
+                flaw = ("tampered", "stale", "wrong_secret", "wrong_url")[i // 3]
+                if flaw == "stale" and provider == "twilio":
+                    flaw = "none"  # Twilio signs no timestamp: a stale Twilio delivery still verifies
             u = r.choice(with_phone)
             endpoint = DEMO_ENDPOINTS[provider]
             signed_at = sec - (r.randrange(900, 7200) if flaw == "stale" else r.randrange(0, 3))

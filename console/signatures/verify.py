@@ -51,10 +51,12 @@ def _age(t: int, now: float | None, tolerance: int) -> Verdict | None:
 
 def verify_stripe(payload: bytes, header: str | None, secret: str, *, tolerance: int = 300,
                   now: float | None = None) -> Verdict:
-    if not secret:
+    if not secret or not isinstance(secret, str):
         return _no("missing_secret", "no Stripe endpoint secret (whsec_...) is configured")
     if header is None or not str(header).strip():
         return _no("missing_header", "no Stripe-Signature header")
+    if not isinstance(header, str):
+        return _no("malformed_header", f"the Stripe-Signature header is not text: {type(header).__name__}")
     if not isinstance(payload, (bytes, bytearray)):
         return _no("malformed_payload", "the payload must be the raw body bytes")
     pairs = [item.split("=", 1) for item in str(header).split(",")]
@@ -107,11 +109,13 @@ def _b64_ok(signature: str) -> bool:
 
 def verify_twilio(url: str, params: Mapping[str, str | Sequence[str]] | bytes, signature: str | None,
                   auth_token: str) -> Verdict:
-    if not auth_token:
+    if not auth_token or not isinstance(auth_token, str):
         return _no("missing_secret", "no Twilio auth token is configured")
     if signature is None or not str(signature).strip():
         return _no("missing_header", "no X-Twilio-Signature header")
-    signature = str(signature).strip()
+    if not isinstance(signature, str):
+        return _no("malformed_header", f"X-Twilio-Signature is not text: {type(signature).__name__}")
+    signature = signature.strip()
     if not _b64_ok(signature):
         return _no("malformed_header", f"X-Twilio-Signature is not base64: {signature[:40]!r}")
     if not isinstance(url, str) or not url:
@@ -145,7 +149,7 @@ def verify_twilio(url: str, params: Mapping[str, str | Sequence[str]] | bytes, s
 # -- Standard Webhooks (Svix, Clerk) -----------------------------------------------------------------
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = {str(k).lower(): v for k, v in headers.items()}
+    lowered = {str(k).lower(): str(v) for k, v in headers.items() if v is not None}
     for prefix in ("svix", "webhook"):  # svix-* wins when both are present
         value = lowered.get(f"{prefix}-{name}")
         if value is not None:
@@ -155,7 +159,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def verify_standard_webhook(payload: bytes, headers: Mapping[str, str], secret: str, *, tolerance: int = 300,
                             now: float | None = None) -> Verdict:
-    if not secret:
+    if not secret or not isinstance(secret, str):
         return _no("missing_secret", "no signing secret (whsec_...) is configured")
     try:
         key = standard_webhook_key(secret)

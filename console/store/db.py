@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -31,8 +31,13 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Webhooks panel: local verdicts and replay attempts."""
+    SQLModel.metadata.create_all(conn, tables=[schema.DeliveryVerdict.__table__, schema.ReplayAttempt.__table__])
+
+
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 class ReplicaError(Exception):

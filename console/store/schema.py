@@ -246,6 +246,35 @@ class WebhookDelivery(Replicated, table=True):
     job_id: Optional[str] = None
 
 
+class DeliveryVerdict(SQLModel, table=True):
+    """Local only: how each delivery verifies with the configured secrets (recomputed when they change)."""
+
+    __tablename__ = "delivery_verdicts"
+    __table_args__ = (Index("by_verdict", "valid", "reason"),)
+    delivery_id: str = Field(primary_key=True)
+    valid: bool = False
+    reason: str = ""
+    summary: str = ""
+    secret_label: Optional[str] = None
+    checked_at: float = 0.0
+
+
+class ReplayAttempt(SQLModel, table=True):
+    """Local only: every replay of a delivery, where to, how, and what came back."""
+
+    __tablename__ = "replay_attempts"
+    __table_args__ = (Index("by_replay_delivery", "delivery_id", "at"),)
+    pk: Optional[int] = Field(default=None, primary_key=True)
+    delivery_id: str = ""
+    at: float = 0.0
+    target: str = ""
+    mode: str = ""  # verbatim | resigned | edited
+    status: Optional[int] = None
+    latency_ms: Optional[float] = None
+    response_excerpt: str = ""
+    error: str = ""
+
+
 class RawDocument(SQLModel, table=True):
     """Documents of tables the console does not model, kept whole so nothing is lost."""
 

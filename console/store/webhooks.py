@@ -1,0 +1,187 @@
+"""Webhook delivery queries, verdicts and replay attempts (Qt-free)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from console.webhooks.diagnose import Delivery, diagnose
+from console.webhooks.secrets import WebhookSecrets
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    provider: str | None = None
+    verdict: str | None = None  # "valid" | "invalid" | a reason code
+    received_from: int | None = None
+    received_to: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    pk: int
+    id: str
+    provider: str
+    event_type: str
+    provider_event_id: str
+    received_at: int
+    endpoint: str
+    valid: bool | None
+    reason: str
+    summary: str
+    replays: int
+    job_id: str | None
+    sort_value: Any
+
+
+@dataclass
+class DeliveryPage:
+    rows: list[DeliveryRow]
+    has_more: bool
+
+    @property
+    def cursor(self) -> tuple[Any, int] | None:
+        return (self.rows[-1].sort_value, self.rows[-1].pk) if self.rows else None
+
+
+def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None = None,
+           limit: int = 200) -> DeliveryPage:
+    where: list[str] = []
+    p: dict[str, Any] = {"limit": limit + 1}
+    if q.provider:
+        where.append("d.provider = :provider")
+        p["provider"] = q.provider
+    if q.verdict == "valid":
+        where.append("v.valid = 1")
+    elif q.verdict == "invalid":
+        where.append("v.valid = 0")
+    elif q.verdict:
+        where.append("v.reason = :reason")
+        p["reason"] = q.verdict
+    if q.received_from is not None:
+        where.append("d.received_at >= :rfrom")
+        p["rfrom"] = q.received_from
+    if q.received_to is not None:
+        where.append("d.received_at < :rto")
+        p["rto"] = q.received_to
+    if q.text.strip():
+        where.append("(instr(lower(coalesce(d.event_type,'')), :t) OR instr(lower(coalesce(d.provider_event_id,'')), :t)"
+                     " OR instr(lower(coalesce(d.endpoint,'')), :t) OR instr(lower(CAST(d.body AS TEXT)), :t))")
+        p["t"] = q.text.strip().lower()
+    if after is not None:
+        where.append("(d.received_at, d.pk) < (:av, :apk)")
+        p.update(av=after[0], apk=after[1])
+    sql = ("SELECT d.pk, d.id, d.provider, d.event_type, d.provider_event_id, d.received_at, d.endpoint, v.valid, "
+           "v.reason, v.summary, (SELECT count(*) FROM replay_attempts r WHERE r.delivery_id = d.id), d.job_id, "
+           "d.received_at FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id"
+           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.received_at DESC, d.pk DESC LIMIT :limit")
+    raw = conn.execute(text(sql), p).fetchall()
+    rows = [DeliveryRow(pk=r[0], id=r[1], provider=r[2] or "", event_type=r[3] or "", provider_event_id=r[4] or "",
+                        received_at=r[5] or 0, endpoint=r[6] or "", valid=None if r[7] is None else bool(r[7]),
+                        reason=r[8] or "", summary=r[9] or "", replays=r[10] or 0, job_id=r[11], sort_value=r[12])
+            for r in raw[:limit]]
+    return DeliveryPage(rows, len(raw) > limit)
+
+
+@dataclass
+class DeliveryDetail:
+    row: dict[str, Any]
+    headers: dict[str, str]
+    body: bytes
+    verdict: dict[str, Any] | None
+    job: dict[str, Any] | None
+    replays: list[dict[str, Any]]
+    same_event: list[dict[str, Any]]  # other deliveries of the same provider event (retries, replays)
+
+    def delivery(self) -> Delivery:
+        return Delivery(self.row["provider"] or "", self.row["endpoint"] or "", self.headers, self.body,
+                        self.row["received_at"])
+
+
+def detail(conn: Connection, delivery_id: str) -> DeliveryDetail | None:
+    row = conn.execute(text("SELECT * FROM webhook_deliveries WHERE id = :id"), {"id": delivery_id}).mappings().first()
+    if row is None:
+        return None
+    r = dict(row)
+    try:
+        headers = json.loads(r["headers"] or "{}")
+    except ValueError:
+        headers = {}
+    verdict = conn.execute(text("SELECT * FROM delivery_verdicts WHERE delivery_id = :id"),
+                           {"id": delivery_id}).mappings().first()
+    job = None
+    if r["job_id"]:
+        j = conn.execute(text("SELECT id, type, status, key, attempts, max_attempts FROM jobs WHERE id = :id"),
+                         {"id": r["job_id"]}).mappings().first()
+        job = dict(j) if j else {"id": r["job_id"]}
+    replays = [dict(x) for x in conn.execute(text(
+        "SELECT * FROM replay_attempts WHERE delivery_id = :id ORDER BY at DESC LIMIT 50"), {"id": delivery_id}).mappings()]
+    same = []
+    if r["provider_event_id"]:
+        same = [dict(x) for x in conn.execute(text(
+            "SELECT id, received_at, endpoint, job_id FROM webhook_deliveries WHERE provider = :p "
+            "AND provider_event_id = :e AND id != :id ORDER BY received_at LIMIT 20"),
+            {"p": r["provider"], "e": r["provider_event_id"], "id": delivery_id}).mappings()]
+    return DeliveryDetail(r, {str(k): str(v) for k, v in headers.items()}, bytes(r["body"] or b""),
+                          dict(verdict) if verdict else None, job, replays, same)
+
+
+def reverify(engine: Engine, secrets: WebhookSecrets, *, only: list[str] | None = None, batch: int = 500) -> int:
+    """Verify deliveries with the configured secrets and store the verdicts (all of them, or `only`)."""
+    by_provider = {p: secrets.for_provider(p) for p in ("stripe", "twilio", "clerk")}
+    done = 0
+    with engine.connect() as conn:
+        sql = "SELECT id, provider, endpoint, headers, body, received_at FROM webhook_deliveries"
+        params: dict[str, Any] = {}
+        if only is not None:
+            if not only:
+                return 0
+            sql += " WHERE id IN (" + ", ".join(f":i{n}" for n in range(len(only))) + ")"
+            params = {f"i{n}": v for n, v in enumerate(only)}
+        rows = conn.execute(text(sql), params).fetchall()
+    now = time.time()
+    for start in range(0, len(rows), batch):
+        out = []
+        for r in rows[start:start + batch]:
+            try:
+                headers = json.loads(r[3] or "{}")
+            except ValueError:
+                headers = {}
+            d = Delivery(r[1] or "", r[2] or "", headers, bytes(r[4] or b""), r[5])
+            diag = diagnose(d, by_provider.get(d.provider, []))
+            out.append((r[0], 1 if diag.verdict.valid else 0, diag.verdict.reason, diag.summary[:500],
+                        diag.secret.label if diag.secret else None, now))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO delivery_verdicts (delivery_id, valid, reason, summary, secret_label, checked_at) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(delivery_id) DO UPDATE SET valid=excluded.valid, "
+                "reason=excluded.reason, summary=excluded.summary, secret_label=excluded.secret_label, "
+                "checked_at=excluded.checked_at", out)
+        done += len(out)
+    return done
+
+
+def unverified(conn: Connection) -> list[str]:
+    return conn.execute(text("SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v "
+                             "ON v.delivery_id = d.id WHERE v.delivery_id IS NULL")).scalars().all()
+
+
+def record_replay(engine: Engine, delivery_id: str, target: str, mode: str, status: int | None,
+                  latency_ms: float | None, excerpt: str, error: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO replay_attempts (delivery_id, at, target, mode, status, latency_ms, "
+                          "response_excerpt, error) VALUES (:d, :at, :t, :m, :s, :l, :x, :e)"),
+                     {"d": delivery_id, "at": time.time(), "t": target, "m": mode, "s": status, "l": latency_ms,
+                      "x": excerpt[:500], "e": error[:500]})
+
+
+def verdict_counts(conn: Connection) -> dict[str, int]:
+    return {str(r[0]): r[1] for r in conn.execute(text(
+        "SELECT CASE WHEN v.valid THEN 'valid' WHEN v.valid = 0 THEN v.reason ELSE 'unchecked' END, count(*) "
+        "FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id GROUP BY 1"))}

@@ -1,0 +1,1 @@
+"""Webhook deliveries: secrets, diagnosis, replay, capture and import (Qt-free)."""
