@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     standin.add_argument("--failure-rate", type=float, default=0.1, help="share of jobs the worker fails")
     standin.add_argument("--no-worker", action="store_true", help="do not run jobs")
 
+    capture = sub.add_parser("capture", help="record incoming webhooks byte for byte into a replica")
+    capture.add_argument("--port", type=int, default=8188)
+    capture.add_argument("--host", default="127.0.0.1")
+    capture.add_argument("--db", type=Path, dest="capture_db", help="replica to record into (default: the demo's)")
+    capture.add_argument("--public-url", help="the URL senders were configured with (Twilio signs it)")
+
     shot = sub.add_parser("screenshot", help="render every panel of the demo to PNG and exit")
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--db", type=Path, dest="shot_db", help="replica to render (default: fresh demo data)")
@@ -134,6 +140,37 @@ def _standin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _capture(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from console.paths import default_demo_replica
+    from console.store.db import ReplicaError, open_replica
+    from console.webhooks.ingest import start_capture
+
+    db = args.capture_db or default_demo_replica()
+    try:
+        engine = open_replica(db)
+    except ReplicaError as exc:
+        print(f"ops-console capture: {exc}", file=sys.stderr)
+        return 2
+
+    def captured(doc: dict) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {doc['provider']:<7} {doc['eventType'] or '-':<32} "
+              f"{doc['providerEventId'] or '-'}", flush=True)
+
+    server = start_capture(engine, host=args.host, port=args.port, public_url=args.public_url, on_capture=captured)
+    print(f"Capturing webhooks at {server.url} into {db} (e.g. stripe listen --forward-to {server.url}/stripe). "
+          f"Ctrl+C stops.", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    server.stop()
+    engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -145,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return _sync(args)
     if args.command == "standin":
         return _standin(args)
+    if args.command == "capture":
+        return _capture(args)
     if args.command == "screenshot":
         from console.ui.screenshot import take_screenshots
 

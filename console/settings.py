@@ -27,6 +27,8 @@ class Settings:
     # Tables read through the client on demand instead of replicated ("component/table", root = "").
     on_demand_tables: list = field(default_factory=list)
     search_debounce_ms: int = 200
+    # Replaying with a fresh signature made with a live secret can trigger real effects: off unless chosen.
+    allow_live_resign: bool = False
     # In the offline demo a local worker runs jobs and enqueues new ones, so the queue looks alive.
     demo_worker: bool = True
 

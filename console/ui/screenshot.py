@@ -128,6 +128,16 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                                             "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
                 window.panels["jobs"].show_job(job) if job else None
                 shot("jobs")
+            elif spec.key == "webhooks":
+                settle(app, ctx)  # verdicts are computed in the background when the panel opens
+                with ctx.engine.connect() as conn:
+                    delivery = conn.execute(text(
+                        "SELECT d.id FROM webhook_deliveries d JOIN delivery_verdicts v ON v.delivery_id = d.id "
+                        "WHERE d.provider = 'twilio' AND NOT v.valid AND v.summary LIKE '%would verify with URL%' "
+                        "LIMIT 1")).scalar()
+                if delivery:
+                    window.navigate("webhooks", delivery)
+                shot("webhooks")
             else:
                 shot(spec.key)
 

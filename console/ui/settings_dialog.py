@@ -72,6 +72,9 @@ class SettingsDialog(QDialog):
         self.on_demand.setToolTip("Tables read through the deployment's functions when needed instead of replicated "
                                   "(huge tables such as messages). Takes effect on the next connect.")
 
+        self.live_resign = QCheckBox("Allow re-signing webhook replays with a live secret")
+        self.live_resign.setChecked(s.allow_live_resign)
+
         self.theme = QComboBox()
         for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
             self.theme.addItem(label, value)
@@ -85,6 +88,7 @@ class SettingsDialog(QDialog):
         form.addRow("Read on demand", self.on_demand)
         form.addRow("Operator", self.operator)
         form.addRow("", self.operator_note)
+        form.addRow("Webhooks", self.live_resign)
         form.addRow("Theme", self.theme)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -128,6 +132,7 @@ class SettingsDialog(QDialog):
         s.on_demand_tables = [t.strip() for t in self.on_demand.text().split(",") if t.strip()]
         s.operator_user_id, s.operator_email = self.operator.currentData()
         s.theme = self.theme.currentData()
+        s.allow_live_resign = self.live_resign.isChecked()
         s.save()
         self.ctx.theme.set_preference(s.theme)
         self.ctx.status_message.emit("Settings saved")

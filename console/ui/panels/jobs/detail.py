@@ -130,10 +130,11 @@ class JobDetailView(QWidget):
         if d.delivery:
             dv = d.delivery
             if dv.get("provider"):
-                rows.append(("From webhook", esc(f"{dv['provider']} {dv.get('event_type') or ''} "
-                                                 f"{dv.get('provider_event_id') or ''}, received "
-                                                 f"{local_time(dv.get('received_at'), seconds=True)} at "
-                                                 f"{dv.get('endpoint')}")))
+                rows.append(("From webhook", f"<a href='webhooks:{esc(dv['id'])}'>"
+                                             + esc(f"{dv['provider']} {dv.get('event_type') or ''} "
+                                                   f"{dv.get('provider_event_id') or ''}") + "</a>"
+                                             + esc(f", received {local_time(dv.get('received_at'), seconds=True)} "
+                                                   f"at {dv.get('endpoint')}")))
             else:
                 rows.append(("From webhook", esc(f"delivery {dv['id']} (not in the replica)")))
         fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in rows)

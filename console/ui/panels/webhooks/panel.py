@@ -1,0 +1,286 @@
+"""Webhooks panel: captured deliveries, signature verdicts that explain failures, and replay."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+)
+
+from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, verdict_counts
+from console.ui.context import AppContext
+from console.ui.format import count
+from console.ui.panel import Panel
+from console.ui.panels.webhooks.detail import DeliveryDetailView
+from console.ui.panels.webhooks.model import DeliveriesModel
+from console.ui.panels.webhooks.replay_dialog import ReplayDialog
+from console.ui.panels.webhooks.secrets_dialog import SecretsDialog
+from console.webhooks.ingest import ImportError_, export, parse_file, store
+from console.webhooks.secrets import WebhookSecrets
+
+VERDICTS = [("Any verdict", None), ("Valid", "valid"), ("Invalid", "invalid"), ("Mismatch", "mismatch"),
+            ("Timestamp too old", "timestamp_too_old"), ("Timestamp too new", "timestamp_too_new"),
+            ("Missing header", "missing_header"), ("Malformed header", "malformed_header"),
+            ("Body hash mismatch", "body_hash_mismatch"), ("No secret", "missing_secret")]
+RECEIVED = [("Received: any time", None), ("last hour", 3600), ("last 24 h", 86400), ("last 7 days", 7 * 86400)]
+
+
+class WebhooksPanel(Panel):
+    key = "webhooks"
+    title = "Webhooks"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.secrets = WebhookSecrets(ctx.secrets, demo=True)
+        self.client: httpx.AsyncClient | None = None  # one long-lived client for replays, made on first use
+        self._detail_task = None
+        self._pending_select: str | None = None
+
+        self.provider = QComboBox()
+        for label, value in (("All providers", None), ("Stripe", "stripe"), ("Twilio", "twilio"), ("Clerk", "clerk")):
+            self.provider.addItem(label, value)
+        self.verdict = QComboBox()
+        for label, value in VERDICTS:
+            self.verdict.addItem(label, value)
+        self.received = QComboBox()
+        for label, value in RECEIVED:
+            self.received.addItem(label, value)
+        self.text = QLineEdit(placeholderText="event, provider id, endpoint or body contains…")
+        self.text.setClearButtonEnabled(True)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(300)
+        self.debounce.timeout.connect(self.apply_query)
+        self.text.textChanged.connect(lambda _t: self.debounce.start())
+        for combo in (self.provider, self.verdict, self.received):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.secrets_button = QPushButton("Secrets…")
+        self.secrets_button.clicked.connect(self.edit_secrets)
+        self.import_button = QPushButton("Import…")
+        self.import_button.clicked.connect(self.import_file)
+        self.export_button = QPushButton("Export…")
+        self.export_button.clicked.connect(self.export_file)
+        self.counts = QLabel()
+        top = QHBoxLayout()
+        for w in (self.provider, self.verdict, self.received):
+            top.addWidget(w)
+        top.addWidget(self.text, 1)
+        for w in (self.secrets_button, self.import_button, self.export_button):
+            top.addWidget(w)
+
+        self.model = DeliveriesModel(ctx)
+        self.model.page_loaded.connect(self._on_page)
+        self.table = QTableView()
+        self.table.setObjectName("deliveries-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate([65, 190, 200, 140, 130, 60, 260]):
+            self.table.setColumnWidth(col, width)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.detail = DeliveryDetailView(ctx)
+        self.detail.replay_button.clicked.connect(self.open_replay)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([560, 440])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.splitter, 1)
+        ctx.data_changed.connect(self.on_data_changed)
+        self.apply_query()
+        self.verify(only_new=True)
+
+    # -- verdicts -----------------------------------------------------------------------------------------
+    def verify(self, only_new: bool = False) -> None:
+        """Verify deliveries off the GUI thread (new ones, or all after the secrets changed)."""
+        engine, secrets = self.ctx.engine, self.secrets
+
+        def work() -> int:
+            if only_new:
+                with engine.connect() as conn:
+                    ids = unverified(conn)
+                return reverify(engine, secrets, only=ids) if ids else 0
+            return reverify(engine, secrets)
+
+        def done(n: int) -> None:
+            if n:
+                self.ctx.status_message.emit(f"Verified {count(n)} deliveries")
+                self.refresh(keep_selection=True)
+            self.update_counts()
+
+        self.ctx.tasks.run(work, done)
+
+    def update_counts(self) -> None:
+        def done(c: dict[str, int]) -> None:
+            total = sum(c.values())
+            bad = {k: v for k, v in c.items() if k not in ("valid", "unchecked")}
+            text_ = f"{count(total)} deliveries · {count(c.get('valid', 0))} valid"
+            if bad:
+                text_ += " · " + ", ".join(f"{count(v)} {k.replace('_', ' ')}" for k, v in sorted(bad.items()))
+            self.counts.setText(text_)
+
+        self.ctx.read(verdict_counts, done)
+
+    # -- querying -------------------------------------------------------------------------------------------
+    def current_query(self) -> DeliveryQuery:
+        seconds = self.received.currentData()
+        return DeliveryQuery(provider=self.provider.currentData(), verdict=self.verdict.currentData(),
+                             received_from=int((time.time() - seconds) * 1000) if seconds else None,
+                             text=self.text.text())
+
+    def apply_query(self) -> None:
+        self.debounce.stop()
+        self.model.set_query(self.current_query())
+        self.detail.clear()
+
+    def refresh(self, keep_selection: bool = False) -> None:
+        if keep_selection and self.detail.detail:
+            self._pending_select = self.detail.detail.row["id"]
+        self.model.refresh()
+
+    def _on_page(self, rows: int, _ms: float) -> None:
+        if self._pending_select:
+            row = self.model.row_of(self._pending_select)
+            if row >= 0:
+                target, self._pending_select = self._pending_select, None
+                self.table.selectRow(row)
+                self.show_delivery(target)
+
+    def _on_selection(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if len(rows) == 1:
+            row = self.model.row_at(rows[0].row())
+            if row is not None:
+                self.show_delivery(row.id)
+
+    def show_delivery(self, delivery_id: str) -> None:
+        if self._detail_task:
+            self._detail_task.cancel()
+
+        def done(d: Any) -> None:
+            if d is None:
+                self.detail.clear("Delivery not found in the replica")
+            else:
+                self.detail.show_detail(d)
+
+        self._detail_task = self.ctx.read(lambda conn: detail(conn, delivery_id), done)
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def open_replay(self) -> None:
+        if not self.detail.detail:
+            return
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+        window = self.window()
+        standin = getattr(window, "standin", None)
+        dialog = ReplayDialog(self.ctx, self.detail.detail, self.secrets, self.client,
+                              standin.url if standin is not None else None, self)
+        dialog.sent.connect(lambda _id: self.refresh(keep_selection=True))
+        dialog.open()
+        self._replay_dialog = dialog
+
+    def edit_secrets(self) -> None:
+        dialog = SecretsDialog(self.secrets, self)
+        dialog.accepted.connect(lambda: self.verify(only_new=False))
+        dialog.open()
+        self._secrets_dialog = dialog
+
+    def import_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import deliveries", "", "HAR or console export (*.har *.json)")
+        if path:
+            self.import_path(Path(path))
+
+    def import_path(self, path: Path) -> None:
+        engine = self.ctx.engine
+
+        def done(ids: list[str]) -> None:
+            self.ctx.status_message.emit(f"Imported {len(ids)} deliveries from {path.name}")
+            self.ctx.data_changed.emit({"webhook_deliveries": set(ids)})
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
+
+        self.ctx.tasks.run(lambda: store(engine, parse_file(path)), done, failed)
+
+    def export_file(self) -> None:
+        ids = [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()] or \
+              [r.id for r in self.model.rows]
+        path, _ = QFileDialog.getSaveFileName(self, "Export deliveries", "deliveries.json", "JSON (*.json)")
+        if path:
+            self.export_to(Path(path), ids)
+
+    def export_to(self, path: Path, ids: list[str]) -> None:
+        def work(conn) -> int:
+            rows = []
+            for delivery_id in ids:
+                d = detail(conn, delivery_id)
+                if d:
+                    rows.append({**d.row, "headers": d.headers, "body": d.body})
+            path.write_text(json.dumps(export(rows), indent=1), encoding="utf-8")
+            return len(rows)
+
+        self.ctx.read(work, lambda n: self.ctx.status_message.emit(f"Exported {n} deliveries to {path}"))
+
+    # -- Panel ----------------------------------------------------------------------------------------------------
+    def on_data_changed(self, tables: dict) -> None:
+        if "webhook_deliveries" in tables:
+            self.verify(only_new=True)
+            self.refresh(keep_selection=True)
+        elif "jobs" in tables and self.detail.detail and self.detail.detail.job and \
+                self.detail.detail.job["id"] in tables["jobs"]:
+            self.show_delivery(self.detail.detail.row["id"])
+
+    def focus_search(self) -> None:
+        self.text.setFocus()
+        self.text.selectAll()
+
+    def navigate(self, target: Any) -> None:
+        if isinstance(target, str):
+            self._pending_select = target
+            self.show_delivery(target)
+            row = self.model.row_of(target)
+            if row >= 0:
+                self.table.selectRow(row)
+
+    def reload(self) -> None:
+        self.apply_query()
+        self.verify(only_new=True)
+
+    def on_shown(self) -> None:
+        self.update_counts()
+
+    def save_state(self, state: QSettings) -> None:
+        state.setValue("webhooks/splitter", self.splitter.saveState())
+        state.setValue("webhooks/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, state: QSettings) -> None:
+        if (value := state.value("webhooks/splitter")) is not None:
+            self.splitter.restoreState(value)
+        if (value := state.value("webhooks/header")) is not None:
+            self.table.horizontalHeader().restoreState(value)
