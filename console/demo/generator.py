@@ -155,7 +155,8 @@ class DemoGenerator:
                 perms = (["users:read", "users:write", "roles:write", "jobs:retry", "jobs:cancel", "webhooks:replay"]
                          if role == "admin" else ["users:read", "jobs:retry"])
             else:
-                role, roles, perms = "user", [], []
+                role, perms = "user", []
+                roles = ["beta"] if r.random() < 0.03 else []  # a custom app role: beta testers
                 f_, l_ = _ascii(first), _ascii(last)
                 pattern = r.random()
                 if pattern < 0.45:
@@ -202,7 +203,7 @@ class DemoGenerator:
                 doc["marketingOptIn"] = r.random() < 0.5  # a field the console does not model
             doc = {k: v for k, v in doc.items() if v is not None}
             user = {"id": ids[i], "first": first, "email": email, "created": created, "active": active,
-                    "deactivated": deactivated,
+                    "deactivated": deactivated, "beta": roles == ["beta"],
                     "phone": doc.get("phoneNumber"), "role": role, "name": doc["name"]}
             self.users.append(user)
             if role != "user":
@@ -304,10 +305,10 @@ class DemoGenerator:
                     "reason": r.choice(["Requested account deletion by email", "Chargeback fraud",
                                         "Duplicate account", "Abusive messages to coach"]),
                 }
-            elif u["role"] != "user" or r.random() < 0.03:
+            elif u["role"] != "user" or u["beta"]:
                 at = created + r.randrange(span)
                 actor = r.choice(admins)
-                new = ["support"] if u["role"] == "support" else ["admin", "support"] if u["role"] == "admin" else ["user"]
+                new = ["support"] if u["role"] == "support" else ["admin", "support"] if u["role"] == "admin" else ["beta"]
                 yield "auditLogs", {
                     "_id": self.ids.new(TABLE_NUMBERS["auditLogs"]), "_creationTime": self._ct(at),
                     "actorUserId": actor["id"], "action": "user.set_roles", "resource": "users", "resourceId": uid,

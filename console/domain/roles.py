@@ -34,7 +34,8 @@ def check_reason(reason: str | None) -> str | None:
 
 def check_fresh(current_ts: int | float | None, expected_ts: int | float | None) -> str | None:
     """No lost update: refuse an edit based on a stale view of the document."""
-    if expected_ts is not None and current_ts is not None and float(current_ts) != float(expected_ts):
+    # _ts is an Int64 in nanoseconds: compare as integers (a float cannot tell neighbouring values apart).
+    if expected_ts is not None and current_ts is not None and int(current_ts) != int(expected_ts):
         return "The user changed since you loaded them (someone else edited first). Refresh and try again."
     return None
 

@@ -128,6 +128,20 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                                             "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
                 window.panels["jobs"].show_job(job) if job else None
                 shot("jobs")
+            elif spec.key == "roles":
+                panel = window.panels["roles"]
+                settle(app, ctx)
+                with ctx.engine.connect() as conn:
+                    org = conn.execute(text("SELECT organization_id FROM members GROUP BY 1 "
+                                            "ORDER BY count(*) DESC LIMIT 1")).scalar()
+                if org:
+                    panel.org.setCurrentIndex(panel.org.findData(org))
+                    settle(app, ctx)
+                    panel.table.selectRow(0)
+                shot("roles")
+                panel.tabs.setCurrentIndex(1)
+                shot("roles-audit")
+                panel.tabs.setCurrentIndex(0)
             elif spec.key == "webhooks":
                 settle(app, ctx)  # verdicts are computed in the background when the panel opens
                 with ctx.engine.connect() as conn:

@@ -7,7 +7,8 @@ from console.ui.panel import PanelSpec
 
 def panel_specs() -> list[PanelSpec]:
     from console.ui.panels.jobs import SPEC as JOBS
+    from console.ui.panels.roles import SPEC as ROLES
     from console.ui.panels.users import SPEC as USERS
     from console.ui.panels.webhooks import SPEC as WEBHOOKS
 
-    return [USERS, JOBS, WEBHOOKS]
+    return [USERS, JOBS, WEBHOOKS, ROLES]

@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import roles as R
 from console.store.users import UserQuery, detail
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.panels.users.detail import UserDetailView
 from console.ui.panels.users.model import SORTABLE, UsersModel
+from console.ui.user_actions import user_actions
 
 ROLE_CHOICES = [("All roles", None), ("Admins", "admin"), ("Support", "support"), ("Customers", "user")]
 STATUS_CHOICES = [("Everyone", None), ("Active", True), ("Deactivated", False)]
@@ -85,6 +87,10 @@ class UsersPanel(Panel):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.detail = UserDetailView(ctx)
+        self.actions = user_actions(ctx)
+        self.actor: dict | None = None
+        self.detail.active_button.clicked.connect(self.toggle_active)
+        self.actions.refused.connect(self._on_refused)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -110,6 +116,7 @@ class UsersPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
         ctx.data_changed.connect(self.on_data_changed)
+        self.load_actor()
         self.apply_query()
 
     # -- querying -------------------------------------------------------------------------------
@@ -171,10 +178,65 @@ class UsersPanel(Panel):
             if result is None:
                 self.detail.clear("User not found in the replica")
             else:
+                # What the replica says now confirms an accepted (de)activation that matches it.
+                self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
                 self.detail.show_detail(result)
+                self._update_active_button()
 
         self._detail_task = self.ctx.read(lambda conn: detail(conn, user_id), done,
                                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
+
+    # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------
+    def load_actor(self) -> None:
+        import json
+
+        from sqlalchemy import text as sql
+
+        user_id = self.ctx.operator_id()
+
+        def work(conn) -> dict | None:
+            row = conn.execute(sql("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first() if user_id else None
+            return json.loads(row[0]) if row else None
+
+        def done(actor: dict | None) -> None:
+            self.actor = actor
+            self._update_active_button()
+
+        self.ctx.read(work, done)
+
+    def _update_active_button(self) -> None:
+        d = self.detail.detail
+        button = self.detail.active_button
+        if d is None:
+            button.setEnabled(False)
+            return
+        active, state = self.actions.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
+        button.setText(("Reactivate…" if not active else "Deactivate…") + (" (pending)" if state else ""))
+        refusal = None if self.actor is not None and R.ADMIN in R.app_roles(self.actor) else \
+            "Only admins can deactivate or reactivate users (choose the operator in Settings)."
+        button.setEnabled(refusal is None and state is None)
+        button.setToolTip(refusal or "Soft delete: the product refuses the user's sessions from then on. "
+                                     "Needs a reason; audited.")
+
+    def toggle_active(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        d = self.detail.detail
+        if d is None:
+            return
+        active = bool(d.user["is_active"])
+        verb = "Deactivate" if active else "Reactivate"
+        reason, ok = QInputDialog.getText(self, f"{verb} {d.user['name']}",
+                                          f"{verb} {d.user['email']}? Reason (for the audit log):")
+        if ok and reason.strip():
+            self.actions.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
+            self._update_active_button()
+            self.ctx.status_message.emit(f"{verb} {d.user['email']}: sent")
+
+    def _on_refused(self, key: tuple[str, str], reason: str) -> None:
+        if key[0] == "active" and self.detail.detail and self.detail.detail.user["id"] == key[1]:
+            self._update_active_button()
+            self.ctx.status_message.emit(f"Refused: {reason}")
 
     # -- live changes ---------------------------------------------------------------------------------
     DETAIL_TABLES = {"users", "sessions", "security_events", "audit_logs", "members", "organizations",
@@ -192,7 +254,11 @@ class UsersPanel(Panel):
         if selected and (selected in tables.get("users", ()) or (self.DETAIL_TABLES - {"users"}) & set(tables)):
             self.show_user(selected)
 
+
     # -- Panel ----------------------------------------------------------------------------------
+    def on_shown(self) -> None:
+        self.load_actor()
+
     def focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()

@@ -1,0 +1,270 @@
+"""Roles panel: app roles and organization roles, edited safely, optimistic with rollback, audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import text
+
+from console.domain import roles as R
+from console.store.roles import RoleQuery, app_roles_in_use, memberships, organizations
+from console.store.users import UserQuery, search as search_users
+from console.ui.context import AppContext
+from console.ui.panel import Panel
+from console.ui.panels.roles.audit import AuditView
+from console.ui.panels.roles.editor import RoleEditor
+from console.ui.panels.roles.model import RolesModel
+from console.ui.user_actions import user_actions
+
+
+class RolesPanel(Panel):
+    key = "roles"
+    title = "Roles"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.actions = user_actions(ctx)
+        self.actor: dict | None = None
+        self._pending_select: str | None = None
+        self.search = QLineEdit(placeholderText="name or email…")
+        self.search.setClearButtonEnabled(True)
+        self.org = QComboBox()
+        self.org.addItem("All organizations", None)
+        self.role = QComboBox()
+        self.role.addItem("Any role", None)
+        self.status = QComboBox()
+        for label, value in (("Everyone", None), ("Active", True), ("Deactivated", False)):
+            self.status.addItem(label, value)
+        self.grant = QPushButton("Grant role to selection…")
+        self.revoke = QPushButton("Revoke role from selection…")
+        self.grant.clicked.connect(lambda: self.bulk(True))
+        self.revoke.clicked.connect(lambda: self.bulk(False))
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(250)
+        self.debounce.timeout.connect(self.apply_query)
+        self.search.textChanged.connect(lambda _t: self.debounce.start())
+        for combo in (self.org, self.role, self.status):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_query())
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        for w in (self.org, self.role, self.status, self.grant, self.revoke):
+            top.addWidget(w)
+
+        self.model = RolesModel(ctx, self.actions)
+        self.model.page_loaded.connect(self._on_page)
+        self.table = QTableView()
+        self.table.setObjectName("roles-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, 170)
+        self.table.setColumnWidth(1, 230)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.editor = RoleEditor(ctx, self.actions)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.editor)
+        split.setSizes([640, 360])
+        self.splitter = split
+        matrix = QWidget()
+        matrix_layout = QVBoxLayout(matrix)
+        matrix_layout.setContentsMargins(0, 0, 0, 0)
+        matrix_layout.addLayout(top)
+        matrix_layout.addWidget(split, 1)
+        self.audit = AuditView(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(matrix, "Users by role")
+        self.tabs.addTab(self.audit, "Audit log")
+        self.tabs.currentChanged.connect(lambda i: self.audit.reload() if i == 1 else None)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.tabs)
+
+        self.actions.changed.connect(self._on_optimistic)
+        self.actions.refused.connect(self._on_refused)
+        ctx.data_changed.connect(self.on_data_changed)
+        self._load_choices()
+        self.load_actor()
+        self.apply_query()
+
+    # -- data ---------------------------------------------------------------------------------------------
+    def _load_choices(self) -> None:
+        def work(conn) -> tuple:
+            staff = search_users(conn, UserQuery(role="admin"), limit=100).rows + \
+                search_users(conn, UserQuery(role="support"), limit=100).rows
+            return organizations(conn), app_roles_in_use(conn), [(u.id, u.name) for u in staff]
+
+        def done(result: tuple) -> None:
+            orgs, roles, staff = result
+            for org_id, name in orgs:
+                self.org.addItem(name, org_id)
+            for role in roles + ["user"]:
+                self.role.addItem("customers" if role == "user" else role, role)
+            self.model.set_role_columns(roles)
+            self.editor.set_role_columns(roles)
+            self.audit.set_actors(staff)
+
+        self.ctx.read(work, done)
+
+    def load_actor(self) -> None:
+        user_id = self.ctx.operator_id()
+
+        def work(conn) -> dict | None:
+            row = conn.execute(text("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first() if user_id else None
+            return json.loads(row[0]) if row else None
+
+        def done(actor: dict | None) -> None:
+            self.actor = actor
+            refusal = R.check_permission(actor, "roles:write", "change roles")
+            for b in (self.grant, self.revoke):
+                b.setEnabled(refusal is None)
+                b.setToolTip(refusal or "Preview who changes, give a reason, then apply")
+
+        self.ctx.read(work, done)
+
+    def current_query(self) -> RoleQuery:
+        return RoleQuery(text=self.search.text(), role=self.role.currentData(), active=self.status.currentData(),
+                         organization_id=self.org.currentData())
+
+    def apply_query(self) -> None:
+        self.debounce.stop()
+        self.model.set_query(self.current_query())
+
+    def _on_page(self, _rows: int, _ms: float) -> None:
+        if self._pending_select:
+            row = self.model.row_of(self._pending_select)
+            if row >= 0:
+                self._pending_select = None
+                self.table.selectRow(row)
+
+    def selected_rows(self) -> list:
+        return [self.model.rows[i.row()] for i in self.table.selectionModel().selectedRows()
+                if 0 <= i.row() < len(self.model.rows)]
+
+    def _on_selection(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self.edit(rows[0])
+
+    def edit(self, row) -> None:
+        actor = self.actor
+        self.ctx.read(lambda conn: memberships(conn, row.id),
+                      lambda ms: self.editor.show_user(row, ms, actor))
+
+    # -- optimistic changes ----------------------------------------------------------------------------------
+    def _on_optimistic(self, key: tuple[str, str]) -> None:
+        for i, r in enumerate(self.model.rows):
+            if key[1] in (r.id, r.member_id):
+                self.model.dataChanged.emit(self.model.index(i, 0), self.model.index(i, self.model.columnCount() - 1))
+        if self.editor.row is not None and key[1] in (self.editor.row.id, *[m["id"] for m in self.editor.memberships]):
+            self.editor.show_user(self.editor.row, self.editor.memberships, self.actor)
+
+    def _on_refused(self, key: tuple[str, str], reason: str) -> None:
+        self.editor.say(f"Refused and rolled back: {reason}", "danger")
+        self.ctx.status_message.emit(f"Refused: {reason}")
+
+    def on_data_changed(self, tables: dict) -> None:
+        changed = set(tables.get("users", ())) | set(tables.get("members", ()))
+        if not changed:
+            return
+        ids = [r.id for r in self.model.rows if r.id in changed or r.member_id in changed]
+        if not ids and not self.model.query.text:
+            return
+        query = self.model.query
+
+        def work(conn) -> dict:
+            from console.store.roles import search
+
+            fresh = {}
+            after = None
+            while True:  # re-read the loaded rows (bounded: the rows on screen)
+                page = search(conn, query, after=after, limit=500)
+                fresh.update({r.id: r for r in page.rows if r.id in ids})
+                if not page.has_more or len(fresh) == len(ids) or page.cursor is None:
+                    return fresh
+                after = page.cursor
+
+        def done(fresh: dict) -> None:
+            for r in fresh.values():
+                self.actions.optimistic.observed(("roles", r.id), sorted(r.roles))
+                self.actions.optimistic.observed(("active", r.id), r.is_active)
+                if r.member_id:
+                    self.actions.optimistic.observed(("member", r.member_id), r.member_role)
+            self.model.replace_rows(fresh)
+            if self.editor.row is not None and self.editor.row.id in fresh:
+                self.edit(fresh[self.editor.row.id])
+
+        self.ctx.read(work, done)
+
+    # -- bulk ----------------------------------------------------------------------------------------------------
+    def bulk(self, grant: bool) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            self.ctx.status_message.emit("Select the users first.")
+            return
+        roles = self.model.role_columns
+        role, ok = QInputDialog.getItem(self, "Grant role" if grant else "Revoke role", "Role:", roles, 0, True)
+        if not ok or not role:
+            return
+        changing = [r for r in rows if (role in self.model.shown_roles(r)[0]) != grant]
+        if not changing:
+            QMessageBox.information(self, "Roles", f"Nobody in the selection would change: all already "
+                                                   f"{'have' if grant else 'lack'} {role}.")
+            return
+        names = "\n".join(f"  {r.name} <{r.email}>" for r in changing[:15])
+        more = f"\n  … and {len(changing) - 15} more" if len(changing) > 15 else ""
+        reason, ok = QInputDialog.getText(
+            self, "Confirm", f"{'Grant' if grant else 'Revoke'} {role} {'to' if grant else 'from'} "
+                             f"{len(changing)} users:\n{names}{more}\n\nReason (for the audit log):")
+        if ok and reason.strip():
+            self.apply_bulk(changing, role, grant, reason.strip())
+
+    def apply_bulk(self, rows: list, role: str, grant: bool, reason: str) -> None:
+        for r in rows:
+            current = self.model.shown_roles(r)[0]
+            new = sorted(set(current) | {role}) if grant else sorted(set(current) - {role})
+            self.actions.set_roles(r.id, current, new, reason, r.ts)
+
+    # -- Panel ----------------------------------------------------------------------------------------------------
+    def on_shown(self) -> None:
+        self.load_actor()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+
+    def navigate(self, target: Any) -> None:
+        if isinstance(target, str):
+            self.tabs.setCurrentIndex(1)
+            self.audit.show_for(target)
+
+    def reload(self) -> None:
+        self.load_actor()
+        self.apply_query()
+
+    def save_state(self, state: QSettings) -> None:
+        state.setValue("roles/splitter", self.splitter.saveState())
+
+    def restore_state(self, state: QSettings) -> None:
+        if (value := state.value("roles/splitter")) is not None:
+            self.splitter.restoreState(value)
