@@ -29,6 +29,10 @@ class Settings:
     search_debounce_ms: int = 200
     # Replaying with a fresh signature made with a live secret can trigger real effects: off unless chosen.
     allow_live_resign: bool = False
+    # Chats: hovering a chat this long prefetches its latest messages, kept this long in the cache.
+    chat_prefetch: bool = True
+    chat_hover_ms: int = 150
+    chat_cache_ttl_s: int = 30
     # In the offline demo a local worker runs jobs and enqueues new ones, so the queue looks alive.
     demo_worker: bool = True
 

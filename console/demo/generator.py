@@ -367,8 +367,13 @@ class DemoGenerator:
         for c in range(n_chats):
             u = r.choice(engaged)
             n = counts[c]
-            start = self.now - r.randrange(1, 200 * DAY)
-            t = max(start, u["created"] + HOUR)
+            # Gaps first (a user takes minutes to hours to answer, the assistant seconds), then the chat is
+            # placed so that its last message is in the past and its first after the user signed up.
+            gaps = [r.randrange(20_000, 4 * HOUR if k % 2 == 0 else 90_000) for k in range(n)]
+            latest = self.now - r.randrange(1, 200 * DAY)
+            start = max(latest - sum(gaps), u["created"] + HOUR)
+            start = min(start, self.now - sum(gaps) - MINUTE)
+            t = start
             offset = r.randrange(len(exchanges))
             first_name = u["first"]
             chat_id = chat_ids[c]
@@ -376,7 +381,7 @@ class DemoGenerator:
                 ex = exchanges[(offset + k // 2) % len(exchanges)]
                 role = "user" if k % 2 == 0 else "assistant"
                 body = ex[0] if role == "user" else ex[1].replace("{name}", first_name)
-                t += r.randrange(20_000, 4 * HOUR if k % 2 == 0 else 90_000)
+                t += gaps[k]
                 doc = {"_id": msg_ids[mi], "_creationTime": t + 0.5, "chatId": chat_id, "role": role,
                        "body": body, "createdAt": t}
                 if role == "user":

@@ -319,6 +319,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             panel.save_state(state)
             panel.on_hidden()
+            panel.shutdown()
         state.sync()
         self.quick_find.close()
         self.demo_worker.stop()

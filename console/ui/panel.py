@@ -45,6 +45,9 @@ class Panel(QWidget):
     def reload(self) -> None:
         """The replica was replaced: drop everything shown and query again."""
 
+    def shutdown(self) -> None:
+        """The window is closing: stop threads and timers this panel owns."""
+
     def save_state(self, state: QSettings) -> None:
         """Remember splitter positions and header layouts."""
 

@@ -128,6 +128,12 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                                             "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
                 window.panels["jobs"].show_job(job) if job else None
                 shot("jobs")
+            elif spec.key == "chats":
+                panel = window.panels["chats"]
+                settle(app, ctx)
+                panel.list.selectRow(1)
+                settle(app, ctx)
+                shot("chats")
             elif spec.key == "roles":
                 panel = window.panels["roles"]
                 settle(app, ctx)

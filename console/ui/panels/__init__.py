@@ -6,9 +6,10 @@ from console.ui.panel import PanelSpec
 
 
 def panel_specs() -> list[PanelSpec]:
+    from console.ui.panels.chats import SPEC as CHATS
     from console.ui.panels.jobs import SPEC as JOBS
     from console.ui.panels.roles import SPEC as ROLES
     from console.ui.panels.users import SPEC as USERS
     from console.ui.panels.webhooks import SPEC as WEBHOOKS
 
-    return [USERS, JOBS, WEBHOOKS, ROLES]
+    return [USERS, CHATS, JOBS, WEBHOOKS, ROLES]

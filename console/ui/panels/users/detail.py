@@ -101,6 +101,7 @@ class UserDetailView(QWidget):
         self.body = QTextBrowser()
         self.body.setObjectName("user-detail-body")
         self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._link)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(self.body, 1)
         self.body.setHtml(EMPTY_HELP)
@@ -110,6 +111,13 @@ class UserDetailView(QWidget):
             value = self.detail.user["id"] if field == "_id" else self.detail.user["email"]
             QGuiApplication.clipboard().setText(value)
             self.ctx.status_message.emit(f"Copied {field.strip('_')}: {value}")
+
+    def _link(self, url) -> None:
+        kind, _, target = url.toString().partition(":")
+        if kind == "chats":
+            self.ctx.navigate("chats", {"user": target})
+        elif kind:
+            self.ctx.navigate(kind, target)
 
     def clear(self, message: str = "No user selected") -> None:
         self.detail = None
@@ -236,7 +244,8 @@ class UserDetailView(QWidget):
 
         jobs = ", ".join(f"{n} {s}" for s, n in sorted(d.jobs_by_status.items())) or "none"
         parts.append("<h3>Activity</h3>" + self._fields([
-            ("Chats", f"{d.chats_count}" + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
+            ("Chats", (f"<a href='chats:{esc(u['id'])}'>{d.chats_count} — open</a>" if d.chats_count else "0")
+             + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
             ("Jobs about this user", esc(jobs)),
         ]))
 

@@ -1,0 +1,1 @@
+"""Chats: message sources (replica or on-demand) and the hover-prefetch cache (Qt-free)."""
