@@ -671,8 +671,11 @@ def generate(
         for table, doc in gen.chat_docs():
             w.add("", table, doc)
         w.flush()
-        conn.commit()
+        from console.demo.traffic import write as write_traffic
+
         counts = dict(w.counts)
+        counts["callLog"] = write_traffic(conn, now_ms / 1000, seed=seed)
+        conn.commit()
         counts.update(outbox.result() if outbox else _generate_outbox(*args))
         if progress:
             progress("outbox", counts.get("jobs", 0))

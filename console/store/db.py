@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -36,8 +36,19 @@ def _v2_to_v3(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[schema.DeliveryVerdict.__table__, schema.ReplayAttempt.__table__])
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """Call-rate panel: a covering index for short ranges, per-minute rollups (kept by a trigger) for long ones."""
+    from console.store.derived import CALL_ROLLUP_DDL, CALL_ROLLUP_REBUILD
+
+    conn.exec_driver_sql("DROP INDEX IF EXISTS by_call_at")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_call_cover ON call_log "
+                         "(at, function, kind, source, outcome, latency_ms)")
+    for stmt in CALL_ROLLUP_DDL + CALL_ROLLUP_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 class ReplicaError(Exception):

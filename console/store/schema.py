@@ -291,7 +291,9 @@ class CallLog(SQLModel, table=True):
     """Local only: one row per client call (network, cache hit or coalesced). Feeds the call-rate panel."""
 
     __tablename__ = "call_log"
-    __table_args__ = (Index("by_call_at", "at"), Index("by_call_function_at", "function", "at"))
+    # by_call_cover holds every column the charts aggregate: binning reads the index, never the table.
+    __table_args__ = (Index("by_call_cover", "at", "function", "kind", "source", "outcome", "latency_ms"),
+                      Index("by_call_function_at", "function", "at"))
     pk: Optional[int] = Field(default=None, primary_key=True)
     at: float = 0.0  # unix seconds
     function: str = ""

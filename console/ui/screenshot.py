@@ -148,6 +148,11 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 panel.tabs.setCurrentIndex(1)
                 shot("roles-audit")
                 panel.tabs.setCurrentIndex(0)
+            elif spec.key == "callrates":
+                panel = window.panels["callrates"]
+                shot("callrates")
+                panel.range_buttons.button(3).click()  # 7 days: the session-fetch fix shows as a drop
+                shot("callrates-7d")
             elif spec.key == "webhooks":
                 settle(app, ctx)  # verdicts are computed in the background when the panel opens
                 with ctx.engine.connect() as conn:

@@ -6,10 +6,11 @@ from console.ui.panel import PanelSpec
 
 
 def panel_specs() -> list[PanelSpec]:
+    from console.ui.panels.callrates import SPEC as CALLRATES
     from console.ui.panels.chats import SPEC as CHATS
     from console.ui.panels.jobs import SPEC as JOBS
     from console.ui.panels.roles import SPEC as ROLES
     from console.ui.panels.users import SPEC as USERS
     from console.ui.panels.webhooks import SPEC as WEBHOOKS
 
-    return [USERS, CHATS, JOBS, WEBHOOKS, ROLES]
+    return [USERS, CHATS, JOBS, WEBHOOKS, ROLES, CALLRATES]

@@ -1,0 +1,331 @@
+"""Call-rate panel: calls per second by function, kind or outcome; network vs cache vs coalesced; errors;
+latency percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG and CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QDateTime, QSettings, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QComboBox,
+    QDateTimeEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+)
+
+from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
+from console.ui.context import AppContext
+from console.ui.panel import Panel
+
+RANGES = [("Live (5 min)", 300, 150), ("1 h", 3600, 120), ("24 h", 86400, 288), ("7 d", 7 * 86400, 336)]
+PALETTE = ["#4f7cff", "#e0572e", "#2e9e5b", "#b04ad6", "#d6a21e", "#1fa9b8", "#d14a7d", "#6d8a2b", "#8a6d3b",
+           "#5b6b8a", "#c2410c", "#0f766e", "#7c3aed", "#be123c", "#4d7c0f", "#1d4ed8", "#a16207", "#9f1239",
+           "#155e75", "#6b7280"]
+
+
+class CallRatesPanel(Panel):
+    key = "callrates"
+    title = "Call rates"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.charts: dict[str, Chart] = {}
+        self.curves: dict[str, dict[str, pg.PlotDataItem]] = {"rates": {}, "sources": {}, "latency": {}}
+        self._task = None
+        self.last_redraw_ms = 0.0
+        self.range_buttons = QButtonGroup(self)
+        top = QHBoxLayout()
+        for i, (label, seconds, _buckets) in enumerate(RANGES):
+            b = QToolButton(text=label)
+            b.setCheckable(True)
+            b.setProperty("seconds", seconds)
+            self.range_buttons.addButton(b, i)
+            top.addWidget(b)
+        custom = QToolButton(text="Custom")
+        custom.setCheckable(True)
+        custom.setProperty("seconds", -1)
+        self.range_buttons.addButton(custom, len(RANGES))
+        top.addWidget(custom)
+        self.range_buttons.button(2).setChecked(True)
+        self.range_buttons.idClicked.connect(lambda _i: self.range_changed())
+        self.custom_from = QDateTimeEdit(QDateTime.currentDateTime().addDays(-2))
+        self.custom_to = QDateTimeEdit(QDateTime.currentDateTime())
+        for w in (self.custom_from, self.custom_to):
+            w.setCalendarPopup(True)
+            w.setDisplayFormat("yyyy-MM-dd HH:mm")
+            w.hide()
+            w.dateTimeChanged.connect(lambda _d: self.refresh())
+            top.addWidget(w)
+        self.group = QComboBox()
+        for label, value in (("by function", "function"), ("by kind", "kind"), ("by outcome", "outcome")):
+            self.group.addItem(label, value)
+        self.group.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.top_n = QSpinBox()
+        self.top_n.setRange(1, 19)
+        self.top_n.setValue(8)
+        self.top_n.setPrefix("top ")
+        self.top_n.valueChanged.connect(lambda _v: self.refresh())
+        self.png = QPushButton("Export PNG…")
+        self.csv = QPushButton("Export CSV…")
+        self.png.clicked.connect(lambda: self.export_png())
+        self.csv.clicked.connect(lambda: self.export_csv())
+        top.addStretch(1)
+        for w in (self.group, self.top_n, self.png, self.csv):
+            top.addWidget(w)
+
+        self.summary = QLabel()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.crosshair_label = QLabel(" ")
+        self.crosshair_label.setObjectName("crosshair-values")
+        self.crosshair_label.setWordWrap(True)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("callrate-charts")
+        self.plots = {}
+        for row, (name, title) in enumerate((("rates", "Calls per second"),
+                                             ("sources", "The console's client: network, cache hits, coalesced, errors"),
+                                             ("latency", "Latency of network calls (ms)"))):
+            plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()}, title=title)
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.addLegend(offset=(-10, 5))
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            if row:
+                plot.setXLink(self.plots["rates"])
+            if name == "latency":
+                plot.setLogMode(y=True)  # p50 of a cached read and p99 of an AI action differ by 10,000x
+            self.plots[name] = plot
+        self.vlines = {n: pg.InfiniteLine(angle=90, movable=False) for n in self.plots}
+        for n, line in self.vlines.items():
+            self.plots[n].addItem(line, ignoreBounds=True)
+        self.proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._mouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.note)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.crosshair_label)
+        self.timer = QTimer(self)
+        self.timer.setInterval(2000)
+        self.timer.timeout.connect(self.refresh)
+        ctx.theme.changed.connect(self.restyle)
+        self.restyle()
+        self.refresh()
+
+    # -- range -------------------------------------------------------------------------------------------------
+    def time_window(self) -> tuple[float, float, int]:
+        seconds = self.range_buttons.checkedButton().property("seconds")
+        now = time.time()
+        if seconds == -1:
+            start = self.custom_from.dateTime().toSecsSinceEpoch()
+            end = max(start + 60, self.custom_to.dateTime().toSecsSinceEpoch())
+            return float(start), float(end), 300
+        buckets = next(b for _l, s, b in RANGES if s == seconds)
+        return now - seconds, now, buckets
+
+    def range_changed(self) -> None:
+        custom = self.range_buttons.checkedButton().property("seconds") == -1
+        self.custom_from.setVisible(custom)
+        self.custom_to.setVisible(custom)
+        self._schedule()
+        self.refresh()
+
+    def _schedule(self) -> None:
+        live = self.range_buttons.checkedButton().property("seconds") == RANGES[0][1]
+        if live and self.isVisible():
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    # -- data -----------------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self._task is not None and not self._task.cancelled:
+            return  # the previous query is still running
+        start, end, buckets = self.time_window()
+        group, top_n = self.group.currentData(), self.top_n.value()
+
+        def work(conn) -> dict[str, Any]:
+            sources = rates(conn, start, end, buckets, group="source", top_n=3)
+            errors = rates(conn, start, end, buckets, group="outcome", top_n=2)
+            sources.series += [Series("errors", s.values) for s in errors.series if s.name == "error"]
+            return {"rates": rates(conn, start, end, buckets, group=group, top_n=top_n), "sources": sources,
+                    "latency": percentiles(conn, start, end, buckets), "summary": summary(conn, start, end)}
+
+        def done(result: dict[str, Any]) -> None:
+            self._task = None
+            self.show(result)
+
+        def failed(exc: BaseException) -> None:
+            self._task = None
+            self.ctx.status_message.emit(f"Call rates: {exc}")
+
+        self._task = self.ctx.read(work, done, failed)
+        self._check_deployment()
+
+    def show(self, result: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        for name in ("rates", "sources", "latency"):
+            self._draw(name, result[name])
+        s = result["summary"]
+        if s.calls:
+            self.summary.setText(
+                f"{s.calls:,} calls · errors {s.error_rate * 100:.2f}% · network {s.network:,}, cache hits "
+                f"{s.cache:,}, coalesced {s.coalesced:,} · <b>calls saved {s.saved * 100:.1f}%</b> "
+                f"(went to the cache or shared a request)")
+        else:
+            self.summary.setText("No calls in this range.")
+        self.last_redraw_ms = (time.perf_counter() - started) * 1000
+
+    def _draw(self, name: str, chart: Chart) -> None:
+        self.charts[name] = chart
+        plot = self.plots[name]
+        xs = [t + chart.width / 2 for t in chart.times()]
+        curves = self.curves[name]
+        wanted = [s.name for s in chart.series]
+        for gone in [n for n in curves if n not in wanted]:
+            plot.removeItem(curves.pop(gone))
+            plot.legend.removeItem(gone)
+        for i, s in enumerate(chart.series):
+            curve = curves.get(s.name)
+            if curve is None:  # new series: a curve once, then only setData
+                curve = plot.plot([], [], name=s.name, pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
+                curves[s.name] = curve
+                self._style_legend(plot)
+            curve.setData(xs, [v if not math.isnan(v) else float("nan") for v in s.values], connect="finite")
+
+    def _colour(self, chart: str, series: str, i: int) -> QColor:
+        fixed = {"network": "#4f7cff", "cache": "#2e9e5b", "coalesced": "#b04ad6", "errors": "#d32f2f",
+                 "error": "#d32f2f", "success": "#2e9e5b", "p50": "#2e9e5b", "p95": "#d6a21e", "p99": "#d32f2f"}
+        return QColor(fixed.get(series, PALETTE[i % len(PALETTE)]))
+
+    # -- deployment metrics (live only; internal endpoints, so their absence is a note) ----------------------
+    def _check_deployment(self) -> None:
+        live = self.ctx.live
+        if live is None:
+            self.note.setText("Source: the console's own call log" + (" and the demo's traffic generator"
+                                                                       if self.ctx.is_demo else "") + ".")
+            return
+        start, end, buckets = self.time_window()
+        window = json.dumps({"start": {"secs_since_epoch": int(start), "nanos_since_epoch": 0},
+                             "end": {"secs_since_epoch": int(end), "nanos_since_epoch": 0},
+                             "num_buckets": min(buckets, 10_000)})
+
+        async def probe() -> None:
+            try:
+                series = await live.client.http.request("GET", "/api/app_metrics/udf_rate", kind="metrics",
+                                                        function="app_metrics/udf_rate",
+                                                        params={"metric": "invocations", "window": window})
+                total = sum(v for _t, v in series if isinstance(v, (int, float)))
+                self.note.setText(f"Source: the console's call log, plus the deployment's own metrics: "
+                                  f"{total:,.0f} function calls in this range on the deployment.")
+            except Exception as exc:  # internal endpoint: missing or changed is normal, not an error
+                self.note.setText(f"Source: the console's call log. The deployment's metrics endpoint is not "
+                                  f"available ({type(exc).__name__}: {str(exc)[:120]}); it is internal to Convex and "
+                                  f"may be missing or change.")
+
+        self._probe = asyncio.ensure_future(probe())
+
+    # -- crosshair --------------------------------------------------------------------------------------------------
+    def _mouse(self, event: Any) -> None:
+        pos = event[0]
+        plot = self.plots["rates"]
+        if not plot.sceneBoundingRect().contains(pos) or "rates" not in self.charts:
+            return
+        x = plot.vb.mapSceneToView(pos).x()
+        for line in self.vlines.values():
+            line.setPos(x)
+        chart = self.charts["rates"]
+        i = int((x - chart.start) // chart.width)
+        if not 0 <= i < chart.buckets:
+            return
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(chart.start + i * chart.width))
+        values = ", ".join(f"{s.name} {s.values[i]:.3g}/s" for s in chart.series if s.values[i])
+        lat = self.charts.get("latency")
+        lat_text = ""
+        if lat and 0 <= i < lat.buckets:
+            lat_text = " · latency " + ", ".join(f"{s.name} {s.values[i]:.0f} ms" for s in lat.series
+                                                 if not math.isnan(s.values[i]))
+        self.crosshair_label.setText(f"<b>{stamp}</b> · {values or 'no calls'}{lat_text}")
+
+    # -- export -----------------------------------------------------------------------------------------------------
+    def export_png(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export chart", "call-rates.png", "PNG (*.png)")
+            if not name:
+                return
+            path = Path(name)
+        self.graphics.grab().save(str(path))
+        self.ctx.status_message.emit(f"Saved the charts to {path}")
+
+    def export_csv(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export data", "call-rates.csv", "CSV (*.csv)")
+            if not name:
+                return
+            path = Path(name)
+        charts = [self.charts[n] for n in ("rates", "sources", "latency") if n in self.charts]
+        if not charts:
+            return
+        merged = Chart(charts[0].start, charts[0].end, charts[0].buckets)
+        for prefix, chart in zip(("calls/s", "client calls/s", "latency ms"), charts):
+            merged.series += [Series(f"{prefix}: {s.name}", s.values) for s in chart.series]
+        path.write_text(to_csv(merged), encoding="utf-8")
+        self.ctx.status_message.emit(f"Saved the chart data to {path}")
+
+    # -- theme and panel --------------------------------------------------------------------------------------------
+    def restyle(self, _dark: bool = False) -> None:
+        pal = QApplication.palette()
+        bg, fg = pal.color(pal.ColorRole.Base), pal.color(pal.ColorRole.Text)
+        self.graphics.setBackground(bg)
+        for plot in self.plots.values():
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(fg)
+                plot.getAxis(axis).setTextPen(fg)
+            plot.titleLabel.setText(plot.titleLabel.text, color=fg)
+            self._style_legend(plot)
+        for line in self.vlines.values():
+            line.setPen(pg.mkPen(fg, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+
+    @staticmethod
+    def _style_legend(plot) -> None:
+        pal = QApplication.palette()
+        plot.legend.setBrush(pg.mkBrush(pal.color(pal.ColorRole.Base).red(), pal.color(pal.ColorRole.Base).green(),
+                                        pal.color(pal.ColorRole.Base).blue(), 210))
+        for _sample, label in plot.legend.items:
+            label.setText(label.text, color=pal.color(pal.ColorRole.Text))
+
+    def on_shown(self) -> None:
+        self._schedule()
+        self.refresh()
+
+    def on_hidden(self) -> None:
+        self.timer.stop()
+
+    def reload(self) -> None:
+        self.refresh()
+
+    def save_state(self, state: QSettings) -> None:
+        state.setValue("callrates/range", self.range_buttons.checkedId())
+
+    def restore_state(self, state: QSettings) -> None:
+        value = state.value("callrates/range")
+        if value is not None and self.range_buttons.button(int(value)):
+            self.range_buttons.button(int(value)).setChecked(True)
+            self.range_changed()
