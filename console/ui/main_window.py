@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+import platform
+
+from PySide6.QtCore import QSize, Qt, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
             self,
             "About Convex Ops Console",
             f"<h3>Convex Ops Console {__version__}</h3>"
+            f"<p>Version {__version__} · Qt {qVersion()} · Python {platform.python_version()}</p>"
             "<p>A desktop operations console for SaaS products whose backend runs on Convex: "
             "users, jobs, webhooks, roles and call rates, on a local replica.</p>"
             f"<p>Replica: {self.ctx.replica_path}</p>",
