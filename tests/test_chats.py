@@ -1,14 +1,11 @@
 """The chat prefetch cache and loader, and chat queries (no Qt)."""
 
-import threading
-import time
 from concurrent.futures import Future
 
-import pytest
 from sqlalchemy import text
 
 from console.chats.cache import PrefetchCache
-from console.chats.loader import ChatLoader, ReplicaSource, SimulatedOnDemand
+from console.chats.loader import ChatLoader, SimulatedOnDemand
 from console.store.chats import MessagePage, all_messages, export_json, export_markdown, latest, list_chats, search_messages
 
 

@@ -8,7 +8,6 @@ import urllib.parse
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.secrets import SecretStore

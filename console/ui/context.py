@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+import json
+
 from PySide6.QtCore import QObject, QSettings, Signal
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from console.paths import config_dir
@@ -54,6 +56,18 @@ class AppContext(QObject):
     @property
     def is_demo(self) -> bool:
         return self.mode == "demo"
+
+    def load_operator(self, on_done: Callable[[dict | None], None]) -> Task:
+        """The operator's user document from the replica (None when nobody is chosen or not found)."""
+        user_id = self.operator_id()
+
+        def work(conn: Connection) -> dict | None:
+            if not user_id:
+                return None
+            row = conn.execute(text("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first()
+            return json.loads(row[0]) if row else None
+
+        return self.read(work, on_done)
 
     def read(self, fn: Callable[[Connection], Any], on_done: Callable[[Any], None] | None = None,
              on_error: Callable[[BaseException], None] | None = None) -> Task:

@@ -9,7 +9,7 @@ from typing import Any
 
 import platform
 
-from PySide6.QtCore import QSize, Qt, qVersion
+from PySide6.QtCore import QSize, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,

@@ -8,6 +8,7 @@ formats what is already in memory and never does I/O.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -21,6 +22,7 @@ Index = QModelIndex | QPersistentModelIndex
 class PagedTableModel(QAbstractTableModel):
     COLUMNS: list[str] = []
     PAGE = 200
+    SORTABLE: dict[int, str] = {}  # column -> the query's sort key; only indexed sorts are offered
 
     loading_changed = Signal(bool)
     page_loaded = Signal(int, float)  # rows now held, milliseconds the page took
@@ -95,6 +97,11 @@ class PagedTableModel(QAbstractTableModel):
         if self.loading != value:
             self.loading = value
             self.loading_changed.emit(value)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = self.SORTABLE.get(column)
+        if key and key != self.query.sort:
+            self.set_query(replace(self.query, sort=key))
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and self.has_more and not self.loading

@@ -1,7 +1,5 @@
 """The Webhooks panel: verdicts with explanations, then replay to a stand-in (idempotent job)."""
 
-import json
-import time
 
 from sqlalchemy import text
 

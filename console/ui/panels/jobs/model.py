@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -22,6 +21,7 @@ SORTABLE = {9: "created", 10: "updated", 5: "next_run"}
 
 class JobsModel(PagedTableModel):
     COLUMNS = COLUMNS
+    SORTABLE = SORTABLE
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx, JobQuery())
@@ -29,11 +29,6 @@ class JobsModel(PagedTableModel):
 
     def fetch(self, conn: Connection, query: JobQuery, after: Any, limit: int) -> Any:
         return search(conn, query, after=after, limit=limit)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key = SORTABLE.get(column)
-        if key and key != self.query.sort:
-            self.set_query(replace(self.query, sort=key))  # type: ignore[arg-type]
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:

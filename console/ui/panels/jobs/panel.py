@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -24,9 +23,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QToolButton,
     QVBoxLayout,
-    QWidget,
 )
-from sqlalchemy import text
 
 from console.domain import jobs as J
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
@@ -279,19 +276,11 @@ class JobsPanel(Panel):
 
     # -- permissions ---------------------------------------------------------------------------------------------
     def load_actor(self) -> None:
-        user_id = self.ctx.operator_id()
-
-        def work(conn) -> dict | None:
-            if not user_id:
-                return None
-            row = conn.execute(text("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first()
-            return json.loads(row[0]) if row else None
-
         def done(actor: dict | None) -> None:
             self.actor = actor
             self._update_actions()
 
-        self.ctx.read(work, done)
+        self.ctx.load_operator(done)
 
     def _update_actions(self) -> None:
         selected = self.selected_ids()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import text
 
 from console.domain import roles as R
 from console.store.roles import RoleQuery, app_roles_in_use, memberships, organizations
@@ -128,12 +126,6 @@ class RolesPanel(Panel):
         self.ctx.read(work, done)
 
     def load_actor(self) -> None:
-        user_id = self.ctx.operator_id()
-
-        def work(conn) -> dict | None:
-            row = conn.execute(text("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first() if user_id else None
-            return json.loads(row[0]) if row else None
-
         def done(actor: dict | None) -> None:
             self.actor = actor
             refusal = R.check_permission(actor, "roles:write", "change roles")
@@ -141,7 +133,7 @@ class RolesPanel(Panel):
                 b.setEnabled(refusal is None)
                 b.setToolTip(refusal or "Preview who changes, give a reason, then apply")
 
-        self.ctx.read(work, done)
+        self.ctx.load_operator(done)
 
     def current_query(self) -> RoleQuery:
         return RoleQuery(text=self.search.text(), role=self.role.currentData(), active=self.status.currentData(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -21,6 +20,7 @@ PAGE = 200
 
 class UsersModel(PagedTableModel):
     COLUMNS = COLUMNS
+    SORTABLE = SORTABLE
     PAGE = PAGE
 
     def __init__(self, ctx: AppContext) -> None:
@@ -30,11 +30,6 @@ class UsersModel(PagedTableModel):
 
     def fetch(self, conn: Connection, query: UserQuery, after: Any, limit: int) -> Any:
         return search(conn, query, after=after, limit=limit)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key = SORTABLE.get(column)
-        if key and key != self.query.sort:
-            self.set_query(replace(self.query, sort=key))  # type: ignore[arg-type]
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:

@@ -188,21 +188,11 @@ class UsersPanel(Panel):
 
     # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------
     def load_actor(self) -> None:
-        import json
-
-        from sqlalchemy import text as sql
-
-        user_id = self.ctx.operator_id()
-
-        def work(conn) -> dict | None:
-            row = conn.execute(sql("SELECT doc FROM users WHERE id = :id"), {"id": user_id}).first() if user_id else None
-            return json.loads(row[0]) if row else None
-
         def done(actor: dict | None) -> None:
             self.actor = actor
             self._update_active_button()
 
-        self.ctx.read(work, done)
+        self.ctx.load_operator(done)
 
     def _update_active_button(self) -> None:
         d = self.detail.detail

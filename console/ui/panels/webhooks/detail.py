@@ -7,7 +7,6 @@ import json
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
