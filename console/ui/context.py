@@ -80,6 +80,10 @@ class AppContext(QObject):
 
         return self.tasks.run(work, on_done, on_error)
 
+    def latest(self) -> "LatestRead":
+        """A read slot where only the newest read counts (the detail of whatever is selected now)."""
+        return LatestRead(self)
+
     def navigate(self, panel: str, target: Any = None) -> None:
         self.navigate_requested.emit(panel, target)
 
@@ -94,3 +98,18 @@ class AppContext(QObject):
     def ui_state() -> QSettings:
         """UI state only (geometry, splitters, header layouts); settings proper live in Settings."""
         return QSettings(str(config_dir() / "ui-state.ini"), QSettings.Format.IniFormat)
+
+
+class LatestRead:
+    """Each read() drops the result of the one before it, so a slow older read never overwrites a newer one."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._task: Task | None = None
+
+    def read(self, fn: Callable[[Connection], Any], on_done: Callable[[Any], None],
+             on_error: Callable[[BaseException], None] | None = None) -> Task:
+        if self._task is not None:
+            self._task.cancel()
+        self._task = self.ctx.read(fn, on_done, on_error)
+        return self._task

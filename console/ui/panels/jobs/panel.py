@@ -54,7 +54,7 @@ class JobsPanel(Panel):
         super().__init__(ctx)
         self.actions = JobActions(ctx)
         self.actor: dict | None = None
-        self._detail_task = None
+        self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._tick_task = None
         self._pending_select: str | None = None
         self.last_tick_gui_ms = 0.0
@@ -263,16 +263,13 @@ class JobsPanel(Panel):
             self.show_job(ids[0])
 
     def show_job(self, job_id: str) -> None:
-        if self._detail_task:
-            self._detail_task.cancel()
-
         def done(d: Any) -> None:
             if d is None:
                 self.detail.clear("Job not found in the replica")
             else:
                 self.detail.show_detail(d, int(time.time() * 1000))
 
-        self._detail_task = self.ctx.read(lambda conn: detail(conn, job_id), done)
+        self._detail.read(lambda conn: detail(conn, job_id), done)
 
     # -- permissions ---------------------------------------------------------------------------------------------
     def load_actor(self) -> None:

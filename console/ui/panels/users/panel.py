@@ -38,7 +38,7 @@ class UsersPanel(Panel):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self._pending_select: str | None = None
-        self._detail_task = None
+        self._detail = ctx.latest()  # only the newest selection's detail is shown
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
@@ -171,9 +171,6 @@ class UsersPanel(Panel):
         self.show_user(user.id)
 
     def show_user(self, user_id: str) -> None:
-        if self._detail_task:
-            self._detail_task.cancel()
-
         def done(result: Any) -> None:
             if result is None:
                 self.detail.clear("User not found in the replica")
@@ -183,7 +180,7 @@ class UsersPanel(Panel):
                 self.detail.show_detail(result)
                 self._update_active_button()
 
-        self._detail_task = self.ctx.read(lambda conn: detail(conn, user_id), done,
+        self._detail.read(lambda conn: detail(conn, user_id), done,
                                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
 
     # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------

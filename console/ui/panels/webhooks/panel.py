@@ -50,7 +50,7 @@ class WebhooksPanel(Panel):
         super().__init__(ctx)
         self.secrets = WebhookSecrets(ctx.secrets, demo=True)
         self.client: httpx.AsyncClient | None = None  # one long-lived client for replays, made on first use
-        self._detail_task = None
+        self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._pending_select: str | None = None
 
         self.provider = QComboBox()
@@ -180,16 +180,13 @@ class WebhooksPanel(Panel):
                 self.show_delivery(row.id)
 
     def show_delivery(self, delivery_id: str) -> None:
-        if self._detail_task:
-            self._detail_task.cancel()
-
         def done(d: Any) -> None:
             if d is None:
                 self.detail.clear("Delivery not found in the replica")
             else:
                 self.detail.show_detail(d)
 
-        self._detail_task = self.ctx.read(lambda conn: detail(conn, delivery_id), done)
+        self._detail.read(lambda conn: detail(conn, delivery_id), done)
 
     # -- actions -------------------------------------------------------------------------------------------------
     def open_replay(self) -> None:
