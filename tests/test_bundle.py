@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a PyInstaller build takes minutes
 def test_bundle_renders_every_panel(tmp_path):
     existing = os.environ.get("OPS_CONSOLE_BUNDLE")
     if existing:

@@ -3,6 +3,8 @@ hovering and opening 50 chats on an on-demand source with 80 ms latency, prefetc
 
 import json
 import random
+
+import pytest
 import statistics
 import subprocess
 import sys
@@ -98,6 +100,7 @@ def session(engine, chats, prefetch: bool, seed: int = 5) -> tuple[float, int, i
         loader.close()
 
 
+@pytest.mark.timeout(900)  # two scripted sessions of 50 chats in real time
 def test_prefetch_cuts_waiting_at_least_fivefold(large_db):
     engine = open_replica(large_db[0])
     with engine.connect() as conn:
