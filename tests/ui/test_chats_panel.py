@@ -99,3 +99,14 @@ def test_opened_from_the_users_panel_for_one_user(qtbot, panel, ctx):
     panel.navigate({"user": user})
     wait_idle(qtbot, ctx)
     assert panel.chats.rows and all(r.user_id == user for r in panel.chats.rows)
+
+
+def test_pick_a_user_here(qtbot, panel, ctx):
+    with ctx.engine.connect() as c:
+        user, email = c.execute(text("SELECT c.user_id, u.email FROM chats c JOIN users u ON u.id = c.user_id "
+                                     "LIMIT 1")).one()
+    panel.user_pick.setText(email)
+    panel.pick_user()
+    wait_idle(qtbot, ctx)
+    assert panel.user_filter == user
+    assert panel.chats.rows and all(r.user_id == user for r in panel.chats.rows)

@@ -41,6 +41,7 @@ from console.store.chats import (
     page_around,
     search_messages,
 )
+from console.store.users import quick_find
 from console.ui.context import AppContext
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
@@ -72,6 +73,9 @@ class ChatsPanel(Panel):
         self.user_label = QLabel("All chats")
         self.clear_user = QPushButton("Show all chats")
         self.clear_user.clicked.connect(lambda: self.show_user(None))
+        self.user_pick = QLineEdit(placeholderText="a user's chats: email, name or phone, then Enter")
+        self.user_pick.setObjectName("chat-user-pick")
+        self.user_pick.returnPressed.connect(self.pick_user)
         self.title_filter = QLineEdit(placeholderText="filter by title…")
         self.title_filter.setClearButtonEnabled(True)
         self.title_filter.textChanged.connect(lambda _t: self._filter_timer.start())
@@ -107,6 +111,7 @@ class ChatsPanel(Panel):
         head.addWidget(self.user_label, 1)
         head.addWidget(self.clear_user)
         left_layout.addLayout(head)
+        left_layout.addWidget(self.user_pick)
         left_layout.addWidget(self.title_filter)
         left_layout.addWidget(self.list, 1)
 
@@ -213,6 +218,21 @@ class ChatsPanel(Panel):
                           .scalar(), done)
         self.clear_user.setVisible(user_id is not None)
         self.apply_query()
+
+    def pick_user(self) -> None:
+        """The best match for what was typed (an exact email first), as in quick find."""
+        typed = self.user_pick.text().strip()
+        if not typed:
+            self.show_user(None)
+            return
+
+        def done(rows: list) -> None:
+            if rows:
+                self.show_user(rows[0].id)
+            else:
+                self.user_label.setText(f"No user matches “{typed}”")
+
+        self.ctx.read(lambda conn: quick_find(conn, typed, limit=1), done)
 
     def apply_query(self) -> None:
         self._filter_timer.stop()
