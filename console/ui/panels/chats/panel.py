@@ -73,6 +73,7 @@ class ChatsPanel(Panel):
         self.user_label = QLabel("All chats")
         self.clear_user = QPushButton("Show all chats")
         self.clear_user.clicked.connect(lambda: self.show_user(None))
+        self.clear_user.hide()  # shown while the list is one user's
         self.user_pick = QLineEdit(placeholderText="a user's chats: email, name or phone, then Enter")
         self.user_pick.setObjectName("chat-user-pick")
         self.user_pick.returnPressed.connect(self.pick_user)
