@@ -189,18 +189,25 @@ class LocalRoleStore:
             raise Refused("No operator identity: choose who is operating in Settings.")
         return found[0]
 
+    def _checked_user(self, conn: Connection, user_id: str, reason: str, expected_ts: int | None,
+                      rule) -> tuple[dict, int]:
+        """The target user and its _ts, after the reason, freshness and `rule(active_admins)` checks."""
+        found = self._doc(conn, "users", user_id)
+        if found is None:
+            raise Refused(f"No user with id {user_id}.")
+        target, ts = found
+        checks = (R.check_reason(reason), R.check_fresh(ts, expected_ts), rule(target, self._active_admins(conn)))
+        for refusal in checks:
+            if refusal:
+                raise Refused(refusal)
+        return target, ts
+
     def set_user_roles(self, user_id: str, roles: set[str], actor_id: str | None, reason: str,
                        expected_ts: int | None) -> dict:
         with immediate(self.engine) as conn:
             actor = self._actor(conn, actor_id)
-            found = self._doc(conn, "users", user_id)
-            if found is None:
-                raise Refused(f"No user with id {user_id}.")
-            target, ts = found
-            for refusal in (R.check_reason(reason), R.check_fresh(ts, expected_ts),
-                            R.check_set_app_roles(actor, target, roles, self._active_admins(conn))):
-                if refusal:
-                    raise Refused(refusal)
+            target, ts = self._checked_user(conn, user_id, reason, expected_ts,
+                                            lambda t, admins: R.check_set_app_roles(actor, t, roles, admins))
             before = sorted(R.app_roles(target))
             new = dict(target, roles=sorted(roles))
             if new.get("role") in (R.ADMIN, R.SUPPORT) and new["role"] not in roles:
@@ -214,14 +221,8 @@ class LocalRoleStore:
                         expected_ts: int | None) -> dict:
         with immediate(self.engine) as conn:
             actor = self._actor(conn, actor_id)
-            found = self._doc(conn, "users", user_id)
-            if found is None:
-                raise Refused(f"No user with id {user_id}.")
-            target, ts = found
-            for refusal in (R.check_reason(reason), R.check_fresh(ts, expected_ts),
-                            R.check_set_active(actor, target, active, self._active_admins(conn))):
-                if refusal:
-                    raise Refused(refusal)
+            target, ts = self._checked_user(conn, user_id, reason, expected_ts,
+                                            lambda t, admins: R.check_set_active(actor, t, active, admins))
             new = dict(target, isActive=active)
             upsert_documents(conn, USERS, [{**new, "_ts": max(time.time_ns(), ts + 1)}])
             self._audit(conn, actor, "user.activate" if active else "user.deactivate", "users", user_id,

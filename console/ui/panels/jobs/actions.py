@@ -37,7 +37,7 @@ def contract_filter(q: JobQuery) -> dict[str, Any]:
 
 
 class Progress(QObject):
-    """Progress of a bulk retry, emitted from the worker thread, delivered on the GUI thread."""
+    """Progress of a bulk retry, emitted on the GUI thread (the worker posts it there)."""
 
     changed = Signal(int, int)  # done, total
 
@@ -127,8 +127,12 @@ class JobActions:
         actor = self.operator_id()
         if not self.live:
             def work(store: LocalJobStore) -> str:
-                r = store.retry_many(query, cap, actor, reason, progress=progress.changed.emit,
-                                     canceled=cancel.is_set)
+                tasks = self.ctx.tasks
+
+                def report(done: int, total: int) -> None:  # from the worker: posted to the GUI thread
+                    tasks.post(lambda: progress.changed.emit(done, total))
+
+                r = store.retry_many(query, cap, actor, reason, progress=report, canceled=cancel.is_set)
                 skipped = ", ".join(f"{n} {s}" for s, n in r["skipped"].items())
                 return (f"Retried {r['retried']} of {r['selected']} matching jobs"
                         + (f" (skipped {skipped})" if skipped else "") + (" — stopped early" if r["stopped"] else ""))

@@ -181,7 +181,7 @@ class UsersPanel(Panel):
                 self._update_active_button()
 
         self._detail.read(lambda conn: detail(conn, user_id), done,
-                                          lambda exc: self.detail.clear(f"Could not load user: {exc}"))
+                          lambda exc: self.detail.clear(f"Could not load user: {exc}"))
 
     # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------
     def load_actor(self) -> None:
