@@ -66,6 +66,9 @@ def make_app(argv: list[str] | None = None):
     app.setOrganizationName("convex-ops-console")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
+    from console.ui.gc_guard import install
+
+    install(app)  # garbage collection on the GUI thread only (see gc_guard)
     return app
 
 

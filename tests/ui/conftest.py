@@ -25,6 +25,14 @@ def loop(qapp):
     asyncio.set_event_loop(None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp):
+    """As in the app: collect garbage on the GUI thread only (a worker thread destroying a Qt object deadlocks)."""
+    from console.ui.gc_guard import install
+
+    install(qapp)
+
+
 @pytest.fixture(scope="session")
 def theme(qapp):
     return Theme(qapp, "light")
