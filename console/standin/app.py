@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,15 @@ def start_standin(*, host: str = "127.0.0.1", port: int = 0, db: Path | None = N
                   sizes: DemoSizes | None = None, admin_key: str | None = None, fault_rate: float = 0.0,
                   latency_ms: int = 0, worker: bool = True, failure_rate: float = 0.1, export_enabled: bool = True,
                   retention_ns: int = DEFAULT_RETENTION_NS, log_poll_s: float = 60.0, demo_seed: int = 7,
-                  now_ms: int | None = None) -> Standin:
-    store = DocStore(db, retention_ns=retention_ns, seed=demo_seed)
+                  now_ms: int | None = None, production: bool = False, clock=time.time_ns) -> Standin:
+    """`production` redacts function errors as Cloud production does; `clock` (ns) ages snapshots and
+    cursors, so tests can expire them without waiting."""
+    store = DocStore(db, retention_ns=retention_ns, seed=demo_seed, clock=clock)
     if seed == "demo" and store.last_ts == 0:
         store.bulk_load(documents(sizes or DemoSizes(), demo_seed, now_ms))
     state = StandinState(store, admin_key=admin_key or new_admin_key(),
                          faults=Faults(rate=fault_rate, latency_ms=latency_ms), export_enabled=export_enabled,
-                         log_poll_s=log_poll_s)
+                         log_poll_s=log_poll_s, production=production)
     server = StandinServer((host, port), state)
     thread = threading.Thread(target=server.serve_forever, name="standin-http", daemon=True)
     thread.start()

@@ -1,13 +1,16 @@
-"""The stand-in's HTTP server: the Convex function API, streaming export, metrics and logs, the seed
-workflows' HTTP actions, and fault injection. Threaded stdlib server on loopback."""
+"""The stand-in's HTTP server: the routes of a Convex deployment (crates/local_backend/src/router.rs) on a
+threaded stdlib server on loopback, plus the seed workflows' HTTP actions and fault injection.
+
+Answers follow the backend: JSON error bodies `{"code", "message"}`, an unknown route is a bare 404 and a
+known route with the wrong method a bare 405 (axum's defaults), CORS mirrors the caller's origin as the
+router's `cors()` layer does. The routes themselves live in api.py, export.py and logs.py.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 import random
-import re
 import socket
 import threading
 import time
@@ -15,25 +18,28 @@ import urllib.parse
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
+from console import __version__
 from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.signatures import verify_standard_webhook, verify_stripe, verify_twilio
+from console.standin import api, export, logs
 from console.standin import functions as F
+from console.standin.auth import Caller, Token, check_token, must_be_admin, parse_client_version, parse_token
+from console.standin.errors import HttpError
+from console.standin.logs import LogEntry
 from console.standin.store import DocStore
+from console.standin.values import dumps
 
-FORMATS = {"json", "convex_clean_json", "convex_encoded_json", "convex_json", "export_json"}
-SNAPSHOT_PAGE = 1024
-DELTA_PAGE = 128
-CLIENT_VERSION = re.compile(r"^[a-z][a-z0-9-]*-\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 FAULTS = ("500", "503", "slow", "drop", "truncate")
+MAX_BODY = (1 << 24) + 2000  # MAX_BACKEND_PUBLIC_API_REQUEST_SIZE: 16 MiB + 2000
+CORS_METHODS = "GET,POST,OPTIONS,PATCH,DELETE,PUT"
+RUNNING = "This Convex deployment is running. See https://docs.convex.dev/."
+UDF_TYPES = {"query": "Query", "mutation": "Mutation", "action": "Action"}
 
-
-class HttpError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+__all__ = ["Faults", "HttpError", "LogEntry", "StandinServer", "StandinState"]
 
 
 @dataclass
@@ -57,24 +63,16 @@ class Faults:
         return fault
 
 
-@dataclass
-class LogEntry:
-    timestamp: float  # ms
-    udf_type: str
-    identifier: str
-    success: bool
-    error: str | None
-    execution_ms: float
-    request_id: str
-
-
 class StandinState:
     def __init__(self, store: DocStore, *, admin_key: str, faults: Faults | None = None, export_enabled: bool = True,
-                 secrets: dict[str, str] | None = None, log_poll_s: float = 60.0) -> None:
+                 secrets: dict[str, str] | None = None, log_poll_s: float = 60.0, production: bool = False,
+                 instance_name: str = "ops-console-standin") -> None:
         self.store = store
         self.admin_key = admin_key
         self.faults = faults or Faults()
         self.export_enabled = export_enabled
+        self.production = production  # redact function errors as Cloud production does
+        self.instance_name = instance_name
         self.secrets = secrets or {"stripe": DEMO_STRIPE_SECRET, "twilio": DEMO_TWILIO_AUTH_TOKEN,
                                    "clerk": DEMO_CLERK_SECRET}
         self.log_poll_s = log_poll_s
@@ -87,51 +85,132 @@ class StandinState:
             self.logs.append(entry)
             self.logs_changed.notify_all()
 
-
-# -- value formats -------------------------------------------------------------------------------------
-
-def _wire_in(value: Any) -> Any:
-    """Arguments arrive in convex_encoded_json; decode the tagged scalars, keep plain numbers as they are."""
-    if isinstance(value, list):
-        return [_wire_in(v) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1:
-            key, inner = next(iter(value.items()))
-            if key == "$integer":
-                return int.from_bytes(base64.b64decode(inner), "little", signed=True)
-            if key == "$bytes":
-                return base64.b64decode(inner)
-        return {k: _wire_in(v) for k, v in value.items()}
-    return value
-
-
-def _wire_out(value: Any, fmt: str) -> Any:
-    """Stored documents are in convex_encoded_json already; adapt to the requested format."""
-    if isinstance(value, bytes):
-        value = {"$bytes": base64.b64encode(value).decode()}
-    if isinstance(value, float) and not math.isfinite(value):
-        value = {"$float": base64.b64encode(__import__("struct").pack("<d", value)).decode()}
-    if isinstance(value, list):
-        return [_wire_out(v, fmt) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1 and fmt in ("json", "convex_clean_json"):
-            key, inner = next(iter(value.items()))
-            if key == "$integer":
-                return str(int.from_bytes(base64.b64decode(inner), "little", signed=True))
-            if key == "$bytes":
-                return inner
-        if len(value) == 1 and fmt == "export_json" and "$integer" in value:
-            return int.from_bytes(base64.b64decode(value["$integer"]), "little", signed=True)
-        return {k: _wire_out(v, fmt) for k, v in value.items()}
-    if fmt in ("convex_encoded_json", "convex_json") and isinstance(value, int) and not isinstance(value, bool) \
-            and abs(value) >= 2**53:
-        # Beyond float64 precision (e.g. _ts in ns): only an Int64 says it exactly.
-        return {"$integer": base64.b64encode(value.to_bytes(8, "little", signed=True)).decode()}
-    return value
+    def log_call(self, kind: str, identifier: str, component: str, error: str | None, seconds: float,
+                 request_id: str, identity_type: str) -> None:
+        self.log(LogEntry(time.time() * 1000, UDF_TYPES.get(kind, kind), identifier, component, error, seconds,
+                          request_id, identity_type))
 
 
 def _request_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Request:
+    """One HTTP request as the route handlers see it."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: Message
+    body: bytes
+    server: "StandinServer"
+    request_id: str = field(default_factory=_request_id)
+
+    @property
+    def state(self) -> StandinState:
+        return self.server.state
+
+    def json(self) -> dict:
+        """The body as Convex's Json extractor reads it: JSON content type, an object."""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        main, _, sub = ctype.partition("/")
+        if not (main == "application" and (sub == "json" or sub.endswith("+json"))):
+            raise HttpError(400, "BadJsonBody", "Expected request with `Content-Type: application/json`")
+        try:
+            body = json.loads(self.body)
+        except ValueError as exc:
+            raise HttpError(400, "BadJsonBody", f"Failed to parse the request body as JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise HttpError(400, "BadJsonBody", "Failed to deserialize the JSON body into the target type: invalid "
+                                                f"type: {type(body).__name__}, expected a map")
+        return body
+
+    def token(self) -> Token:
+        return parse_token(self.headers.get("Authorization"), self.params.get("adminKey"))
+
+    def check(self, token: Token) -> Caller:
+        return check_token(token, self.state.admin_key, redact=self.state.production)
+
+    def caller(self) -> Caller:
+        return self.check(self.token())
+
+    def admin(self) -> Caller:
+        caller = self.caller()
+        must_be_admin(caller)
+        return caller
+
+
+Route = Callable[[Request], Any]
+
+
+def _export_route(fn: Route) -> Route:
+    def handler(req: Request) -> Any:
+        if req.method == "POST" and req.body:  # POST takes the same arguments as a JSON body
+            req.params = {**req.params, **{k: v if isinstance(v, str) else json.dumps(v)
+                                           for k, v in req.json().items() if v is not None}}
+        return fn(req)
+    return handler
+
+
+def _root(req: Request) -> Any:
+    return _Raw(200, RUNNING.encode(), "text/plain; charset=utf-8")
+
+
+def _instance_name(req: Request) -> Any:
+    return _Raw(200, req.state.instance_name.encode(), "text/plain; charset=utf-8")
+
+
+def _instance_version(req: Request) -> Any:
+    return _Raw(200, f"ops-console-standin-{__version__}".encode(), "text/plain; charset=utf-8")
+
+
+def _echo(req: Request) -> Any:
+    return _Raw(200, req.body, None)
+
+
+@dataclass
+class _Raw:
+    status: int
+    body: bytes
+    content_type: str | None
+
+
+ROUTES: dict[str, dict[str, Route]] = {
+    "/": {"GET": _root},
+    "/instance_name": {"GET": _instance_name},
+    "/instance_version": {"GET": _instance_version},
+    "/echo": {"POST": _echo},
+    "/api/query": {"GET": api.get_query, "POST": api.post_udf("query")},
+    "/api/mutation": {"POST": api.post_udf("mutation")},
+    "/api/action": {"POST": api.post_udf("action")},
+    "/api/function": {"POST": api.function},
+    "/api/query_batch": {"POST": api.query_batch},
+    "/api/query_ts": {"POST": api.query_ts},
+    "/api/query_at_ts": {"POST": api.query_at_ts},
+    "/api/json_schemas": {"GET": export.json_schemas},
+    "/api/list_snapshot": {"GET": _export_route(export.list_snapshot), "POST": _export_route(export.list_snapshot)},
+    "/api/document_deltas": {"GET": _export_route(export.document_deltas),
+                             "POST": _export_route(export.document_deltas)},
+    "/api/test_streaming_export_connection": {"GET": export.test_connection},
+    "/api/stream_function_logs": {"GET": logs.stream_function_logs},
+    "/api/app_metrics/stream_function_logs": {"GET": logs.stream_function_logs},
+}
+METRICS = ("udf_rate", "failure_percentage_top_k", "cache_hit_percentage_top_k", "function_call_count_top_k",
+           "subscription_invalidations_top_k", "cache_hit_percentage", "table_rate", "latency_percentiles",
+           "scheduled_job_lag", "function_concurrency")
+for _m in METRICS:
+    ROUTES[f"/api/app_metrics/{_m}"] = {"GET": logs.metric}
+WEBHOOKS = ("/twilio/sms", "/stripe", "/clerk")
+NO_FAULTS = ("/", "/instance_name", "/instance_version")
+
+
+def _methods(route: str) -> dict[str, Route] | None:
+    if route in ROUTES:
+        return ROUTES[route]
+    if route.startswith("/api/run/") and len(route) > len("/api/run/"):
+        return {"POST": api.run_by_path}
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -141,31 +220,72 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the stand-in logs through the function log
         pass
 
-    # -- plumbing ------------------------------------------------------------------------------------
     @property
     def state(self) -> StandinState:
         return self.server.state
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_OPTIONS(self) -> None:
+        if self.headers.get("Origin") and self.headers.get("Access-Control-Request-Method"):
+            self._read_body()
+            self._send(200, b"", None, cors=True, preflight=True)
+            return
+        self._dispatch("OPTIONS")
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def _read_body(self) -> bytes | None:
+        """The body, or None when it is refused (an answer has been sent)."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw)
+            if length < 0:
+                raise ValueError(raw)
+        except ValueError:
+            self.close_connection = True
+            self._send(400, b"", None)
+            return None
+        if length > MAX_BODY:
+            self.close_connection = True  # the rest of the body is never read
+            self._send(400, dumps({"code": "BadJsonBody",
+                                   "message": "Failed to buffer the request body: length limit exceeded"}),
+                       "application/json", cors=True)
+            return None
         return self.rfile.read(length) if length else b""
 
-    def _json_body(self, raw: bytes) -> dict:
-        if not raw:
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise HttpError(400, "BadJsonBody", f"Failed to deserialize JSON body: {exc}") from exc
-        if not isinstance(body, dict):
-            raise HttpError(400, "BadJsonBody", "The body must be a JSON object")
-        return body
-
-    def _send(self, status: int, payload: Any, *, content_type: str = "application/json", fault: str | None = None) -> None:
-        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+    def _send(self, status: int, data: bytes, content_type: str | None, *, fault: str | None = None,
+              cors: bool = False, preflight: bool = False) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        origin = self.headers.get("Origin")
+        if cors and origin:
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Credentials", "true")
+            self.send_header("Vary", "origin, access-control-request-method, access-control-request-headers")
+            if preflight:
+                self.send_header("Access-Control-Allow-Methods", CORS_METHODS)
+                self.send_header("Access-Control-Allow-Headers",
+                                 self.headers.get("Access-Control-Request-Headers") or "")
+                self.send_header("Access-Control-Max-Age", "86400")
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if fault == "truncate":
             self.wfile.write(data[: max(1, len(data) // 2)])
@@ -175,53 +295,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(data)
 
-    def _auth(self) -> tuple[bool, dict | None]:
-        """(admin?, acting identity). Raises for a key that is not this deployment's."""
-        header = self.headers.get("Authorization")
-        if not header:
-            return False, None
-        scheme, _, rest = header.partition(" ")
-        if scheme == "Bearer":
-            return False, None
-        if scheme != "Convex" or not rest:
-            raise HttpError(401, "InvalidAuthHeader", "Authorization header must be 'Convex <key>' or 'Bearer <token>'")
-        key, _, encoded = rest.partition(":")
-        # Deploy keys look like "prod:name|secret"; the identity follows the last ':' after the '|'.
-        if "|" in rest:
-            head, _, tail = rest.partition("|")
-            secret, _, encoded = tail.partition(":")
-            key = f"{head}|{secret}"
-        if key != self.state.admin_key:
-            raise HttpError(401, "BadAdminKey", "The provided admin key was invalid for this instance")
-        if not encoded:
-            return True, None
-        try:
-            identity = json.loads(base64.b64decode(encoded))
-        except (ValueError, TypeError) as exc:
-            raise HttpError(401, "InvalidAuthHeader", f"Could not decode the acting identity: {exc}") from exc
-        if not isinstance(identity, dict) or "subject" not in identity or "issuer" not in identity:
-            raise HttpError(401, "InvalidAuthHeader", "The acting identity needs at least subject and issuer")
-        return True, identity
-
-    def _require_admin(self) -> None:
-        admin, _ = self._auth()
-        if not admin:
-            raise HttpError(401, "MissingAccessToken", "This endpoint needs an admin key: 'Authorization: Convex <key>'")
-
-    # -- dispatch -----------------------------------------------------------------------------------------
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
     def _dispatch(self, method: str) -> None:
         state = self.state
         state.requests += 1
-        raw = self._body()
+        raw = self._read_body()
+        if raw is None:
+            return
         url = urllib.parse.urlsplit(self.path)
         route = url.path
-        fault = None if route == "/health" else state.faults.pick()
+        webhook = route in WEBHOOKS
+        fault = None if route in NO_FAULTS else state.faults.pick()
         if state.faults.latency_ms:
             time.sleep(state.faults.latency_ms / 1000)
         if fault == "drop":
@@ -232,269 +315,44 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(state.faults.slow_ms / 1000)
         if fault in ("500", "503"):
             code = "InternalServerError" if fault == "500" else "Overloaded"
-            self._send(int(fault), {"code": code, "message": "injected fault"})
+            self._send(int(fault), dumps({"code": code, "message": "injected fault"}), "application/json", cors=True)
             return
+        if webhook:
+            if method != "POST":
+                self._send(405, b"", None)
+                return
+            status, payload, ctype = self._webhook(route, raw)
+            self._send(status, payload if isinstance(payload, bytes) else dumps(payload), ctype, fault=fault)
+            return
+        methods = _methods(route)
+        if methods is None:
+            self._send(404, b"", None, cors=True, fault=fault)
+            return
+        handler = methods.get(method)
+        if handler is None:
+            self._send(405, b"", None, cors=True, fault=fault)
+            return
+        req = Request(method, route, dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
+                      self.headers, raw, self.server)
         try:
-            client = self.headers.get("Convex-Client")
-            if client is not None and not CLIENT_VERSION.match(client):
-                raise HttpError(400, "InvalidVersion", f"Invalid Convex-Client header {client!r}")
-            params = dict(urllib.parse.parse_qsl(url.query))
-            status, payload, ctype = self._route(method, route, params, raw)
+            if route.startswith("/api/"):
+                client = self.headers.get("Convex-Client")
+                if client is not None:
+                    parse_client_version(client)
+            result = handler(req)
+            if isinstance(result, _Raw):
+                self._send(result.status, result.body, result.content_type, cors=True, fault=fault)
+                return
+            status, data = 200, dumps(result)
         except HttpError as exc:
-            status, payload, ctype = exc.status, {"code": exc.code, "message": exc.message}, "application/json"
+            status, data = exc.status, dumps({"code": exc.code, "message": exc.message})
+        except KeyError:  # an unknown metric name under a known prefix
+            status, data = 404, b""
         except Exception as exc:  # a stand-in bug must still answer like a deployment would
-            status, payload, ctype = 500, {"code": "InternalServerError", "message": f"{type(exc).__name__}: {exc}"}, \
-                "application/json"
-        self._send(status, payload, content_type=ctype, fault=fault)
-
-    def _route(self, method: str, route: str, params: dict[str, str], raw: bytes) -> tuple[int, Any, str]:
-        j = "application/json"
-        if route == "/health":
-            return 200, {"status": "ok", "lastTs": self.state.store.last_ts}, j
-        if route in ("/api/query", "/api/mutation", "/api/action") and method == "POST":
-            body = self._json_body(raw)
-            kind = route.rsplit("/", 1)[1]
-            return 200, self._call(kind, body.get("path"), body.get("args"), body.get("format")), j
-        if route.startswith("/api/run/") and method == "POST":
-            body = self._json_body(raw)
-            parts = route[len("/api/run/"):].strip("/").split("/")
-            path = "/".join(parts[:-1]) + ":" + parts[-1] if len(parts) > 1 else parts[0]
-            kind = "query" if path in F.QUERIES else "mutation"
-            return 200, self._call(kind, path, body.get("args"), body.get("format")), j
-        if route == "/api/query_batch" and method == "POST":
-            body = self._json_body(raw)
-            queries = body.get("queries")
-            if not isinstance(queries, list):
-                raise HttpError(400, "BadJsonBody", "query_batch needs {\"queries\": [...]}")
-            with self.state.store.lock:  # every query of a batch reads at one timestamp
-                results = [self._call("query", q.get("path"), q.get("args"), q.get("format"))
-                           if isinstance(q, dict) else {"status": "error", "errorMessage": "bad query"} for q in queries]
-            return 200, {"results": results}, j
-        if route == "/api/function" and method == "POST":
-            self._require_admin()
-            body = self._json_body(raw)
-            component = body.get("componentPath") or ""
-            path = body.get("path")
-            if component:
-                return 200, self._function_error(f"Could not find public function for '{component}/{path}'.", None), j
-            kind = "query" if path in F.QUERIES else "mutation"
-            return 200, self._call(kind, path, body.get("args"), body.get("format")), j
-        if route.startswith("/api/") and route[5:] in ("json_schemas", "list_snapshot", "document_deltas",
-                                                      "test_streaming_export_connection"):
-            self._require_admin()
-            if not self.state.export_enabled:
-                raise HttpError(403, "StreamingExportNotEnabled",
-                                "Streaming export is only available on the Convex Professional plan")
-            if method == "POST" and raw:
-                params = {**params, **{k: str(v) for k, v in self._json_body(raw).items() if v is not None}}
-            return 200, getattr(self, "_export_" + route[5:])(params), j
-        if route.startswith("/api/app_metrics/"):
-            self._require_admin()
-            return 200, self._metrics(route.rsplit("/", 1)[1], params), j
-        if route == "/api/stream_function_logs":
-            self._require_admin()
-            return 200, self._stream_logs(params), j
-        if route in ("/twilio/sms", "/stripe", "/clerk") and method == "POST":
-            return self._webhook(route, raw)
-        raise HttpError(404, "NotFound", f"No route {method} {route}")
-
-    # -- functions ------------------------------------------------------------------------------------------
-    def _function_error(self, message: str, data: Any, log_lines: list[str] | None = None) -> dict:
-        out: dict[str, Any] = {"status": "error", "errorMessage": f"[Request ID: {_request_id()}] Server Error\n{message}"}
-        if data is not None:
-            out["errorData"] = data
-        if log_lines:
-            out["logLines"] = log_lines
-        return out
-
-    def _call(self, kind: str, path: Any, args: Any, fmt: Any) -> dict:
-        fmt = fmt or "json"
-        if fmt not in FORMATS:
-            raise HttpError(400, "BadFormat", f"Unknown format {fmt!r}")
-        if not isinstance(path, str) or not re.match(r"^[A-Za-z0-9_/.-]+(:[A-Za-z0-9_]+)?$", path):
-            raise HttpError(400, "BadConvexFunctionIdentifier", f"Invalid function path {path!r}")
-        if args is not None and not isinstance(args, dict):
-            raise HttpError(400, "BadJsonBody", "args must be an object")
-        admin, identity = self._auth()
-        table = F.QUERIES if kind == "query" else F.MUTATIONS
-        fn = table.get(path)
-        started = time.perf_counter()
-        udf = {"query": "Query", "mutation": "Mutation", "action": "Action"}[kind]
-        if fn is None or (path in F.INTERNAL and not admin):
-            result = self._function_error(
-                f"Could not find public function for '{path}'. Did you forget to run `npx convex dev` or "
-                f"`npx convex deploy`?", None)
-            self._log(udf, path, False, "function not found", started)
-            return result
-        try:
-            with self.state.store.transaction() as tx:
-                value = fn(F.Call(self.state.store, identity, admin, tx), _wire_in(args or {}))
-        except F.FunctionThrew as exc:
-            self._log(udf, path, False, str(exc), started)
-            return self._function_error(f"Uncaught ConvexError: {exc}", exc.data)
-        except Exception as exc:
-            self._log(udf, path, False, f"{type(exc).__name__}: {exc}", started)
-            return self._function_error(f"Uncaught {type(exc).__name__}: {exc}", None)
-        self._log(udf, path, True, None, started)
-        return {"status": "success", "value": _wire_out(value, fmt)}
-
-    def _log(self, udf: str, path: str, ok: bool, error: str | None, started: float) -> None:
-        self.state.log(LogEntry(time.time() * 1000, udf, path, ok, error, (time.perf_counter() - started) * 1000,
-                                _request_id()))
-
-    # -- streaming export -------------------------------------------------------------------------------------
-    def _fmt(self, params: dict[str, str]) -> str:
-        fmt = params.get("format") or "json"
-        if fmt not in FORMATS:
-            raise HttpError(400, "BadFormat", f"Unknown format {fmt!r}")
-        return fmt
-
-    def _export_test_streaming_export_connection(self, params: dict[str, str]) -> Any:
-        return None
-
-    def _export_json_schemas(self, params: dict[str, str]) -> Any:
-        out: dict[str, dict[str, Any]] = {}
-        for component, table in self.state.store.tables():
-            sample = self.state.store.scan(table, component, limit=20)
-            props: dict[str, Any] = {"_id": {"type": "string", "$description": f"Id({table})"},
-                                     "_creationTime": {"type": "number"}}
-            for doc in sample:
-                for k, v in doc.items():
-                    if k.startswith("_") or k in props:
-                        continue
-                    props[k] = {"type": {str: "string", bool: "boolean", list: "array", dict: "object",
-                                         type(None): "null"}.get(type(v), "number")}
-            schema = {"type": "object", "properties": props, "additionalProperties": False,
-                      "required": ["_id", "_creationTime"]}
-            out.setdefault(component, {})[table] = schema
-        if params.get("byComponent") not in ("true", "1"):
-            merged: dict[str, Any] = {}
-            for tables in out.values():
-                merged.update(tables)
-            return merged
-        return out
-
-    def _export_list_snapshot(self, params: dict[str, str]) -> Any:
-        fmt = self._fmt(params)
-        store = self.state.store
-        table = params.get("tableName")
-        if not table:
-            raise HttpError(400, "BadRequest", "tableName is required by this stand-in")
-        component = params.get("component") or ""
-        snapshot = int(params["snapshot"]) if params.get("snapshot") else store.snapshot_now()
-        if snapshot < store.horizon:
-            raise HttpError(400, "SnapshotTooOld", f"Snapshot {snapshot} is older than the retention window")
-        after = ""
-        if params.get("cursor"):
-            try:
-                after = base64.b64decode(params["cursor"].encode(), altchars=b"-_", validate=True).decode()
-                if not after:
-                    raise ValueError("empty cursor")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise HttpError(400, "InvalidListSnapshotCursor", f"Invalid cursor {params['cursor']!r}") from exc
-        values, last_id, more = store.snapshot_page(component, table, snapshot, after, SNAPSHOT_PAGE)
-        cursor = base64.urlsafe_b64encode(last_id.encode()).decode() if more else None
-        return {"values": [_wire_out(v, fmt) for v in values], "snapshot": snapshot, "cursor": cursor, "hasMore": more}
-
-    def _export_document_deltas(self, params: dict[str, str]) -> Any:
-        fmt = self._fmt(params)
-        store = self.state.store
-        if not params.get("cursor"):
-            raise HttpError(400, "DocumentDeltasCursorRequired", "document_deltas needs a cursor")
-        try:
-            cursor = int(params["cursor"])
-        except ValueError as exc:
-            raise HttpError(400, "BadRequest", f"Invalid cursor {params['cursor']!r}") from exc
-        if cursor < store.horizon:
-            raise HttpError(400, "InvalidWindowToReadDocuments",
-                            f"Cursor {cursor} is older than the retention window; resync from a new snapshot")
-        table = params.get("tableName")
-        values, new_cursor, more = store.deltas(cursor, params.get("component") if table else None, table, DELTA_PAGE)
-        return {"values": [_wire_out(v, fmt) for v in values], "cursor": new_cursor, "hasMore": more}
-
-    # -- metrics and logs ---------------------------------------------------------------------------------------
-    def _window(self, params: dict[str, str]) -> tuple[float, float, int]:
-        try:
-            w = json.loads(params.get("window") or "{}")
-            start = w["start"]["secs_since_epoch"] + w["start"].get("nanos_since_epoch", 0) / 1e9
-            end = w["end"]["secs_since_epoch"] + w["end"].get("nanos_since_epoch", 0) / 1e9
-            buckets = int(w.get("num_buckets", 60))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise HttpError(400, "BadRequest", f"Invalid window: {exc}") from exc
-        if not 1 <= buckets <= 10_000 or end <= start:
-            raise HttpError(400, "BadRequest", "num_buckets must be 1..10000 and end after start")
-        return start, end, buckets
-
-    def _series(self, entries: list[LogEntry], start: float, end: float, buckets: int, value) -> list:
-        width = (end - start) / buckets
-        groups: list[list[LogEntry]] = [[] for _ in range(buckets)]
-        for e in entries:
-            i = int((e.timestamp / 1000 - start) / width)
-            if 0 <= i < buckets:
-                groups[i].append(e)
-        out = []
-        for i, g in enumerate(groups):
-            t = start + i * width
-            out.append([{"secs_since_epoch": int(t), "nanos_since_epoch": int((t % 1) * 1e9)}, value(g)])
-        return out
-
-    def _metrics(self, metric: str, params: dict[str, str]) -> Any:
-        start, end, buckets = self._window(params)
-        entries = [e for e in list(self.state.logs) if start * 1000 <= e.timestamp < end * 1000]
-        path = params.get("path")
-        if path:
-            entries = [e for e in entries if e.identifier == path]
-        if metric == "udf_rate":
-            kind = params.get("metric", "invocations")
-            pick = {"invocations": lambda g: len(g), "errors": lambda g: sum(1 for e in g if not e.success),
-                    "cacheHits": lambda g: 0, "cacheMisses": lambda g: sum(1 for e in g if e.udf_type == "Query")}
-            if kind not in pick:
-                raise HttpError(400, "BadRequest", f"Unknown metric {kind!r}")
-            return self._series(entries, start, end, buckets, pick[kind])
-        if metric == "cache_hit_percentage":
-            return self._series(entries, start, end, buckets, lambda g: 0.0 if g else None)
-        if metric == "latency_percentiles":
-            out = {}
-            for p in (50, 95, 99):
-                def pct(g: list[LogEntry], p: int = p) -> float | None:
-                    if not g:
-                        return None
-                    xs = sorted(e.execution_ms for e in g)
-                    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-                out[str(p)] = self._series(entries, start, end, buckets, pct)
-            return out
-        if metric in ("function_call_count_top_k", "failure_percentage_top_k"):
-            k = int(params.get("k") or 10)
-            paths: dict[str, list[LogEntry]] = {}
-            for e in entries:
-                paths.setdefault(e.identifier, []).append(e)
-            ranked = sorted(paths.items(), key=lambda kv: -len(kv[1]))[:k]
-            if metric == "function_call_count_top_k":
-                return [[p, self._series(es, start, end, buckets, len)] for p, es in ranked]
-            return [[p, self._series(es, start, end, buckets,
-                                     lambda g: (100.0 * sum(1 for e in g if not e.success) / len(g)) if g else None)]
-                    for p, es in ranked]
-        if metric == "scheduled_job_lag":
-            return self._series([], start, end, buckets, lambda g: None)
-        raise HttpError(404, "NotFound", f"Unknown metric {metric}")
-
-    def _stream_logs(self, params: dict[str, str]) -> Any:
-        try:
-            cursor = float(params.get("cursor") or 0)
-        except ValueError as exc:
-            raise HttpError(400, "BadRequest", f"Invalid cursor {params.get('cursor')!r}") from exc
-        deadline = time.monotonic() + self.state.log_poll_s
-        with self.state.logs_changed:
-            while True:
-                fresh = [e for e in self.state.logs if e.timestamp > cursor]
-                if fresh or time.monotonic() >= deadline or self.server.stopping:
-                    break
-                self.state.logs_changed.wait(timeout=min(1.0, deadline - time.monotonic()))
-        entries = [{"udfType": e.udf_type, "identifier": e.identifier, "success": e.success, "error": e.error,
-                    "executionTime": e.execution_ms / 1000, "timestamp": e.timestamp / 1000, "cachedResult": False,
-                    "requestId": e.request_id, "logLines": [], "usageStats": {}} for e in fresh[:1000]]
-        new_cursor = fresh[min(len(fresh), 1000) - 1].timestamp if fresh else cursor
-        return {"entries": entries, "newCursor": new_cursor}
+            message = "Your request couldn't be completed. Try again later." if state.production \
+                else f"{type(exc).__name__}: {exc}"
+            status, data = 500, dumps({"code": "InternalServerError", "message": message})
+        self._send(status, data, "application/json" if data else None, cors=True, fault=fault)
 
     # -- the seed workflows: webhooks in, idempotent jobs out -------------------------------------------------------
     def _public_url(self, route: str) -> str:

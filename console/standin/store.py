@@ -21,8 +21,14 @@ from typing import Any, Iterator
 from console.convex.ids import IdMinter
 from console.demo.generator import TABLE_NUMBERS
 
-DEFAULT_RETENTION_NS = 5 * 24 * 3600 * 10**9
+from console.standin.values import to_stored
 
+DEFAULT_RETENTION_NS = 5 * 24 * 3600 * 10**9
+# The tables the product's schema declares: listed by json_schemas even while empty, as a deployment does.
+SCHEMA_TABLES = [("", t) for t in ("users", "sessions", "securityEvents", "auditLogs", "userProfiles",
+                                   "conversationState", "billingAccounts", "chats", "messages", "jobs",
+                                   "webhookDeliveries")] + \
+    [("betterAuth", t) for t in ("organization", "member", "invitation")]
 
 
 def _dumps(doc: dict) -> str:
@@ -45,13 +51,14 @@ class Tx:
 
     def insert(self, table: str, doc: dict, component: str = "") -> str:
         doc_id = self.store.new_id(table, component)
-        now_ms = time.time() * 1000
-        full = {"_id": doc_id, "_creationTime": now_ms, **{k: v for k, v in doc.items() if not k.startswith("_")}}
+        now_ms = self.store.clock() / 1e6
+        full = {"_id": doc_id, "_creationTime": now_ms,
+                **{k: to_stored(v) for k, v in doc.items() if not k.startswith("_")}}
         self.writes.append((component, table, doc_id, full))
         return doc_id
 
     def replace(self, table: str, doc: dict, component: str = "") -> None:
-        self.writes.append((component, table, doc["_id"], {k: v for k, v in doc.items() if k != "_ts"}))
+        self.writes.append((component, table, doc["_id"], {k: to_stored(v) for k, v in doc.items() if k != "_ts"}))
 
     def patch(self, table: str, doc_id: str, fields: dict, component: str = "") -> dict:
         current = self.get(table, doc_id, component)
@@ -68,7 +75,7 @@ class Tx:
 
 class DocStore:
     def __init__(self, path: Path | str | None = None, *, retention_ns: int = DEFAULT_RETENTION_NS,
-                 seed: int = 1) -> None:
+                 seed: int = 1, clock: Any = time.time_ns) -> None:
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -84,6 +91,7 @@ class DocStore:
             """
         )
         self.lock = threading.RLock()
+        self.clock = clock  # ns since the epoch; tests move it to age snapshots and cursors
         self.retention_ns = retention_ns
         self._minter = IdMinter(seed)
         row = self._db.execute("SELECT max(ts) FROM revisions").fetchone()
@@ -100,13 +108,13 @@ class DocStore:
         return self._minter.new(number)
 
     def _next_ts(self) -> int:
-        self.last_ts = max(time.time_ns(), self.last_ts + 1)
+        self.last_ts = max(self.clock(), self.last_ts + 1)
         return self.last_ts
 
     def snapshot_now(self) -> int:
         """A snapshot timestamp for "now": later commits get later timestamps."""
         with self.lock:
-            self.last_ts = max(time.time_ns(), self.last_ts)
+            self.last_ts = max(self.clock(), self.last_ts)
             return self.last_ts
 
     # -- reads ------------------------------------------------------------------------------------------
@@ -136,7 +144,9 @@ class DocStore:
         return int(self._db.execute(sql, (component, table, *params)).fetchone()[0])
 
     def tables(self) -> list[tuple[str, str]]:
-        return [(c, t) for c, t in self._db.execute("SELECT DISTINCT component, tbl FROM revisions ORDER BY 1, 2")]
+        """Every table: the schema's (even empty) and any other written to, by (component, name)."""
+        found = {(c, t) for c, t in self._db.execute("SELECT DISTINCT component, tbl FROM revisions")}
+        return sorted(found | set(SCHEMA_TABLES))
 
     # -- writes -----------------------------------------------------------------------------------------
     @contextmanager
@@ -223,6 +233,9 @@ class DocStore:
         if table is not None:
             where += " AND tbl = ? AND component = ?"
             params += [table, component or ""]
+        elif component is not None:  # a whole component
+            where += " AND component = ?"
+            params += [component]
         with self.lock:  # a commit in progress must not be half visible
             now = self.last_ts
             rows = self._db.execute(
@@ -250,7 +263,7 @@ class DocStore:
     def prune(self, now_ns: int | None = None) -> int:
         """Forget revisions older than the retention window (their snapshots and cursors expire)."""
         with self.lock:
-            horizon = (now_ns or time.time_ns()) - self.retention_ns
+            horizon = (now_ns or self.clock()) - self.retention_ns
             if horizon <= self.horizon:
                 return 0
             # Keep the latest revision of each live document, even if old: it is the current state.
