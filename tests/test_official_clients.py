@@ -134,27 +134,30 @@ def test_npx_convex_run_self_hosted(deployment, cli_project):
 
 
 def test_npx_convex_logs_self_hosted_shows_completions(deployment, cli_project):
+    """`convex logs --success` prints a line per completion; it needs `kind: "Completion"` to print any."""
     s, _ = deployment
-    from convex.http_client import ConvexHttpClient
+    from convex.http_client import ConvexExecutionError, ConvexHttpClient
 
     admin = ConvexHttpClient(s.url)
     admin.set_admin_auth(KEY)
+    admin.query("jobs:stats")
+    with pytest.raises(ConvexExecutionError):
+        admin.query("nope:missing")
     proc = subprocess.Popen([str(bin_path("convex")), "logs", "--success", "--history", "50"], cwd=cli_project,
                             env=_cli_env(s), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
     try:
         deadline = time.monotonic() + 60
-        seen = []
-        admin.query("jobs:stats")
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             seen.append(line)
-            if "jobs:stats" in line and "success" in line.lower():
+            if "Q(nope:missing)" in line:
                 break
-            admin.query("jobs:stats")
-        text = "".join(seen)
-        assert "jobs:stats" in text, text
     finally:
         proc.kill()
         proc.wait(timeout=10)
+    text = "".join(seen)
+    assert "Q(jobs:stats)] Function executed in" in text, text
+    assert "Q(nope:missing)] Could not find public function for 'nope:missing'." in text, text

@@ -109,49 +109,43 @@ def _args(raw: Any, display: str) -> tuple[dict | None, str | None]:
 
 def run(req: "Request", caller: Caller, path: Any, raw_args: Any, fmt: Any, *, expected: str | None,
         component: str = "", default_format: str = "json") -> dict:
-    """One function call, answered as UdfResponse: {"status": "success", "value"} or the error form."""
+    """One function call, answered as UdfResponse: {"status": "success", "value"} or the error form.
+    The function log keeps the full error; the caller sees it redacted in production."""
     fmt = _format(fmt, default_format)
     key, display = canonical(path)
     started = time.perf_counter()
+    kind = expected or "query"
+
+    def done(result: dict | None, error: str | None = None, data: Any = None) -> dict:
+        if result is None:
+            result = _error(req, error or "", data, fmt)
+        req.state.log_call(kind, _stripped(key), component, error, time.perf_counter() - started,
+                           req.request_id, caller.kind)
+        return result
+
     where = f" in '{component}'" if component else ""
     found = None if component else lookup(key)
     if found is None or not (is_public(key) or caller.admin):
-        return _logged(req, caller, expected or "query", key, component, started,
-                       _error(req, f"Could not find public function for '{_stripped(key)}'{where}.", fmt=fmt))
+        return done(None, f"Could not find public function for '{_stripped(key)}'{where}.")
     kind, fn = found
     if expected is not None and expected != kind:
-        return _logged(req, caller, expected, key, component, started, _error(
-            req, f"Trying to execute {display} as {expected.title()}, but it is defined as {kind.title()}.",
-            fmt=fmt))
+        wrong = f"Trying to execute {display} as {expected.title()}, but it is defined as {kind.title()}."
+        kind = expected
+        return done(None, wrong)
     args, problem = _args(raw_args, display)
     if problem:
-        return _logged(req, caller, kind, key, component, started, _error(req, problem, fmt=fmt))
+        return done(None, problem)
     store = req.state.store
     try:
-        if kind == "action":
-            with store.transaction() as tx:  # actions get no transaction; the helper needs one to read
-                value = fn(F.Call(store, caller.identity, caller.admin, tx), args)
-        else:
-            with store.transaction() as tx:
-                value = fn(F.Call(store, caller.identity, caller.admin, tx), args)
+        # Actions run outside a transaction on a deployment; the stand-in's helpers need one to read.
+        with store.transaction() as tx:
+            value = fn(F.Call(store, caller.identity, caller.admin, tx), args)
     except F.FunctionThrew as exc:
-        message = "Uncaught ConvexError: " + json.dumps(exc.data, separators=(",", ":"), ensure_ascii=False)
-        return _logged(req, caller, kind, key, component, started, _error(req, message, exc.data, fmt),
-                       error=message)
+        return done(None, "Uncaught ConvexError: " + json.dumps(exc.data, separators=(",", ":"), ensure_ascii=False),
+                    exc.data)
     except Exception as exc:  # a function that throws is a function error, not a server error
-        message = f"Uncaught {type(exc).__name__}: {exc}"
-        return _logged(req, caller, kind, key, component, started, _error(req, message, fmt=fmt), error=message)
-    return _logged(req, caller, kind, key, component, started,
-                   {"status": "success", "value": encode(strip_ts(value), fmt)})
-
-
-def _logged(req: "Request", caller: Caller, kind: str, key: str, component: str, started: float, result: dict,
-            error: str | None = None) -> dict:
-    if result["status"] == "error" and error is None:
-        error = result["errorMessage"].split("\n", 1)[-1]
-    req.state.log_call(kind, _stripped(key), component, error, time.perf_counter() - started, req.request_id,
-                       caller.kind)
-    return result
+        return done(None, f"Uncaught {type(exc).__name__}: {exc}")
+    return done({"status": "success", "value": encode(strip_ts(value), fmt)})
 
 
 # -- routes -----------------------------------------------------------------------------------------------

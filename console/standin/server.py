@@ -415,6 +415,12 @@ class StandinServer(ThreadingHTTPServer):
         self.stopping = False
         super().__init__(address, Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (a killed CLI, a dropped long poll): nothing to report
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
