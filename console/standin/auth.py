@@ -97,7 +97,7 @@ def parse_token(header: str | None, admin_key_param: str | None) -> Token:
             raise HttpError(400, "InvalidAdminKey", "Invalid admin key")
         return Token("bearer", jwt=header[7:].strip())
     if admin_key_param is not None:
-        return Token("admin", admin_key_param)
+        return Token("admin", remove_type_prefix(admin_key_param))
     return Token("none")
 
 
