@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from console import __version__
+
+STANDIN_KEY_ENV = "OPS_CONSOLE_STANDIN_ADMIN_KEY"
+
+
+class _Defaults(argparse.HelpFormatter):
+    """Says each option's default, except for flags and options whose absence is the default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,16 +45,33 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--db", type=Path, dest="sync_db", help="replica file (default: one per deployment)")
     sync.add_argument("--follow", action="store_true", help="keep following changes until interrupted")
 
-    standin = sub.add_parser("standin", help="run a local stand-in deployment (for trying live mode and tests)")
-    standin.add_argument("--host", default="127.0.0.1")
-    standin.add_argument("--port", type=int, default=8187)
-    standin.add_argument("--db", type=Path, dest="standin_db", help="keep the stand-in's data in this file")
-    standin.add_argument("--seed", choices=["demo", "empty"], default="demo")
-    standin.add_argument("--admin-key", help="the deploy key clients must send (default: a new random one)")
-    standin.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered with a fault")
-    standin.add_argument("--latency-ms", type=int, default=0, help="added to every answer")
+    standin = sub.add_parser(
+        "standin", help="run a local stand-in deployment (for trying live mode and tests)",
+        formatter_class=_Defaults,
+        description="A local stand-in for a Convex deployment: the function API, streaming export, logs and "
+                    "metrics, answered as a deployment does (the official Convex clients work against it), on "
+                    "seeded demo data. The deploy key comes from --admin-key-file, else the environment "
+                    f"variable {STANDIN_KEY_ENV}, else --admin-key, else a new random key (printed).")
+    standin.add_argument("--host", default="127.0.0.1", help="address to listen on (anything but loopback "
+                                                             "exposes the deployment to the network)")
+    standin.add_argument("--port", type=int, default=8187, help="port to listen on (0: any free port)")
+    standin.add_argument("--db", type=Path, dest="standin_db",
+                         help="keep the stand-in's data in this SQLite file (without it: in memory, lost on exit)")
+    standin.add_argument("--seed", choices=["demo", "empty"], default="demo",
+                         help="start from demo data or from an empty deployment")
+    standin.add_argument("--admin-key-file", type=Path,
+                         help="read the deploy key clients must send from this file (first line)")
+    standin.add_argument("--admin-key",
+                         help="the deploy key clients must send. Visible to every user of this machine in the "
+                              f"process list: prefer --admin-key-file or {STANDIN_KEY_ENV}")
+    standin.add_argument("--production", action="store_true",
+                         help="redact function errors to '[Request ID: ...] Server Error' as Cloud production "
+                              "deployments do (ConvexError data is kept)")
+    standin.add_argument("--fault-rate", type=float, default=0.0,
+                         help="share of requests answered with an injected fault (500, 503, slow, drop, truncate)")
+    standin.add_argument("--latency-ms", type=int, default=0, help="milliseconds added to every answer")
     standin.add_argument("--failure-rate", type=float, default=0.1, help="share of jobs the worker fails")
-    standin.add_argument("--no-worker", action="store_true", help="do not run jobs")
+    standin.add_argument("--no-worker", action="store_true", help="do not run the job worker (jobs stay queued)")
 
     capture = sub.add_parser("capture", help="record incoming webhooks byte for byte into a replica")
     capture.add_argument("--port", type=int, default=8188)
@@ -124,13 +154,26 @@ def _standin(args: argparse.Namespace) -> int:
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"ops-console standin: listening on {args.host}, not only on this machine.", file=sys.stderr)
+    try:
+        admin_key, source = _standin_key(args)
+    except (OSError, ValueError) as exc:
+        print(f"ops-console standin: {exc}", file=sys.stderr)
+        return 2
+    if source == "--admin-key":
+        print(f"ops-console standin: --admin-key is visible in the process list; prefer --admin-key-file or "
+              f"{STANDIN_KEY_ENV}.", file=sys.stderr)
     started = time.perf_counter()
     standin = start_standin(host=args.host, port=args.port, db=args.standin_db, seed=args.seed,
-                            admin_key=args.admin_key, fault_rate=args.fault_rate, latency_ms=args.latency_ms,
-                            worker=not args.no_worker, failure_rate=args.failure_rate)
-    print(f"Stand-in deployment at {standin.url} (ready in {time.perf_counter() - started:.1f} s)")
-    print(f"Deploy key: {standin.state.admin_key}")
-    print(f"Try: CONVEX_DEPLOY_KEY='{standin.state.admin_key}' ops-console sync --url {standin.url}")
+                            admin_key=admin_key, fault_rate=args.fault_rate, latency_ms=args.latency_ms,
+                            worker=not args.no_worker, failure_rate=args.failure_rate, production=args.production)
+    mode = " in production mode (function errors redacted)" if args.production else ""
+    print(f"Stand-in deployment at {standin.url}{mode} (ready in {time.perf_counter() - started:.1f} s)")
+    if source is None:  # a new key: whoever started it needs to see it once
+        print(f"Deploy key: {standin.state.admin_key}")
+        print(f"Try: CONVEX_DEPLOY_KEY='{standin.state.admin_key}' ops-console sync --url {standin.url}")
+    else:
+        print(f"Deploy key: the one from {source}")
+        print(f"Try: CONVEX_DEPLOY_KEY=<that key> ops-console sync --url {standin.url}")
     print("Ctrl+C stops it.", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -138,6 +181,21 @@ def _standin(args: argparse.Namespace) -> int:
     done.wait()
     standin.stop()
     return 0
+
+
+def _standin_key(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(key, where it came from): the file, the environment, the command line, or None for a new one."""
+    if args.admin_key_file:
+        lines = args.admin_key_file.read_text(encoding="utf-8").splitlines()
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise ValueError(f"{args.admin_key_file} holds no key")
+        return key, str(args.admin_key_file)
+    if os.environ.get(STANDIN_KEY_ENV):
+        return os.environ[STANDIN_KEY_ENV].strip(), STANDIN_KEY_ENV
+    if args.admin_key:
+        return args.admin_key, "--admin-key"
+    return None, None
 
 
 def _capture(args: argparse.Namespace) -> int:
