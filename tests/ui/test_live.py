@@ -3,12 +3,20 @@
 import asyncio
 import time
 
+import pytest
+
 from console.client.http import Deployment
 from console.store.jobs import by_ids
 from console.ui.connect import connect_live
 from console.ui.main_window import MainWindow
 from tests.standin_helpers import KEY, standin
 from tests.ui.conftest import wait_idle
+
+
+@pytest.fixture(params=["normal", "production"])
+def production(request):
+    """Every live test runs against a normal stand-in and one redacting errors as Cloud production does."""
+    return request.param == "production"
 
 
 def run_until(loop, condition, timeout=20.0):
@@ -30,8 +38,8 @@ def close(window, loop, qtbot, ctx, standin_):
     standin_.stop()
 
 
-def test_connect_sync_and_follow_changes(qtbot, ctx, loop):
-    s = standin()
+def test_connect_sync_and_follow_changes(qtbot, ctx, loop, production):
+    s = standin(production=production)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
@@ -61,8 +69,8 @@ def test_connect_sync_and_follow_changes(qtbot, ctx, loop):
         close(window, loop, qtbot, ctx, s)
 
 
-def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop):
-    s = standin(seed="empty")
+def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop, production):
+    s = standin(seed="empty", production=production)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
@@ -75,8 +83,8 @@ def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop):
         close(window, loop, qtbot, ctx, s)
 
 
-def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop):
-    s = standin()
+def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop, production):
+    s = standin(production=production)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
