@@ -457,3 +457,27 @@ def test_metrics_parameters_as_the_backend_requires(s):
     assert get("function_call_count_top_k", window=_window(), k="x").json()["code"] == "BadQueryArgs"
     assert get("failure_percentage_top_k", window=_window()).status_code == 200
     assert get("no_such_metric", window=_window()).status_code == 404
+
+
+def test_post_selection_picks_components_tables_and_columns(s):
+    selection = {"_other": "excluded", "": {"_other": "excluded", "users": {"_other": "included", "email": "excluded"},
+                                            "chats": "included"}}
+    rows, cursor, snapshot = [], None, None
+    while True:
+        body = {"selection": selection, "format": "json", **({"cursor": cursor, "snapshot": snapshot} if cursor else {})}
+        page = httpx.post(s.url + "/api/list_snapshot", json=body, headers=H).json()
+        rows += page["values"]
+        cursor, snapshot = page["cursor"], page["snapshot"]
+        if not page["hasMore"]:
+            break
+    assert {r["_table"] for r in rows} == {"users", "chats"}
+    assert len(rows) == s.store.count("users") + s.store.count("chats")
+    assert all("email" not in r and "_id" in r for r in rows if r["_table"] == "users")
+    with s.store.transaction() as tx:
+        tx.patch("users", user_id(s), {"note": "sel"})
+        tx.patch("jobs", s.store.scan("jobs", limit=1)[0]["_id"], {"note": "sel"})
+    deltas = httpx.post(s.url + "/api/document_deltas", json={"cursor": snapshot, "selection": selection},
+                        headers=H).json()
+    assert [v["_table"] for v in deltas["values"]] == ["users"] and "email" not in deltas["values"][0]
+    r = httpx.post(s.url + "/api/list_snapshot", json={"selection": {"": "excluded"}}, headers=H)
+    assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"

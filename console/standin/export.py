@@ -51,9 +51,69 @@ def _int_param(req: "Request", name: str) -> int | None:
     return value
 
 
+def _incl(value: Any, where: str) -> bool:
+    if value in ("included", "incl"):
+        return True
+    if value in ("excluded", "excl"):
+        return False
+    raise HttpError(400, "BadJsonBody", f"Failed to deserialize the JSON body into the target type: {where}: "
+                                        f"unknown variant {value!r}, expected `excluded` or `included`")
+
+
+def _level(sel: Any, where: str) -> dict:
+    if not isinstance(sel, dict) or "_other" not in sel:
+        raise HttpError(400, "BadJsonBody", f"Failed to deserialize the JSON body into the target type: {where}: "
+                                            "missing field `_other`")
+    return sel
+
+
+class Selection:
+    """A POST `selection`: components, tables and columns included or excluded, `_other` for the rest
+    (crates/common/src/types/streaming_export/selection.rs)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = _level(raw, "selection")
+        _incl(self.raw["_other"], "selection._other")
+
+    def _table(self, component: str, table: str) -> dict | None:
+        comp = self.raw.get(component, self.raw["_other"])
+        if isinstance(comp, str):
+            return {"_other": "included"} if _incl(comp, component) else None
+        comp = _level(comp, f"selection.{component}")
+        sel = comp.get(table, comp["_other"])
+        if isinstance(sel, str):
+            return {"_other": "included"} if _incl(sel, f"{component}.{table}") else None
+        sel = _level(sel, f"selection.{component}.{table}")
+        if sel.get("_id") in ("excluded", "excl"):
+            raise HttpError(400, "BadJsonBody", "`_id` cannot be excluded from a selection")
+        return sel
+
+    def tables(self, all_tables: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(c, t) for c, t in all_tables if self._table(c, t) is not None]
+
+    def columns(self, component: str, table: str, doc: dict) -> dict:
+        sel = self._table(component, table) or {"_other": "included"}
+        default = _incl(sel["_other"], "_other")
+        return {k: v for k, v in doc.items()
+                if k == "_id" or (_incl(sel[k], k) if k in sel and k != "_other" else default)}
+
+
+def _selection(req: "Request") -> Selection | None:
+    raw = req.params.get("selection")
+    if raw is None:
+        return None
+    try:
+        return Selection(json.loads(raw))
+    except ValueError as exc:
+        raise HttpError(400, "BadJsonBody", f"Invalid selection: {exc}") from exc
+
+
 def _selected(req: "Request") -> list[tuple[str, str]]:
-    """The tables a request selects: tableName (+component), component alone, or everything."""
+    """The tables a request selects: a `selection`, tableName (+component), component alone, or everything."""
     tables = req.state.store.tables()
+    selection = _selection(req)
+    if selection is not None:
+        return selection.tables(tables)
     table = req.params.get("tableName") or req.params.get("table_name")
     component = req.params.get("component")
     if table:
@@ -110,6 +170,9 @@ def list_snapshot(req: "Request") -> Any:
         return {"values": [], "snapshot": snapshot, "cursor": None, "hasMore": False}
     component, table = tables[index]
     values, last_id, more = store.snapshot_page(component, table, snapshot, after, SNAPSHOT_PAGE)
+    selection = _selection(req)
+    if selection is not None:
+        values = [{**selection.columns(component, table, v), "_ts": v["_ts"]} for v in values]
     rows = [export_row(v, fmt, _ts=v["_ts"], _table=table, _component=component) for v in values]
     if more:
         cursor = json.dumps({"tablet": _tablet(component, table), "id": last_id}, separators=(",", ":"))
@@ -136,12 +199,20 @@ def document_deltas(req: "Request") -> Any:
                         "long period of time. Please perform a full sync of the connector. See "
                         "https://fivetran.com/docs/connectors/troubleshooting/trigger-historical-re-syncs or "
                         "https://docs.airbyte.com/platform/operator-guides/refreshes")
+    selection = _selection(req)
     table = req.params.get("tableName") or req.params.get("table_name")
     component = req.params.get("component")
+    if selection is not None:
+        chosen = set(selection.tables(store.tables()))
+        table = component = None
     values, new_cursor, more = store.deltas(cursor, component if (table or component) else None, table, DELTA_PAGE)
     rows = []
     for v in values:
         meta = {"_ts": v["_ts"], "_table": v["_table"], "_component": v["_component"], "_deleted": v["_deleted"]}
+        if selection is not None:
+            if (v["_component"], v["_table"]) not in chosen:
+                continue  # the page's cursor still covers it: deltas never split a transaction
+            v = selection.columns(v["_component"], v["_table"], v)
         doc = {k: x for k, x in v.items() if k not in meta}
         rows.append(export_row(doc, fmt, **meta))
     return {"values": rows, "cursor": new_cursor, "hasMore": more}
