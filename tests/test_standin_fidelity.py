@@ -481,3 +481,34 @@ def test_post_selection_picks_components_tables_and_columns(s):
     assert [v["_table"] for v in deltas["values"]] == ["users"] and "email" not in deltas["values"][0]
     r = httpx.post(s.url + "/api/list_snapshot", json={"selection": {"": "excluded"}}, headers=H)
     assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"
+
+
+def test_arguments_are_checked_against_declared_validators_with_the_real_messages(s, monkeypatch):
+    from console.standin import api
+
+    spec = {"type": "object", "value": {
+        "jobId": {"fieldType": {"type": "id", "tableName": "jobs"}, "optional": False},
+        "limit": {"fieldType": {"type": "number"}, "optional": True},
+        "status": {"fieldType": {"type": "union", "value": [{"type": "string"},
+                                                          {"type": "array", "value": {"type": "string"}}]},
+                   "optional": True}}}
+    monkeypatch.setattr(api, "ARG_VALIDATORS", {"standin:echo": spec})
+    job = s.store.scan("jobs", limit=1)[0]["_id"]
+
+    def echo(args):
+        return post(s, "/api/action", {"path": "standin:echo", "args": args}).json()
+
+    assert echo({"jobId": job, "limit": 5, "status": ["dead"]})["status"] == "success"
+    bad = echo({"jobId": job, "limit": i64(5)})["errorMessage"]
+    assert bad.endswith("ArgumentValidationError: Value does not match validator.\nPath: .limit\nValue: 5\n"
+                        "Validator: v.float64()")
+    bad = echo({"limit": 5})["errorMessage"]
+    assert "ArgumentValidationError: Object is missing the required field `jobId`. Consider wrapping the field " \
+           "validator in `v.optional(...)` if this is expected.\n\nObject: {limit: 5.0}\n" in bad
+    bad = echo({"jobId": job, "extra": True})["errorMessage"]
+    assert "Object contains extra field `extra` that is not in the validator." in bad
+    bad = echo({"jobId": user_id(s)})["errorMessage"]
+    assert bad.endswith(f'Found ID "{user_id(s)}" from table `users`, which does not match the table name in '
+                        'validator `v.id("jobs")`.Path: .jobId')
+    bad = echo({"jobId": job, "status": [1]})["errorMessage"]
+    assert "Path: .status\nValue: [1.0]\nValidator: v.union(v.string(), v.array(v.string()))" in bad

@@ -12,11 +12,13 @@ import base64
 import json
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from console.standin import functions as F
 from console.standin.auth import Caller, must_be_admin
 from console.standin.errors import HttpError
+from console.standin.validators import check_args
 from console.standin.values import FORMATS, BadValue, decode_arg, encode, strip_ts
 
 if TYPE_CHECKING:
@@ -43,6 +45,28 @@ def is_public(path: str) -> bool:
     if check is not None:
         return bool(check(path))
     return path.startswith("console:") or path in ("messages:send", "standin:echo")
+
+
+_CONTRACT_ARGS = Path(__file__).resolve().parent.parent / "contract" / "args.json"
+ARG_VALIDATORS: dict[str, dict] | None = None  # function path -> args validator JSON; None: not loaded yet
+
+
+def arg_validators() -> dict[str, dict]:
+    """The args validators of the functions that declare them: the console contract's (args.json, the
+    validator JSON Convex exports), or functions.ARGS."""
+    global ARG_VALIDATORS
+    if ARG_VALIDATORS is None:
+        found: dict[str, dict] = {}
+        if _CONTRACT_ARGS.exists():
+            found.update(json.loads(_CONTRACT_ARGS.read_text(encoding="utf-8")))
+        found.update(getattr(F, "ARGS", None) or {})
+        ARG_VALIDATORS = found
+    return ARG_VALIDATORS
+
+
+def _table_of(component: str) -> Callable[[str], str | None]:
+    from console.standin.export import _id_table
+    return lambda text: _id_table(text, component)
 
 
 def lookup(path: str) -> tuple[str, Callable] | None:
@@ -135,6 +159,11 @@ def run(req: "Request", caller: Caller, path: Any, raw_args: Any, fmt: Any, *, e
     args, problem = _args(raw_args, display)
     if problem:
         return done(None, problem)
+    validator = arg_validators().get(key)
+    if validator is not None:
+        problem = check_args(validator, args, _table_of(component))
+        if problem:
+            return done(None, problem)
     store = req.state.store
     try:
         # Actions run outside a transaction on a deployment; the stand-in's helpers need one to read.
