@@ -512,3 +512,26 @@ def test_arguments_are_checked_against_declared_validators_with_the_real_message
                         'validator `v.id("jobs")`.Path: .jobId')
     bad = echo({"jobId": job, "status": [1]})["errorMessage"]
     assert "Path: .status\nValue: [1.0]\nValidator: v.union(v.string(), v.array(v.string()))" in bad
+
+
+def test_a_large_batch_does_not_hold_other_callers_up(s, monkeypatch):
+    import threading
+
+    from console.standin import functions as F
+
+    def slow(call, args):
+        time.sleep(0.02)
+        return None
+
+    monkeypatch.setitem(F.QUERIES, "standin:slow", slow)
+    batch = threading.Thread(target=post, args=(s, "/api/query_batch",
+                                                {"queries": [{"path": "standin:slow", "args": {}}] * 200}))
+    batch.start()  # about 4 s of queries, each holding the store lock
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert anon(s, "/api/query", {"path": "console:whoami", "args": {}}).json()["status"] == "success"
+        assert batch.is_alive(), "the batch ended before the other call was answered: nothing was tested"
+        assert time.monotonic() - started < 2.0
+    finally:
+        batch.join()
