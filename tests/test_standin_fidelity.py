@@ -535,3 +535,19 @@ def test_a_large_batch_does_not_hold_other_callers_up(s, monkeypatch):
         assert time.monotonic() - started < 2.0
     finally:
         batch.join()
+
+
+def test_old_clients_are_refused_or_warned_and_get_their_default_format(s):
+    q = {"path": "console:whoami", "args": {}}
+    r = httpx.post(s.url + "/api/query", json=q, headers={"Convex-Client": "npm-0.19.0"})
+    assert r.status_code == 400 and r.json()["code"] == "ClientVersionUnsupported"
+    assert r.json()["message"].startswith("The Convex npm package at version 0.19.0 is no longer supported.")
+    assert r.headers["x-convex-deprecation-state"] == "Unsupported"
+    r = httpx.post(s.url + "/api/query", json=q, headers={"Convex-Client": "python-0.1.0"})
+    assert r.status_code == 200 and r.headers["x-convex-deprecation-state"] == "UpgradeRequired"
+    assert "x-convex-deprecation-state" not in httpx.post(s.url + "/api/query", json=q,
+                                                          headers={"Convex-Client": "npm-1.48.0"}).headers
+    echo = {"path": "standin:echo", "args": {"i": i64(7)}}
+    old = httpx.post(s.url + "/api/action", json=echo, headers={"Convex-Client": "npm-1.4.0"}).json()
+    new = httpx.post(s.url + "/api/action", json=echo, headers={"Convex-Client": "npm-1.5.0"}).json()
+    assert old["value"]["args"]["i"] == i64(7) and new["value"]["args"]["i"] == "7"

@@ -132,10 +132,10 @@ def _args(raw: Any, display: str) -> tuple[dict | None, str | None]:
 
 
 def run(req: "Request", caller: Caller, path: Any, raw_args: Any, fmt: Any, *, expected: str | None,
-        component: str = "", default_format: str = "json") -> dict:
+        component: str = "", default_format: str | None = None) -> dict:
     """One function call, answered as UdfResponse: {"status": "success", "value"} or the error form.
     The function log keeps the full error; the caller sees it redacted in production."""
-    fmt = _format(fmt, default_format)
+    fmt = _format(fmt, default_format or req.client_version.default_format())
     key, display = canonical(path)
     started = time.perf_counter()
     kind = expected or "query"
@@ -238,7 +238,7 @@ def run_by_path(req: "Request") -> Any:
     parts = [unquote(p) for p in parts]
     path = "/".join(parts[:-1]) + ":" + parts[-1]
     canonical(path)
-    return run(req, caller, path, body["args"], body.get("format"), expected=None)
+    return run(req, caller, path, body["args"], body.get("format"), expected=None, default_format="json")
 
 
 def query_batch(req: "Request") -> Any:

@@ -148,15 +148,63 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
                      r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
 
 
-def parse_client_version(value: str) -> tuple[str, str | None]:
+_CLIENT_TYPES = {"python-convex": "python", "python": "python", "npm-cli": "npm-cli", "npm": "npm",
+                 "actions": "actions", "rust": "rust"}
+# crates/common/deprecation.json: versions at or below these are refused / warned about.
+_UNSUPPORTED = {"npm": (0, 19, 1), "npm-cli": (0, 19, 1), "actions": (0, 19, 1), "python": (0, 0, 2),
+                "rust": (0, 0, 1)}
+_UPGRADE_REQUIRED = {"npm": (0, 19, 1), "npm-cli": (0, 19, 1), "actions": (0, 19, 1), "python": (0, 2, 0),
+                     "rust": (0, 0, 1)}
+_UPGRADE = {"npm": "Update your Convex npm version with `npx convex update` or `npm update`.",
+            "python": "Update your Convex python version with `pip install --upgrade convex`.",
+            "rust": "Update your Convex rust version with `cargo update -p convex` or by updating `Cargo.toml`."}
+
+
+@dataclass
+class ClientVersion:
+    client: str  # the backend's ClientType name ("npm", "npm-cli", "python", ...) or the raw name
+    version: tuple[int, int, int] | None  # None: not a semver ("Unrecognized")
+    text: str
+
+    def _at_or_below(self, threshold: tuple[int, int, int] | None) -> bool:
+        return threshold is not None and (self.version is None or self.version <= threshold)
+
+    def state(self) -> tuple[str, str] | None:
+        """("Unsupported" | "UpgradeRequired", message) for old official clients, else None."""
+        how = _UPGRADE.get("npm" if self.client in ("npm-cli", "actions") else self.client, "")
+        if self._at_or_below(_UNSUPPORTED.get(self.client)):
+            return "Unsupported", (f"The Convex {self.client} package at version {self.text} is no longer "
+                                   f"supported. {how}")
+        if self._at_or_below(_UPGRADE_REQUIRED.get(self.client)):
+            return "UpgradeRequired", (f"The Convex {self.client} package at {self.text} is deprecated and will no "
+                                       "longer be supported soon. When this version is no longer supported, "
+                                       "requests to Convex will fail, so it is best to upgrade and redeploy your "
+                                       f"application as soon as possible. {how}")
+        return None
+
+    def default_format(self) -> str:
+        """Old npm (<= 1.4.1) and python (<= 0.5.0) clients get encoded JSON by default, the rest clean JSON."""
+        threshold = {"npm": (1, 4, 1), "npm-cli": (1, 4, 1), "actions": (1, 4, 1), "python": (0, 5, 0)}.get(self.client)
+        if threshold is None or self.version is None or self.version >= threshold:
+            return "json"
+        return "convex_encoded_json"
+
+
+def parse_client_version(value: str | None) -> ClientVersion:
     """`Convex-Client`: split on '-', the longest semver from the right; a value without '-' is refused."""
+    if value is None:
+        return ClientVersion("unknown", None, "unknownversion")
     parts = value.split("-")
     if len(parts) < 2:
         raise HttpError(400, "InvalidClientVersion",
                         f"Failed to parse client version string: '{value}'. Expected format is "
                         "{client_name}-{semver}, e.g. my-esolang-client-0.0.1")
+    name, version, text = parts[0], None, "-".join(parts[1:])
     for n in range(1, len(parts)):
         candidate = "-".join(parts[n:])
-        if _SEMVER.match(candidate):
-            return "-".join(parts[:n]), candidate
-    return parts[0], None  # an unrecognised version is accepted
+        match = _SEMVER.match(candidate)
+        if match:
+            name, text = "-".join(parts[:n]), candidate
+            version = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            break
+    return ClientVersion(_CLIENT_TYPES.get(name.lower(), name.lower()), version, text)

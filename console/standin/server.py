@@ -27,7 +27,8 @@ from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWI
 from console.signatures import verify_standard_webhook, verify_stripe, verify_twilio
 from console.standin import api, export, logs
 from console.standin import functions as F
-from console.standin.auth import Caller, Token, check_token, must_be_admin, parse_client_version, parse_token
+from console.standin.auth import (Caller, ClientVersion, Token, check_token, must_be_admin, parse_client_version,
+                                  parse_token)
 from console.standin.errors import HttpError
 from console.standin.logs import LogEntry
 from console.standin.store import DocStore
@@ -106,6 +107,7 @@ class Request:
     body: bytes
     server: "StandinServer"
     request_id: str = field(default_factory=_request_id)
+    client_version: ClientVersion = field(default_factory=lambda: parse_client_version(None))
 
     @property
     def state(self) -> StandinState:
@@ -269,8 +271,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, data: bytes, content_type: str | None, *, fault: str | None = None,
-              cors: bool = False, preflight: bool = False) -> None:
+              cors: bool = False, preflight: bool = False, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if content_type:
             self.send_header("Content-Type", content_type)
         origin = self.headers.get("Origin")
@@ -334,14 +338,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         req = Request(method, route, dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
                       self.headers, raw, self.server)
+        extra: dict[str, str] = {}
         try:
             if route.startswith("/api/"):
-                client = self.headers.get("Convex-Client")
-                if client is not None:
-                    parse_client_version(client)
+                req.client_version = parse_client_version(self.headers.get("Convex-Client"))
+                state_ = req.client_version.state()
+                if state_ is not None:  # client_version_state_middleware
+                    extra = {"x-convex-deprecation-state": state_[0], "x-convex-deprecation-message": state_[1]}
+                    if state_[0] == "Unsupported":
+                        raise HttpError(400, "ClientVersionUnsupported", state_[1])
             result = handler(req)
             if isinstance(result, _Raw):
-                self._send(result.status, result.body, result.content_type, cors=True, fault=fault)
+                self._send(result.status, result.body, result.content_type, cors=True, fault=fault, headers=extra)
                 return
             status, data = 200, dumps(result)
         except HttpError as exc:
@@ -352,7 +360,7 @@ class Handler(BaseHTTPRequestHandler):
             message = "Your request couldn't be completed. Try again later." if state.production \
                 else f"{type(exc).__name__}: {exc}"
             status, data = 500, dumps({"code": "InternalServerError", "message": message})
-        self._send(status, data, "application/json" if data else None, cors=True, fault=fault)
+        self._send(status, data, "application/json" if data else None, cors=True, fault=fault, headers=extra)
 
     # -- the seed workflows: webhooks in, idempotent jobs out -------------------------------------------------------
     def _public_url(self, route: str) -> str:
