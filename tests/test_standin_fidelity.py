@@ -551,3 +551,13 @@ def test_old_clients_are_refused_or_warned_and_get_their_default_format(s):
     old = httpx.post(s.url + "/api/action", json=echo, headers={"Convex-Client": "npm-1.4.0"}).json()
     new = httpx.post(s.url + "/api/action", json=echo, headers={"Convex-Client": "npm-1.5.0"}).json()
     assert old["value"]["args"]["i"] == i64(7) and new["value"]["args"]["i"] == "7"
+
+
+def test_http_actions_also_answer_under_http(s):
+    from console.demo.secrets import DEMO_STRIPE_SECRET
+    from console.signatures import sign_stripe
+
+    body = json.dumps({"id": "evt_http_prefix", "type": "invoice.paid"}).encode()
+    r = httpx.post(s.url + "/http/stripe", content=body, headers={"Stripe-Signature": sign_stripe(body, DEMO_STRIPE_SECRET)})
+    assert r.status_code == 200 and r.json()["received"] is True
+    assert httpx.get(s.url + "/http/stripe").status_code == 405

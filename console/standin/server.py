@@ -307,7 +307,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         url = urllib.parse.urlsplit(self.path)
         route = url.path
-        webhook = route in WEBHOOKS
+        # HTTP actions: at the root here (as on a .convex.site origin) and under /http/ (the .convex.cloud form)
+        action_route = route[len("/http"):] if route.startswith("/http/") else route
+        webhook = action_route in WEBHOOKS
         fault = None if route in NO_FAULTS else state.faults.pick()
         if state.faults.latency_ms:
             time.sleep(state.faults.latency_ms / 1000)
@@ -325,7 +327,7 @@ class Handler(BaseHTTPRequestHandler):
             if method != "POST":
                 self._send(405, b"", None)
                 return
-            status, payload, ctype = self._webhook(route, raw)
+            status, payload, ctype = self._webhook(action_route, raw)
             self._send(status, payload if isinstance(payload, bytes) else dumps(payload), ctype, fault=fault)
             return
         methods = _methods(route)
