@@ -561,3 +561,11 @@ def test_http_actions_also_answer_under_http(s):
     r = httpx.post(s.url + "/http/stripe", content=body, headers={"Stripe-Signature": sign_stripe(body, DEMO_STRIPE_SECRET)})
     assert r.status_code == 200 and r.json()["received"] is True
     assert httpx.get(s.url + "/http/stripe").status_code == 405
+
+
+def test_table_column_names_for_fivetran(s):
+    body = httpx.get(s.url + "/api/get_table_column_names", headers=H).json()
+    users = next(t for t in body["byComponent"][""] if t["name"] == "users")
+    assert {"_id", "_creationTime", "email"} <= set(users["columns"])
+    assert any(t["name"] == "member" for t in body["byComponent"]["betterAuth"])
+    assert httpx.get(s.url + "/api/get_table_column_names").status_code == 403

@@ -375,3 +375,13 @@ def json_schemas(req: "Request") -> Any:
     for tables in out.values():
         merged.update(tables)
     return merged
+
+
+def table_column_names(req: "Request") -> Any:
+    """Fivetran's discovery: each table's top-level fields, by component."""
+    _start(req)
+    out: dict[str, list] = {}
+    for component, table in req.state.store.tables():
+        columns = sorted(_table_schema(req, component, table, "json")["properties"])
+        out.setdefault(component, []).append({"name": table, "columns": columns})
+    return {"byComponent": out}

@@ -195,6 +195,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/api/document_deltas": {"GET": _export_route(export.document_deltas),
                              "POST": _export_route(export.document_deltas)},
     "/api/test_streaming_export_connection": {"GET": export.test_connection},
+    "/api/get_table_column_names": {"GET": export.table_column_names},
     "/api/stream_function_logs": {"GET": logs.stream_function_logs},
     "/api/app_metrics/stream_function_logs": {"GET": logs.stream_function_logs},
 }
