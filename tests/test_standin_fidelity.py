@@ -433,6 +433,7 @@ def test_function_log_entries_have_the_real_shape(s):
     assert isinstance(e["logLines"], list) and len(e["requestId"]) == 16 and e["executionTime"] < 5
     assert {"cachedResult", "caller", "executionId", "usageStats", "identityType", "environment",
             "executionTimestamp", "componentPath"} <= set(e)
+    assert e["identityType"] == "instance_admin" and e["caller"] == "HttpApi" and e["environment"] == "isolate"
     r = httpx.get(s.url + "/api/stream_function_logs", headers=H)
     assert r.status_code == 400 and r.json()["code"] == "BadQueryArgs"
 

@@ -37,8 +37,9 @@ class Caller:
 
     @property
     def kind(self) -> str:
+        """The identity type the function log names (crates/common/src/identity.rs `InertIdentity::tag`)."""
         if self.admin:
-            return "acting_user" if self.identity else "admin"
+            return "member_acting_user" if self.identity else "instance_admin"
         return "user" if self.identity else "unknown"
 
 
