@@ -570,3 +570,15 @@ def test_table_column_names_for_fivetran(s):
     assert {"_id", "_creationTime", "email"} <= set(users["columns"])
     assert any(t["name"] == "member" for t in body["byComponent"]["betterAuth"])
     assert httpx.get(s.url + "/api/get_table_column_names").status_code == 403
+
+
+def test_chunked_bodies_are_read_and_bounded(s):
+    def chunks(parts):
+        yield from parts
+
+    r = httpx.post(s.url + "/api/query", content=chunks([b'{"path":"console:whoami",', b'"args":{}}']),
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["status"] == "success"
+    big = (b"a" * (1 << 20) for _ in range(17))
+    r = httpx.post(s.url + "/api/query", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"

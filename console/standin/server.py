@@ -253,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | None:
         """The body, or None when it is refused (an answer has been sent)."""
         raw = self.headers.get("Content-Length")
+        if raw is None and "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
         if raw is None:
             return b""
         try:
@@ -270,6 +272,28 @@ class Handler(BaseHTTPRequestHandler):
                        "application/json", cors=True)
             return None
         return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        body = bytearray()
+        try:
+            while True:
+                size = int(self.rfile.readline(64).split(b";")[0].strip() or b"x", 16)
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_BODY:
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline(8)
+        except ValueError:
+            self.close_connection = True
+            self._send(400, b"", None)
+            return None
+        self.close_connection = True
+        self._send(400, dumps({"code": "BadJsonBody", "message": "Failed to buffer the request body: length limit "
+                                                                 "exceeded"}), "application/json", cors=True)
+        return None
 
     def _send(self, status: int, data: bytes, content_type: str | None, *, fault: str | None = None,
               cors: bool = False, preflight: bool = False, headers: dict[str, str] | None = None) -> None:
