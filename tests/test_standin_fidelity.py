@@ -582,3 +582,9 @@ def test_chunked_bodies_are_read_and_bounded(s):
     big = (b"a" * (1 << 20) for _ in range(17))
     r = httpx.post(s.url + "/api/query", content=big, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"
+
+
+def test_head_on_get_routes_answers_headers_only(s):
+    r = httpx.head(s.url + "/")
+    assert r.status_code == 200 and r.content == b"" and int(r.headers["content-length"]) > 0
+    assert httpx.head(s.url + "/api/mutation").status_code == 405

@@ -219,6 +219,7 @@ def _methods(route: str) -> dict[str, Route] | None:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "StandinServer"
+    _head = False
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the stand-in logs through the function log
         pass
@@ -232,6 +233,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def do_HEAD(self) -> None:  # axum answers HEAD on GET routes, headers only
+        self._head = True
+        try:
+            self._dispatch("GET")
+        finally:
+            self._head = False
 
     def do_PUT(self) -> None:
         self._dispatch("PUT")
@@ -316,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+        if self._head:
+            return
         if fault == "truncate":
             self.wfile.write(data[: max(1, len(data) // 2)])
             self.wfile.flush()

@@ -31,7 +31,7 @@ async function step(out, name, call) {
   await step(out, "admin_get", () => admin.query(fn("users:get"), { userId: env.OPERATOR }));
   await step(out, "admin_consistent", () => admin.consistentQuery(fn("jobs:stats"), {}));
   await step(out, "admin_enqueue", () => admin.mutation(fn("jobs:enqueue"), { key: "npm-key-1", type: "sms.send" }));
-  await step(out, "admin_action", () => admin.action(fn("standin:echo"), { big: 12345678901234567890n }));
+  await step(out, "admin_action", () => admin.action(fn("standin:echo"), { big: 1234567890123n, f: 2 }));
   await step(out, "admin_action_on_mutation", () => admin.action(fn("jobs:enqueue"), { key: "npm-key-2" }));
   await step(out, "admin_missing", () => admin.query(fn("nope:nothing"), {}));
 
