@@ -588,3 +588,44 @@ def test_head_on_get_routes_answers_headers_only(s):
     r = httpx.head(s.url + "/")
     assert r.status_code == 200 and r.content == b"" and int(r.headers["content-length"]) > 0
     assert httpx.head(s.url + "/api/mutation").status_code == 405
+
+
+def test_v1_data_sync_streams_snapshot_then_deltas(s):
+    def page(cursor=None, selection=None):
+        body = {"cursor": cursor} if cursor else {}
+        if selection:
+            body["selection"] = selection
+        r = httpx.post(s.url + "/api/v1/data/sync", json=body, headers=H)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    selection = {"_other": "excluded", "": {"_other": "excluded", "users": {"_other": "included"},
+                                            "chats": "included"}}
+    docs, truncates, cursor, statuses = {}, [], None, []
+    for _ in range(50):
+        p = page(cursor, selection)
+        assert p["pagination"]["hasMore"] is True and set(p) == {"status", "truncates", "values", "syncId",
+                                                                   "pagination"}
+        truncates += p["truncates"]
+        for v in p["values"]:
+            docs[v["value"]["_id"]] = v
+        cursor = p["pagination"]["nextCursor"]
+        statuses.append(p["status"]["type"])
+        if p["status"]["type"] == "upToDate":
+            break
+    assert statuses[0] == "snapshotting" and statuses[-1] == "upToDate"
+    assert sorted(t["table"] for t in truncates) == ["chats", "users"]
+    assert len(docs) == s.store.count("users") + s.store.count("chats")
+    assert all(type(v["ts"]) is int for v in docs.values())
+    uid = user_id(s)
+    with s.store.transaction() as tx:
+        tx.delete("users", uid)
+        tx.patch("jobs", s.store.scan("jobs", limit=1)[0]["_id"], {"note": "not selected"})
+    p = page(cursor, selection)
+    assert [(v["table"], v["deleted"], v["value"]) for v in p["values"]] == [("users", True, {"_id": uid})]
+    assert p["status"]["type"] == "upToDate"
+    r = httpx.post(s.url + "/api/v1/data/sync", json={"cursor": "garbage"}, headers=H)
+    assert r.status_code == 400 and r.json()["code"] == "InvalidDataSyncCursor"
+    snap = httpx.get(s.url + "/api/list_snapshot", params={"tableName": "users"}, headers=H).json()["snapshot"]
+    moved = httpx.post(s.url + "/api/data_sync_cursor_from_deltas", json={"cursor": snap}, headers=H).json()
+    assert page(moved["cursor"])["status"]["type"] == "upToDate"

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from console import __version__
 from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.signatures import verify_standard_webhook, verify_stripe, verify_twilio
-from console.standin import api, export, logs
+from console.standin import api, datasync, export, logs
 from console.standin import functions as F
 from console.standin.auth import (Caller, ClientVersion, Token, check_token, must_be_admin, parse_client_version,
                                   parse_token)
@@ -196,6 +196,8 @@ ROUTES: dict[str, dict[str, Route]] = {
                              "POST": _export_route(export.document_deltas)},
     "/api/test_streaming_export_connection": {"GET": export.test_connection},
     "/api/get_table_column_names": {"GET": export.table_column_names},
+    "/api/v1/data/sync": {"POST": datasync.data_sync},
+    "/api/data_sync_cursor_from_deltas": {"POST": datasync.cursor_from_deltas},
     "/api/stream_function_logs": {"GET": logs.stream_function_logs},
     "/api/app_metrics/stream_function_logs": {"GET": logs.stream_function_logs},
 }
