@@ -171,6 +171,8 @@ def _standin(args: argparse.Namespace) -> int:
     if source is None:  # a new key: whoever started it needs to see it once
         print(f"Deploy key: {standin.state.admin_key}")
         print(f"Try: CONVEX_DEPLOY_KEY='{standin.state.admin_key}' ops-console sync --url {standin.url}")
+        print(f"Or:  CONVEX_SELF_HOSTED_URL={standin.url} CONVEX_SELF_HOSTED_ADMIN_KEY='{standin.state.admin_key}' "
+              "npx convex run jobs:stats")
     else:
         print(f"Deploy key: the one from {source}")
         print(f"Try: CONVEX_DEPLOY_KEY=<that key> ops-console sync --url {standin.url}")
