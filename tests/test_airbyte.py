@@ -8,6 +8,7 @@ suite's own packages, so it lives in its own venv, created once per pinned versi
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,17 @@ from tests.standin_helpers import KEY, standin
 VERSION = "0.4.51"
 
 
+def _python() -> str:
+    """The connector supports Python 3.9 to 3.11: this interpreter if it is one, else python3.11 on PATH."""
+    if (3, 9) <= sys.version_info[:2] <= (3, 11):
+        return sys.executable
+    for name in ("python3.11", "python3.10", "python3.9"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("airbyte-source-convex needs Python 3.9-3.11 and none is on PATH")
+
+
 def connector() -> Path:
     """The `source-convex` executable of a venv holding airbyte-source-convex==VERSION."""
     target = _cache_root() / f"airbyte-source-convex-{VERSION}"
@@ -29,7 +41,7 @@ def connector() -> Path:
         exe = target / "bin" / "source-convex"
         if (target / ".installed").exists() and exe.exists():
             return exe
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(target)], check=True, timeout=300)
+        subprocess.run([_python(), "-m", "venv", "--clear", str(target)], check=True, timeout=300)
         done = subprocess.run([str(target / "bin" / "pip"), "install", "-q", f"airbyte-source-convex=={VERSION}"],
                               capture_output=True, text=True, timeout=900)
         if done.returncode != 0 or not exe.exists():

@@ -3,14 +3,13 @@
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 
 from console.cli import STANDIN_KEY_ENV
 
 
-def _start(args, env=None, tmp_path=None):
+def _start(args, env=None):
     proc = subprocess.Popen([sys.executable, "-m", "console", "standin", "--port", "0", "--no-worker",
                              "--seed", "empty", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})

@@ -12,7 +12,6 @@ import pytest
 from tests.standin_helpers import KEY, SMALL, standin
 
 H = {"Authorization": f"Convex {KEY}"}
-URL_ = None
 
 
 @pytest.fixture(scope="module")
