@@ -628,3 +628,14 @@ def test_v1_data_sync_streams_snapshot_then_deltas(s):
     snap = httpx.get(s.url + "/api/list_snapshot", params={"tableName": "users"}, headers=H).json()["snapshot"]
     moved = httpx.post(s.url + "/api/data_sync_cursor_from_deltas", json={"cursor": snap}, headers=H).json()
     assert page(moved["cursor"])["status"]["type"] == "upToDate"
+
+
+def test_http_actions_are_in_the_function_log(s):
+    from console.demo.secrets import DEMO_STRIPE_SECRET
+    from console.signatures import sign_stripe
+
+    body = json.dumps({"id": "evt_logged", "type": "invoice.paid"}).encode()
+    httpx.post(s.url + "/stripe", content=body, headers={"Stripe-Signature": sign_stripe(body, DEMO_STRIPE_SECRET)})
+    entries = httpx.get(s.url + "/api/stream_function_logs", params={"cursor": 0}, headers=H).json()["entries"]
+    e = next(x for x in reversed(entries) if x["identifier"] == "POST /stripe")
+    assert e["udfType"] == "HttpAction" and e["success"] == {"status": "200"} and e["componentPath"] is None

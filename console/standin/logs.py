@@ -33,6 +33,7 @@ class LogEntry:
     execution_s: float
     request_id: str
     identity_type: str
+    http_status: int | None = None  # HTTP actions: the status of the response they returned
 
     @property
     def success(self) -> bool:
@@ -42,13 +43,15 @@ class LogEntry:
         """A `kind: "Completion"` entry; `success` is null for functions (it is the HTTP response for
         HTTP actions), failure is `error`."""
         started = self.timestamp / 1000 - self.execution_s
+        http = self.udf_type == "HttpAction"
         return {
             "kind": "Completion", "udfType": self.udf_type, "componentPath": self.component or None,
             "identifier": self.identifier, "logLines": [], "timestamp": self.timestamp / 1000,
             "cachedResult": False, "caller": "HttpApi", "parentExecutionId": None,
-            "executionTime": self.execution_s, "userExecutionTime": self.execution_s, "success": None,
+            "executionTime": self.execution_s, "userExecutionTime": self.execution_s,
+            "success": {"status": str(self.http_status)} if http and self.error is None else None,
             "error": self.error, "requestId": self.request_id, "executionId": str(uuid.uuid4()),
-            "usageStats": {name: 0 for name in _USAGE_FIELDS}, "returnBytes": None if self.error else 0.0,
+            "usageStats": {name: 0 for name in _USAGE_FIELDS}, "returnBytes": None if self.error or http else 0.0,
             "occInfo": None, "willRetry": False, "executionTimestamp": started,
             "identityType": self.identity_type, "environment": "isolate",
         }

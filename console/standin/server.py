@@ -364,7 +364,10 @@ class Handler(BaseHTTPRequestHandler):
             if method != "POST":
                 self._send(405, b"", None)
                 return
+            started = time.perf_counter()
             status, payload, ctype = self._webhook(action_route, raw)
+            state.log(LogEntry(time.time() * 1000, "HttpAction", f"POST {action_route}", "", None,
+                               time.perf_counter() - started, _request_id(), "unknown", status))
             self._send(status, payload if isinstance(payload, bytes) else dumps(payload), ctype, fault=fault)
             return
         methods = _methods(route)
