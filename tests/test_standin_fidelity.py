@@ -74,9 +74,11 @@ def test_body_limit_is_16_mib_plus_2000(s):
 
 
 def test_query_batch_is_bounded_and_a_malformed_entry_fails_it(s):
+    from console.standin.api import MAX_BATCH
+
     q = {"path": "console:whoami", "args": {}}
-    assert post(s, "/api/query_batch", {"queries": [q] * 256}).status_code == 200
-    r = post(s, "/api/query_batch", {"queries": [q] * 257})
+    assert post(s, "/api/query_batch", {"queries": [q] * MAX_BATCH}).status_code == 200
+    r = post(s, "/api/query_batch", {"queries": [q] * (MAX_BATCH + 1)})
     assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"
     r = post(s, "/api/query_batch", {"queries": [q, {"path": "console:whoami"}]})
     assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"
