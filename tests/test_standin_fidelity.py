@@ -427,8 +427,9 @@ def _window():
 
 
 def test_function_log_entries_have_the_real_shape(s):
+    since = time.time() * 1000 - 1
     post(s, "/api/query", {"path": "jobs:stats", "args": {}})
-    entries = httpx.get(s.url + "/api/stream_function_logs", params={"cursor": 0}, headers=H).json()["entries"]
+    entries = httpx.get(s.url + "/api/stream_function_logs", params={"cursor": since}, headers=H).json()["entries"]
     e = next(x for x in reversed(entries) if x["identifier"] == "jobs:stats")
     assert e["kind"] == "Completion" and e["udfType"] == "Query" and e["success"] is None and e["error"] is None
     assert isinstance(e["logLines"], list) and len(e["requestId"]) == 16 and e["executionTime"] < 5
@@ -637,7 +638,20 @@ def test_http_actions_are_in_the_function_log(s):
     from console.signatures import sign_stripe
 
     body = json.dumps({"id": "evt_logged", "type": "invoice.paid"}).encode()
+    since = time.time() * 1000 - 1
     httpx.post(s.url + "/stripe", content=body, headers={"Stripe-Signature": sign_stripe(body, DEMO_STRIPE_SECRET)})
-    entries = httpx.get(s.url + "/api/stream_function_logs", params={"cursor": 0}, headers=H).json()["entries"]
+    entries = httpx.get(s.url + "/api/stream_function_logs", params={"cursor": since}, headers=H).json()["entries"]
     e = next(x for x in reversed(entries) if x["identifier"] == "POST /stripe")
     assert e["udfType"] == "HttpAction" and e["success"] == {"status": "200"} and e["componentPath"] is None
+
+
+def test_export_checks_run_in_the_backends_order():
+    st = standin(export_enabled=False, seed="empty")
+    try:
+        r = httpx.get(st.url + "/api/json_schemas")  # no key: the plan is checked before the key's rights
+        assert r.status_code == 403 and r.json()["code"] == "StreamingExportNotEnabled"
+        assert r.json()["message"].startswith("Streaming export is not available on your current subscription.")
+        r = httpx.get(st.url + "/api/json_schemas", headers={"Authorization": "Convex wrong|key"})
+        assert r.status_code == 401 and r.json()["code"] == "BadAdminKey"
+    finally:
+        st.stop()

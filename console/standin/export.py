@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.convex.ids import decode_id
 from console.demo.generator import TABLE_NUMBERS
+from console.standin.auth import must_be_admin
 from console.standin.errors import HttpError
 from console.standin.values import CLEAN, ENCODED, EXPORT, FORMATS, export_row
 
@@ -128,14 +129,16 @@ def _tablet(component: str, table: str) -> str:
 
 
 def _start(req: "Request") -> None:
-    req.admin()
+    """The backend's order: authenticate, then `ensure_streaming_export_enabled`, then `ViewData`."""
+    caller = req.caller()
     if not req.state.export_enabled:
         raise HttpError(403, "StreamingExportNotEnabled",
                         "Streaming export is not available on your current subscription. See "
                         "https://www.convex.dev/plans to upgrade.")
+    must_be_admin(caller)
 
 
-def test_connection(req: "Request") -> Any:
+def check_connection(req: "Request") -> Any:
     _start(req)
     return None
 

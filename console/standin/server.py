@@ -194,7 +194,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/api/list_snapshot": {"GET": _export_route(export.list_snapshot), "POST": _export_route(export.list_snapshot)},
     "/api/document_deltas": {"GET": _export_route(export.document_deltas),
                              "POST": _export_route(export.document_deltas)},
-    "/api/test_streaming_export_connection": {"GET": export.test_connection},
+    "/api/test_streaming_export_connection": {"GET": export.check_connection},
     "/api/get_table_column_names": {"GET": export.table_column_names},
     "/api/v1/data/sync": {"POST": datasync.data_sync},
     "/api/data_sync_cursor_from_deltas": {"POST": datasync.cursor_from_deltas},
