@@ -243,3 +243,12 @@ def _local(conn: Connection, path: str, args: dict) -> Any:
                             {"c": chat, "n": limit + 1}).all()
         return {"page": [json.loads(r[0]) for r in reversed(rows[:limit])], "isDone": len(rows) <= limit}
     raise LookupError(f"Could not find public function for '{path}' in the offline demo. " + DEMO_NOTE)
+
+
+# What a deployment with the console contract offers (README, "The console contract"): the typed-path
+# suggestions when the deployment gives no function list.
+CONTRACT_FUNCTIONS = [FunctionSpec(p, "query") for p in (
+    "console:whoami", "users:get", "jobs:get", "jobs:stats", "messages:list", "organizations:get",
+    "organizations:list")] + [FunctionSpec(p, "mutation") for p in (
+        "console:retryJob", "console:retryJobs", "console:cancelJob", "console:setUserRoles", "console:setUserActive",
+        "console:setMemberRole")]
