@@ -47,6 +47,7 @@ class DataPanel(Panel):
         self.back_stack: list[tuple[B.BrowseQuery, str | None]] = []
         self._pending_select: str | None = None
         self._lookup = ctx.latest()
+        self._links_read = ctx.latest()
 
         # find any document by _id
         self.goto = QLineEdit(placeholderText="Go to _id… (any table)")
@@ -326,13 +327,34 @@ class DataPanel(Panel):
         self.doc_title.setText(f"{ref.label if ref else ''} · {row.id}")
         self.json.setPlainText(B.pretty(row.doc))
         self.links.clear()
-        for path, target in B.id_fields(row.doc):
-            tables = [r.label for r in (self.numbers or {}).get(_number(target), [])]
-            item = QListWidgetItem(f"{path} → {' or '.join(tables) or 'unknown table'} · {target}")
+        links = B.id_fields(row.doc)[:100]
+        for path, target in links:
+            item = QListWidgetItem(f"{path} → {target}")
             item.setData(Qt.ItemDataRole.UserRole, target)
             item.setForeground(self.palette().color(QPalette.ColorRole.Link))
             self.links.addItem(item)
         self.links_label.setText(f"Links ({self.links.count()})" if self.links.count() else "Links: none")
+        if not links:
+            return
+        numbers, shown = self.numbers, row.id
+
+        def work(conn) -> list[str | None]:
+            out = []
+            for _path, target in links:
+                found = B.find_document(conn, target, numbers)
+                out.append(found.ref.label if found else None)
+            return out
+
+        def done(labels: list[str | None]) -> None:
+            if self._selected_id() not in (shown, None) or self.links.count() != len(links):
+                return
+            for i, ((path, target), label) in enumerate(zip(links, labels)):
+                item = self.links.item(i)
+                item.setText(f"{path} → {label} · {target}" if label else f"{path} → not in this replica · {target}")
+                if not label:
+                    item.setForeground(self.ctx.theme.color("muted"))
+
+        self._links_read.read(work, done)
 
     def _on_link(self, item: QListWidgetItem) -> None:
         target = item.data(Qt.ItemDataRole.UserRole)
@@ -408,11 +430,3 @@ class DataPanel(Panel):
         if value is not None:
             self.splitter.restoreState(value)
 
-
-def _number(doc_id: str) -> int:
-    from console.convex.ids import decode_id
-
-    try:
-        return decode_id(doc_id)[0]
-    except ValueError:
-        return -1
