@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -14,9 +15,17 @@ from console.ui.context import AppContext
 from console.ui.format import local_time
 from console.ui.paging import PagedTableModel
 
-COLUMNS = ["Time", "Kind", "Type", "Function", "Outcome", "Duration", "Request", "Message"]
-REQUEST_COLUMN = 6
+COLUMNS = ["Time", "Type", "Function", "Outcome", "Duration", "Request", "Message"]
+REQUEST_COLUMN = 5
 OUTCOME_COLOUR = {"success": "ok", "failure": "danger", "progress": "muted"}
+
+
+def clock(at: float) -> str:
+    """Month-day and time to the millisecond: log entries a few ms apart stay told apart."""
+    try:
+        return datetime.fromtimestamp(at).strftime("%m-%d %H:%M:%S.%f")[:-3]
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 def message(r: H.LogRow) -> str:
@@ -53,28 +62,28 @@ class LogsModel(PagedTableModel):
     def display(self, r: H.LogRow, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return local_time(r.at * 1000, seconds=True)
+                return clock(r.at)
             if col == 1:
-                return r.kind
-            if col == 2:
                 return r.udf_type
-            if col == 3:
+            if col == 2:
                 return r.function
+            if col == 3:
+                return r.outcome + (" · cached" if r.cached else "")
             if col == 4:
-                return r.outcome + (" (cached)" if r.cached else "")
-            if col == 5:
                 return f"{r.execution_ms:.0f} ms" if r.execution_ms is not None else ""
-            if col == 6:
+            if col == 5:
                 return r.request_id
-            if col == 7:
+            if col == 6:
                 return message(r)
         elif role == Qt.ItemDataRole.ToolTipRole:
             if col == REQUEST_COLUMN and r.request_id:
                 return f"Click to show only request {r.request_id}"
-            if col == 7 and (r.error or r.lines):
+            if col == 0:
+                return local_time(r.at * 1000, seconds=True) + f" · {r.kind}"
+            if col == 6 and (r.error or r.lines):
                 return "\n".join(([r.error] if r.error else []) + list(r.lines))[:3000]
         elif role == Qt.ItemDataRole.ForegroundRole:
-            if col == 4:
+            if col == 3:
                 return self.ctx.theme.color(OUTCOME_COLOUR.get(r.outcome, "muted"))
             if col == REQUEST_COLUMN:
                 return QApplication.palette().color(QPalette.ColorRole.Link)

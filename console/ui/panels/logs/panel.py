@@ -93,7 +93,7 @@ class LogsPanel(Panel):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([140, 80, 78, 165, 78, 64, 135, 300]):
+        for col, width in enumerate([135, 80, 170, 110, 62, 135, 300]):
             self.table.setColumnWidth(col, width)
         self.table.clicked.connect(self._on_click)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
