@@ -64,6 +64,7 @@ class DataPanel(Panel):
         self.field = QComboBox()
         self.field.setEditable(True)
         self.field.setMinimumWidth(140)
+        self.field.lineEdit().setPlaceholderText("field")
         self.field.setToolTip("A field of the documents; nested fields with dots (address.city)")
         self.op = QComboBox()
         for op in B.OPS:
