@@ -84,15 +84,27 @@ def list_tables(conn: Connection) -> list[TableInfo]:
         n = conn.execute(text(f"SELECT count(*) FROM {ref.sql_table}")).scalar() or 0
         out.append(TableInfo(ref, int(n)))
         known.add((ref.component, ref.name))
-    raw = conn.execute(text("SELECT component, table_name, count(*) FROM raw_documents "
-                            "GROUP BY component, table_name")).all()
-    for component, name, n in raw:
+    for component, name in raw_tables(conn):
+        n = conn.execute(text("SELECT count(*) FROM raw_documents WHERE component = :c AND table_name = :t"),
+                         {"c": component, "t": name}).scalar() or 0
         out.append(TableInfo(TableRef(component, name), int(n)))
         known.add((component, name))
     for component, name in conn.execute(text("SELECT component, table_name FROM sync_state")).all():
         if (component, name) not in known:  # replicated but empty, or read on demand
             out.append(TableInfo(TableRef(component, name), 0))
             known.add((component, name))
+    return out
+
+
+def raw_tables(conn: Connection) -> list[tuple[str, str]]:
+    """(component, table) of every table kept raw: one index probe per table, never a scan of the documents."""
+    out: list[tuple[str, str]] = []
+    row = conn.execute(text("SELECT component, table_name FROM raw_documents ORDER BY component, table_name "
+                            "LIMIT 1")).first()
+    while row is not None:
+        out.append((row[0], row[1]))
+        row = conn.execute(text("SELECT component, table_name FROM raw_documents WHERE (component, table_name) > "
+                                "(:c, :t) ORDER BY component, table_name LIMIT 1"), {"c": row[0], "t": row[1]}).first()
     return out
 
 
@@ -230,18 +242,18 @@ def id_fields(doc: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def table_numbers(conn: Connection, tables: list[TableInfo] | None = None) -> dict[int, list[TableRef]]:
-    """Table number -> tables, learnt from one id per table (numbers repeat across components)."""
+    """Table number -> tables, learnt from one id per table (numbers repeat across components). Index probes only."""
     out: dict[int, list[TableRef]] = {}
-    for info in tables if tables is not None else list_tables(conn):
-        if not info.count:
-            continue
-        source, where, params = _source(info.ref)
+    refs = [t.ref for t in tables if t.count] if tables is not None else (
+        modelled_tables() + [TableRef(c, n) for c, n in raw_tables(conn)])
+    for ref in refs:
+        source, where, params = _source(ref)
         sample = conn.execute(text(f"SELECT id FROM {source} WHERE {where} LIMIT 1"), params).scalar()
         try:
             number, _ = decode_id(sample or "")
         except ValueError:
             continue
-        out.setdefault(number, []).append(info.ref)
+        out.setdefault(number, []).append(ref)
     return out
 
 

@@ -138,3 +138,31 @@ def test_production_refuses_mutations_unless_settings_allow(qtbot, ctx, loop):
         assert panel.run_button.isEnabled()
     finally:
         finish(loop, ctx, qtbot, s, controller)
+
+
+def test_a_request_id_in_a_result_links_to_its_logs(qtbot, ctx):
+    from console.runner import RunResult
+
+    panel = make(qtbot, ctx)
+    asked = []
+    ctx.navigate_requested.connect(lambda key, target: asked.append((key, target)))
+    panel._show(RunResult(False, error="[Request ID: 3f9a0b1c2d3e4f50] Server Error", request_id="3f9a0b1c2d3e4f50"))
+    assert panel.logs_button.isVisibleTo(panel)
+    panel.logs_button.click()
+    assert asked == [("logs", "3f9a0b1c2d3e4f50")]
+    panel._show(RunResult(True, value=1))
+    assert not panel.logs_button.isVisibleTo(panel)
+
+
+def test_the_new_panels_are_registered_with_the_next_shortcuts(qtbot, ctx):
+    from console.ui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    keys = [s.key for s in window.specs]
+    assert keys[-3:] == ["data", "functions", "logs"]
+    go = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Go")
+    shortcuts = {a.text(): a.shortcut().toString() for a in go.actions() if a.text()}
+    assert shortcuts["Data"] == "Ctrl+7" and shortcuts["Functions"] == "Ctrl+8" and shortcuts["Logs"] == "Ctrl+9"
+    window.close()
+    wait_idle(qtbot, ctx)

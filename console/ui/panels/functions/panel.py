@@ -106,6 +106,10 @@ class FunctionsPanel(Panel):
         self.result_head = QLabel()
         self.result_head.setTextFormat(Qt.TextFormat.PlainText)
         self.result_head.setWordWrap(True)
+        self.logs_button = QPushButton("Show in Logs")
+        self.logs_button.setToolTip("The deployment's log entries of this request (Logs panel)")
+        self.logs_button.hide()
+        self.logs_button.clicked.connect(self._show_in_logs)
         self.result = QPlainTextEdit()
         self.result.setObjectName("functions-result")
         self.result.setReadOnly(True)
@@ -141,7 +145,10 @@ class FunctionsPanel(Panel):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.result_head)
+        head = QHBoxLayout()
+        head.addWidget(self.result_head, 1)
+        head.addWidget(self.logs_button)
+        rl.addLayout(head)
         rl.addWidget(self.result, 3)
         rl.addWidget(QLabel("Console audit (mutations and actions run from here)"))
         rl.addWidget(self.audit, 1)
@@ -361,6 +368,11 @@ class FunctionsPanel(Panel):
             f" · request {result.request_id}" if result.request_id else "")
         self._show_head(f"{'✓ Success' if result.ok else '✗ Error'} at {when}{extra}", "ok" if result.ok else "danger")
         self.result.setPlainText(result.text())
+        self.logs_button.setVisible(bool(result.request_id))
+
+    def _show_in_logs(self) -> None:
+        if self.last_result is not None and self.last_result.request_id:
+            self.ctx.navigate("logs", self.last_result.request_id)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
