@@ -35,8 +35,11 @@ def ref_of(conn, name, component=""):
 
 def test_every_table_is_listed_grouped_by_component_with_counts(engine):
     add_raw(engine, 12)
+    add_raw(engine, 3, table="abTests")
     add_raw(engine, 4, component="workpool", table="work")
+    add_raw(engine, 2, component="aaa", table="x")
     with engine.connect() as c:
+        assert B.raw_tables(c) == [("", "abTests"), ("", "featureFlags"), ("aaa", "x"), ("workpool", "work")]
         tables = B.list_tables(c)
         groups = B.grouped(tables)
         users = c.execute(text("SELECT count(*) FROM users")).scalar()
@@ -44,7 +47,7 @@ def test_every_table_is_listed_grouped_by_component_with_counts(engine):
     assert by_name[("", "users")].count == users and by_name[("", "users")].ref.sql_table == "users"
     assert by_name[("", "featureFlags")].count == 12 and by_name[("", "featureFlags")].ref.sql_table is None
     assert by_name[("workpool", "work")].count == 4
-    assert set(groups) == {"", "betterAuth", "workpool"}
+    assert set(groups) == {"", "aaa", "betterAuth", "workpool"}
     assert [t.ref.name for t in groups["betterAuth"]] == ["invitation", "member", "organization"]
 
 

@@ -97,14 +97,21 @@ def list_tables(conn: Connection) -> list[TableInfo]:
 
 
 def raw_tables(conn: Connection) -> list[tuple[str, str]]:
-    """(component, table) of every table kept raw: one index probe per table, never a scan of the documents."""
+    """(component, table) of every table kept raw: one index probe per table, never a scan of the documents.
+
+    (A row-value seek `(component, table_name) > (?, ?)` walks every row of the previous table in SQLite;
+    an equality on the component and a range on the name seeks.)"""
     out: list[tuple[str, str]] = []
-    row = conn.execute(text("SELECT component, table_name FROM raw_documents ORDER BY component, table_name "
-                            "LIMIT 1")).first()
-    while row is not None:
-        out.append((row[0], row[1]))
-        row = conn.execute(text("SELECT component, table_name FROM raw_documents WHERE (component, table_name) > "
-                                "(:c, :t) ORDER BY component, table_name LIMIT 1"), {"c": row[0], "t": row[1]}).first()
+    component = conn.execute(text("SELECT min(component) FROM raw_documents")).scalar()
+    while component is not None:
+        name = conn.execute(text("SELECT min(table_name) FROM raw_documents WHERE component = :c"),
+                            {"c": component}).scalar()
+        while name is not None:
+            out.append((component, name))
+            name = conn.execute(text("SELECT table_name FROM raw_documents WHERE component = :c AND table_name > :t "
+                                     "ORDER BY table_name LIMIT 1"), {"c": component, "t": name}).scalar()
+        component = conn.execute(text("SELECT component FROM raw_documents WHERE component > :c ORDER BY component "
+                                      "LIMIT 1"), {"c": component}).scalar()
     return out
 
 
