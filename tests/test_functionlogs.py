@@ -139,3 +139,25 @@ def test_demo_traffic_has_the_real_shape():
     parsed = [parse_entry(e) for e in entries]
     assert {p.outcome for p in parsed} == {"success", "failure", "progress"}
     json.dumps(entries)  # what a deployment would send is JSON
+
+
+def test_a_version_4_replica_gains_the_log_history_and_console_audit(tmp_path):
+    from sqlalchemy import text
+
+    from console.store import db as dbmod
+
+    path = tmp_path / "old.sqlite"
+    engine = open_replica(path)
+    with engine.begin() as c:
+        c.exec_driver_sql("DROP TABLE function_logs")
+        c.exec_driver_sql("DROP TABLE console_actions")
+        dbmod.set_meta(c, "schema_version", "4")
+    engine.dispose()
+    engine = open_replica(path)
+    with engine.connect() as c:
+        assert dbmod.get_meta(c, "schema_version") == str(dbmod.SCHEMA_VERSION)
+        names = set(c.execute(text("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")).scalars())
+    assert {"function_logs", "console_actions", "by_log_unique", "by_log_request"} <= names
+    with engine.begin() as c:
+        assert H.add(c, [parse_entry(COMPLETION_OK)]) == 1
+    engine.dispose()

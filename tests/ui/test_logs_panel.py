@@ -161,3 +161,23 @@ def test_live_against_the_stand_in(qtbot, ctx, loop):
         loop.run_until_complete(controller.aclose())
         wait_idle(qtbot, ctx)
         s.stop()
+
+
+def test_markup_in_log_entries_stays_plain_text(qtbot, ctx):
+    from PySide6.QtCore import Qt
+
+    from console.functionlogs import parse_entry
+
+    evil = {**COMPLETION_FAIL, "error": '<img src="/dev/zero"><b>x</b>', "executionId": "evil",
+            "logLines": ["<a href='x'>link</a>"], "identifier": "<i>fn</i>"}
+    with ctx.engine.begin() as c:
+        H.add(c, [parse_entry(evil)])
+    panel = make(qtbot, ctx, start=False)
+    try:
+        row = next(i for i, r in enumerate(panel.model.rows) if r.execution_id == "evil")
+        panel.table.selectRow(row)
+        assert '<img src="/dev/zero"><b>x</b>' in panel.detail.toPlainText()
+        assert panel.model.data(panel.model.index(row, 2)) == "<i>fn</i>"
+        assert all(label.textFormat() == Qt.TextFormat.PlainText for label in (panel.summary, panel.stream_status))
+    finally:
+        stop(qtbot, ctx, panel)
