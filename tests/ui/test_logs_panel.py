@@ -20,6 +20,7 @@ from tests.ui.test_live import run_until
 
 def make(qtbot, ctx, start=True):
     panel = LogsPanel(ctx)
+    panel.tail.rng.seed(4)
     qtbot.addWidget(panel)
     panel.resize(1300, 760)
     panel.show()

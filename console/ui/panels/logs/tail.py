@@ -25,10 +25,10 @@ class LogTail(QObject):
     arrived = Signal(int, object)  # new entries stored, set of function identifiers among them
     status = Signal(str)
 
-    def __init__(self, ctx: AppContext, demo_interval_ms: int = 1000) -> None:
+    def __init__(self, ctx: AppContext, demo_interval_ms: int = 1000, seed: int | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self.rng = random.Random()
+        self.rng = random.Random(seed)  # seeded in tests, so the demo's traffic is the same every run
         self.timer = QTimer(self)
         self.timer.setInterval(demo_interval_ms)
         self.timer.timeout.connect(self.tick)
