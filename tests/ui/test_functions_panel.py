@@ -166,3 +166,20 @@ def test_the_new_panels_are_registered_with_the_next_shortcuts(qtbot, ctx):
     assert shortcuts["Data"] == "Ctrl+7" and shortcuts["Functions"] == "Ctrl+8" and shortcuts["Logs"] == "Ctrl+9"
     window.close()
     wait_idle(qtbot, ctx)
+
+
+def test_every_label_of_the_new_panels_is_plain_text(qtbot, ctx):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from console.ui.panels.data.panel import DataPanel
+    from console.ui.panels.logs.panel import LogsPanel
+
+    for cls in (DataPanel, FunctionsPanel, LogsPanel):
+        panel = cls(ctx)
+        qtbot.addWidget(panel)
+        wait_idle(qtbot, ctx)
+        labels = panel.findChildren(QLabel)
+        assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels), cls.__name__
+        panel.shutdown()
+    wait_idle(qtbot, ctx)

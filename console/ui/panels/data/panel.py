@@ -83,7 +83,7 @@ class DataPanel(Panel):
         bar.addWidget(self.back_button)
         bar.addWidget(self.goto, 2)
         bar.addSpacing(12)
-        bar.addWidget(QLabel("Where"))
+        bar.addWidget(_plain("Where"))
         bar.addWidget(self.field, 1)
         bar.addWidget(self.op)
         bar.addWidget(self.value, 1)
@@ -147,7 +147,7 @@ class DataPanel(Panel):
         head.addWidget(self.copy_button)
         dl.addLayout(head)
         dl.addWidget(self.json, 3)
-        self.links_label = QLabel("Links")
+        self.links_label = _plain("Links")
         dl.addWidget(self.links_label)
         dl.addWidget(self.links, 1)
 
@@ -433,3 +433,8 @@ class DataPanel(Panel):
         if value is not None:
             self.splitter.restoreState(value)
 
+
+def _plain(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label

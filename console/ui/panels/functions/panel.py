@@ -124,18 +124,18 @@ class FunctionsPanel(Panel):
         row.addWidget(self.function, 1)
         row.addWidget(self.kind)
         row.addWidget(self.reload_button)
-        picker.addRow("Function", row)
-        picker.addRow("", self.spec_note)
+        picker.addRow(_plain("Function"), row)
+        picker.addRow(_plain(""), self.spec_note)
         who = QHBoxLayout()
         who.addWidget(self.run_as)
         who.addWidget(self.user, 1)
-        picker.addRow("Run as", who)
+        picker.addRow(_plain("Run as"), who)
 
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addLayout(picker)
-        ll.addWidget(QLabel("Arguments (Convex JSON)"))
+        ll.addWidget(_plain("Arguments (Convex JSON)"))
         ll.addWidget(self.args, 1)
         ll.addWidget(self.args_state)
         runrow = QHBoxLayout()
@@ -150,7 +150,7 @@ class FunctionsPanel(Panel):
         head.addWidget(self.logs_button)
         rl.addLayout(head)
         rl.addWidget(self.result, 3)
-        rl.addWidget(QLabel("Console audit (mutations and actions run from here)"))
+        rl.addWidget(_plain("Console audit (mutations and actions run from here)"))
         rl.addWidget(self.audit, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -431,3 +431,9 @@ class FunctionsPanel(Panel):
 
 def _short(exc: BaseException) -> str:
     return str(exc).split("\n")[-1][:120] or type(exc).__name__
+
+
+def _plain(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
