@@ -161,3 +161,13 @@ def test_a_version_4_replica_gains_the_log_history_and_console_audit(tmp_path):
     with engine.begin() as c:
         assert H.add(c, [parse_entry(COMPLETION_OK)]) == 1
     engine.dispose()
+
+
+def test_history_until_a_moment(engine):
+    entries = [parse_entry(e) for e in logtraffic.history(1790000000.0, hours=1, seed=9)]
+    with engine.begin() as c:
+        H.add(c, entries)
+    with engine.connect() as c:
+        rows = H.search(c, H.LogQuery(until=1790000000.0 - 1800), limit=1000).rows
+    assert rows and all(r.at <= 1790000000.0 - 1800 for r in rows)
+    assert len(rows) == sum(1 for e in entries if e.at <= 1790000000.0 - 1800)

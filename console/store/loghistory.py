@@ -28,6 +28,7 @@ class LogQuery:
     outcome: str = ""  # success | failure | progress | "" for all
     request_id: str = ""
     text: str = ""  # in the error or the log lines
+    until: float | None = None  # only entries at or before this unix time ("around" a moment)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int =
     if q.text.strip():
         where.append("(instr(lower(error), :t) > 0 OR instr(lower(lines), :t) > 0)")
         params["t"] = q.text.strip().lower()
+    if q.until is not None:
+        where.append("at <= :until")
+        params["until"] = q.until
     if after is not None:
         where.append("pk < :after")
         params["after"] = after

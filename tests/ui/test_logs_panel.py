@@ -182,3 +182,30 @@ def test_markup_in_log_entries_stays_plain_text(qtbot, ctx):
         assert all(label.textFormat() == Qt.TextFormat.PlainText for label in (panel.summary, panel.stream_status))
     finally:
         stop(qtbot, ctx, panel)
+
+
+def test_navigate_to_a_moment_shows_the_entries_around_it(qtbot, ctx):
+    from console.demo import logtraffic
+    from console.functionlogs import parse_entry
+
+    entries = [parse_entry(e) for e in logtraffic.history(1790000000.0, hours=2, seed=8)]
+    with ctx.engine.begin() as c:
+        H.add(c, entries)
+    moment = 1790000000.0 - 3600
+    panel = make(qtbot, ctx, start=False)
+    try:
+        panel.navigate({"at": moment, "function": "messages:list"})
+        wait_idle(qtbot, ctx)
+        rows = panel.model.rows
+        assert rows and all(r.at <= moment + 60 and r.identifier == "messages:list" for r in rows)
+        assert rows[0].at > moment - 600  # the newest shown is close to the moment, not the end of the log
+        assert "up to" in panel.summary.text()
+        panel.navigate("ffff000011112222")  # a request id: the moment is forgotten
+        wait_idle(qtbot, ctx)
+        assert panel.until is None and panel.request.text() == "ffff000011112222"
+        panel.navigate({"at": moment})
+        panel.clear_filters()
+        wait_idle(qtbot, ctx)
+        assert panel.until is None and panel.model.rows[0].at == max(e.at for e in entries)
+    finally:
+        stop(qtbot, ctx, panel)

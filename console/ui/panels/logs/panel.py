@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from console.functionlogs import LogEntry, entry_text
 from console.store import loghistory as H
 from console.ui.context import AppContext
-from console.ui.format import count
+from console.ui.format import count, local_time
 from console.ui.panel import Panel
 from console.ui.panels.logs.model import REQUEST_COLUMN, LogsModel
 from console.ui.panels.logs.tail import LogTail
@@ -40,6 +40,7 @@ class LogsPanel(Panel):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.pending = 0  # entries stored while paused, not shown yet
+        self.until: float | None = None  # showing the entries around a moment (navigate), not the live tail
         self.tail = LogTail(ctx)
         self.tail.arrived.connect(self._on_arrived)
         self.tail.status.connect(self._on_status)
@@ -139,7 +140,7 @@ class LogsPanel(Panel):
     # -- querying ---------------------------------------------------------------------------------------
     def current_query(self) -> H.LogQuery:
         return H.LogQuery(function=self.function.currentData() or "", outcome=self.outcome.currentData() or "",
-                          request_id=self.request.text().strip(), text=self.text.text())
+                          request_id=self.request.text().strip(), text=self.text.text(), until=self.until)
 
     def apply_query(self) -> None:
         self.debounce.stop()
@@ -149,6 +150,7 @@ class LogsPanel(Panel):
         self.model.set_query(self.current_query())
 
     def clear_filters(self) -> None:
+        self.until = None
         for w in (self.function, self.outcome, self.request, self.text):
             w.blockSignals(True)
         self.function.setCurrentIndex(0)
@@ -217,7 +219,9 @@ class LogsPanel(Panel):
     def _update_summary(self) -> None:
         shown = count(self.model.rowCount()) + ("+" if self.model.has_more else "")
         paused = f" · paused, {count(self.pending)} new" if self.pause_button.isChecked() else ""
-        self.summary.setText(f"{shown} entries shown, newest first{paused}")
+        around = f" · up to {local_time(self.until * 1000, seconds=True)} (Clear filters for the tail)" \
+            if self.until is not None else ""
+        self.summary.setText(f"{shown} entries shown, newest first{around}{paused}")
 
     # -- one entry ---------------------------------------------------------------------------------------
     def _selected(self) -> H.LogRow | None:
@@ -251,9 +255,22 @@ class LogsPanel(Panel):
         self.tail.start()
 
     def navigate(self, target: Any) -> None:
-        """A request id from anywhere: show its entries."""
+        """A request id from anywhere shows its entries; {"at": unix seconds, "function": name?} shows the entries
+        up to a minute after that moment, newest first (a job's attempt error, a call-rate spike)."""
         if isinstance(target, str) and target.strip():
+            self.until = None
             self.filter_request(target.strip())
+        elif isinstance(target, dict) and isinstance(target.get("at"), (int, float)):
+            self.clear_filters()
+            self.until = float(target["at"]) + 60
+            name = target.get("function")
+            if isinstance(name, str) and name:
+                if self.function.findData(name) < 0:
+                    self.function.addItem(name, name)
+                self.function.blockSignals(True)
+                self.function.setCurrentIndex(self.function.findData(name))
+                self.function.blockSignals(False)
+            self.apply_query()
 
     def focus_search(self) -> None:
         self.text.setFocus()
