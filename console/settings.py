@@ -29,6 +29,8 @@ class Settings:
     search_debounce_ms: int = 200
     # Replaying with a fresh signature made with a live secret can trigger real effects: off unless chosen.
     allow_live_resign: bool = False
+    # The function runner refuses mutations and actions on a production deployment (prod: key) unless this is on.
+    allow_production_writes: bool = False
     # Chats: hovering a chat this long prefetches its latest messages, kept this long in the cache.
     chat_prefetch: bool = True
     chat_hover_ms: int = 150

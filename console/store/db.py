@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -47,8 +47,13 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """Logs panel and function runner: the local function-log history and the audit of the console's own actions."""
+    SQLModel.metadata.create_all(conn, tables=[schema.FunctionLogEntry.__table__, schema.ConsoleAction.__table__])
+
+
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 class ReplicaError(Exception):

@@ -322,6 +322,45 @@ class AppMeta(SQLModel, table=True):
     value: str = ""
 
 
+class FunctionLogEntry(SQLModel, table=True):
+    """Local only: a bounded history of the deployment's function log stream, so logs survive a restart."""
+
+    __tablename__ = "function_logs"
+    __table_args__ = (Index("by_log_at", "at"), Index("by_log_request", "request_id"),
+                      Index("by_log_function_at", "identifier", "at"),
+                      Index("by_log_unique", "execution_id", "kind", "at", unique=True))
+    pk: Optional[int] = Field(default=None, primary_key=True)
+    at: float = 0.0  # unix seconds (the entry's timestamp)
+    kind: str = ""  # Completion | Progress
+    udf_type: str = ""  # Query | Mutation | Action | HttpAction
+    identifier: str = ""
+    component_path: str = ""
+    request_id: str = ""
+    execution_id: str = ""
+    outcome: str = ""  # success | failure | progress
+    error: str = ""
+    lines: str = "[]"  # JSON list of the log lines as text
+    execution_ms: Optional[float] = None
+    cached: bool = False
+    raw: str = "{}"  # the entry as received, so nothing the console does not show is lost
+
+
+class ConsoleAction(SQLModel, table=True):
+    """Local only: what the console itself did to a deployment (function runs), for the operator's own audit."""
+
+    __tablename__ = "console_actions"
+    __table_args__ = (Index("by_console_action_at", "at"),)
+    pk: Optional[int] = Field(default=None, primary_key=True)
+    at: float = 0.0  # unix seconds
+    deployment: str = ""
+    actor: str = ""  # "admin" (the deploy key) or the user acted as
+    action: str = ""  # run_query | run_mutation | run_action
+    target: str = ""  # the function path
+    args: str = "{}"
+    outcome: str = ""  # success | error | refused | canceled
+    detail: str = ""
+
+
 # A named unique index on `_id` for every replicated table (rather than an inline UNIQUE constraint)
 # so that bulk loads can drop it and build it once, sorted, instead of inserting random ids one by one.
 for _table in list(SQLModel.metadata.tables.values()):

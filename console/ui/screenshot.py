@@ -81,6 +81,40 @@ def _live_shots(app, ctx, window, shot) -> None:
         asyncio.set_event_loop(None)
 
 
+SIZES = ((1440, 900), (1024, 700))
+
+
+def _prepare_new_panel(app, ctx, window, key: str) -> None:
+    """Data, Functions and Logs (issue 17): something worth looking at in each."""
+    panel = window.panels[key]
+    if key == "data":
+        with ctx.engine.connect() as conn:
+            job = conn.execute(text("SELECT id FROM jobs WHERE user_id IS NOT NULL AND status = 'dead' "
+                                    "ORDER BY created_at DESC LIMIT 1")).scalar()
+        from console.store.browse import TableRef
+
+        settle(app, ctx)
+        panel.open_table(TableRef("", "jobs", "jobs"), remember=False, select=job)
+        settle(app, ctx)
+        if panel.model.rowCount() and not panel.table.selectionModel().hasSelection():
+            panel.table.selectRow(0)
+    elif key == "functions":
+        with ctx.engine.connect() as conn:
+            job = conn.execute(text("SELECT id FROM jobs WHERE status = 'dead' LIMIT 1")).scalar()
+        panel.function.setCurrentText("jobs:get")
+        panel.args.setPlainText('{\n  "jobId": "%s"\n}' % job)
+        panel.run()
+    elif key == "logs":
+        panel.on_shown()
+        settle(app, ctx)
+        panel.tail.stop()  # a still picture
+        for i, r in enumerate(panel.model.rows):
+            if r.outcome == "failure":
+                panel.table.selectRow(i)
+                break
+    settle(app, ctx)
+
+
 def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
@@ -163,6 +197,19 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 if delivery:
                     window.navigate("webhooks", delivery)
                 shot("webhooks")
+            elif spec.key in ("data", "functions", "logs"):
+                _prepare_new_panel(app, ctx, window, spec.key)
+                shot(spec.key)
+                # The stack is as wide as its widest panel's minimum (Chats: about 1300 px with the panel
+                # list); for these pictures only the panel shown counts.
+                window.stack.setMinimumWidth(1)
+                for w, h in SIZES:
+                    window.resize(w, h)
+                    settle(app, ctx)
+                    shot(f"{spec.key}-{theme}-{w}x{h}")
+                window.stack.setMinimumWidth(0)
+                window.resize(1440, 880)
+                settle(app, ctx)
             else:
                 shot(spec.key)
 

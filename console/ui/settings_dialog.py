@@ -74,6 +74,10 @@ class SettingsDialog(QDialog):
 
         self.live_resign = QCheckBox("Allow re-signing webhook replays with a live secret")
         self.live_resign.setChecked(s.allow_live_resign)
+        self.production_writes = QCheckBox("Allow mutations and actions on production (function runner)")
+        self.production_writes.setChecked(s.allow_production_writes)
+        self.production_writes.setToolTip("Off: the Functions panel runs only queries on a deployment whose deploy key "
+                                          "starts with prod:. Every run is written to the console's local audit.")
 
         self.theme = QComboBox()
         for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
@@ -89,6 +93,7 @@ class SettingsDialog(QDialog):
         form.addRow("Operator", self.operator)
         form.addRow("", self.operator_note)
         form.addRow("Webhooks", self.live_resign)
+        form.addRow("Functions", self.production_writes)
         form.addRow("Theme", self.theme)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -133,6 +138,7 @@ class SettingsDialog(QDialog):
         s.operator_user_id, s.operator_email = self.operator.currentData()
         s.theme = self.theme.currentData()
         s.allow_live_resign = self.live_resign.isChecked()
+        s.allow_production_writes = self.production_writes.isChecked()
         s.save()
         self.ctx.theme.set_preference(s.theme)
         self.ctx.status_message.emit("Settings saved")

@@ -1,0 +1,156 @@
+"""Keeps the local log history fed: live, a long poll of the deployment's stream on the event loop; in the
+offline demo, generated traffic in the real entry shape. Entries are written off the GUI thread, and
+`arrived(count, functions)` fires on the GUI thread after each batch is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from console.demo import logtraffic
+from console.functionlogs import StreamPage, parse_entry, poll
+from console.store import loghistory as H
+from console.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+RETRY_S = 5.0
+
+
+class LogTail(QObject):
+    arrived = Signal(int, object)  # new entries stored, set of function identifiers among them
+    status = Signal(str)
+
+    def __init__(self, ctx: AppContext, demo_interval_ms: int = 1000, seed: int | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.rng = random.Random(seed)  # seeded in tests, so the demo's traffic is the same every run
+        self.timer = QTimer(self)
+        self.timer.setInterval(demo_interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self._busy = False
+        self._seeded = False
+        self._task: asyncio.Future | None = None
+        self._live: Any = None
+        self.received = 0
+
+    def start(self) -> None:
+        if not self.timer.isActive():
+            self.timer.start()
+        self.tick()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self.timer.isActive()
+
+    # -- one heartbeat (GUI thread) --------------------------------------------------------------------
+    def tick(self) -> None:
+        live = self.ctx.live
+        if live is not self._live and self._task is not None:  # connected elsewhere, or disconnected
+            self._task.cancel()
+            self._task = None
+        self._live = live
+        if live is not None:
+            if self._task is None or self._task.done():
+                self._task = asyncio.ensure_future(self._follow(live))
+            return
+        if self.ctx.is_demo:
+            self._demo_batch()
+        else:
+            self.status.emit("Not connected: showing the local history.")
+
+    def _demo_batch(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        engine, rng, seed = self.ctx.engine, self.rng, not self._seeded
+
+        def work() -> tuple[int, set[str]]:
+            now = time.time()
+            with engine.begin() as conn:
+                raw = logtraffic.tick(rng, now)
+                if seed and H.count(conn) == 0:
+                    raw = list(logtraffic.history(now)) + raw  # a first start: some hours of history
+                entries = [parse_entry(e) for e in raw]
+                return H.add(conn, entries), {e.identifier for e in entries}
+
+        def done(result: tuple[int, set[str]]) -> None:
+            self._busy, self._seeded = False, True
+            self._arrived(*result)
+            self.status.emit("Offline demo: generated log traffic in the shape a deployment streams.")
+
+        def failed(exc: BaseException) -> None:
+            self._busy = False
+            self.status.emit(f"Could not store log entries: {exc}")
+
+        self.ctx.tasks.run(work, done, failed)
+
+    def _arrived(self, added: int, functions: set[str]) -> None:
+        self.received += added
+        if added:
+            self.arrived.emit(added, functions)
+
+    # -- live: the long poll ------------------------------------------------------------------------------
+    async def _follow(self, live: Any) -> None:
+        http = live.client.http
+        cursor = await self._call(lambda conn: H.cursor(conn), write=False)
+        if not cursor:
+            cursor = (time.time() - 3600) * 1000  # a first connect: what the deployment still has of the last hour
+        self.status.emit(f"Tailing {live.deployment.base}")
+        while True:
+            try:
+                page: StreamPage = await poll(http, cursor)
+                for problem in page.problems:
+                    self.status.emit(problem)
+                added, functions = await self._call(_storer(page), write=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # unreachable, refused, or the replica is busy: the cursor stays, try again
+                self.status.emit(f"Log stream: {exc} Trying again in {RETRY_S:.0f} s.")
+                await asyncio.sleep(RETRY_S)
+                continue
+            cursor = page.cursor
+            self._arrived(added, functions)
+            self.status.emit(f"Tailing {live.deployment.base} · last answer {time.strftime('%H:%M:%S')}")
+
+    async def _call(self, fn: Any, write: bool) -> Any:
+        """Run `fn(connection)` off the GUI thread and await its result on the event loop."""
+        future: asyncio.Future = asyncio.get_event_loop().create_future()
+        engine = self.ctx.engine
+
+        def work() -> Any:
+            if write:
+                with engine.begin() as conn:
+                    return fn(conn)
+            with engine.connect() as conn:
+                return fn(conn)
+
+        def done(value: Any) -> None:
+            if not future.done():
+                future.set_result(value)
+
+        def failed(exc: BaseException) -> None:
+            if not future.done():
+                future.set_exception(exc)
+
+        self.ctx.tasks.run(work, done, failed)
+        return await future
+
+
+def _storer(page: StreamPage) -> Any:
+    def store(conn: Any) -> tuple[int, set[str]]:
+        added = H.add(conn, page.entries)
+        H.save_cursor(conn, page.cursor)
+        return added, {e.identifier for e in page.entries}
+
+    return store
