@@ -321,15 +321,16 @@ class ConvexHttp:
 
     @staticmethod
     def _parse(status: int, headers: httpx.Headers, content: bytes, function: str | None) -> Any:
+        why = ""
         try:
             body = strict_json(content)
             parsed = True
-        except (ValueError, UnicodeDecodeError):
-            body, parsed = None, False
+        except (ValueError, UnicodeDecodeError) as exc:
+            body, parsed, why = None, False, str(exc)[:120]
         if 200 <= status < 300 or status == 560:
             if not parsed:
                 raise E.MalformedResponse(
-                    f"HTTP {status} with a body that is not Convex JSON: {content[:120]!r}.", status=status,
+                    f"HTTP {status} with a body that is not Convex JSON ({why}): {content[:120]!r}.", status=status,
                     path=function)
             return body
         code = message = None

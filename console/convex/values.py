@@ -125,3 +125,35 @@ def decode_scalar(value: Any) -> Any:
         if key in ("$integer", "$float", "$bytes"):
             return decode(value)
     return value
+
+
+def check(value: Any, _depth: int = 0) -> None:
+    """Raise ValueError_ unless `value` (parsed JSON) is a valid convex_encoded_json value: nesting within
+    Convex's limit, tagged scalars well formed, plain numbers finite and integers exact as Float64."""
+    if _depth > MAX_DEPTH:
+        raise ValueError_(f"value nested deeper than {MAX_DEPTH} levels")
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValueError_(f"plain integer {str(value)[:30]} is beyond what a Float64 holds exactly "
+                              f"(an Int64 would be {{\"$integer\": ...}})")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError_("a plain number that is not finite (Convex sends those as {\"$float\": ...})")
+        return
+    if isinstance(value, list):
+        for v in value:
+            check(v, _depth + 1)
+        return
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)).startswith("$"):
+            decode(value)  # a tagged scalar: validates it
+            return
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError_("object key is not a string")
+            check(v, _depth + 1)
+        return
+    raise ValueError_(f"not a JSON value: {type(value).__name__}")
