@@ -9,6 +9,7 @@ from sqlalchemy import text
 from console.client import errors as E
 from console.client.client import ConvexClient
 from console.client.http import Deployment
+from console.convex.values import Int64
 from console.domain.optimistic import ACCEPTED, PENDING, OptimisticState
 from console.store.jobstore import Refused
 from console.store.roles import AuditQuery, LocalRoleStore, RoleQuery, audit, search
@@ -96,7 +97,7 @@ def test_two_consoles_one_wins_the_other_is_refused_nothing_lost():
             c = ConvexClient(Deployment(s.url, KEY))
             try:
                 return await c.mutation("console:setUserRoles", {"userId": target["_id"], "roles": roles,
-                                                                 "reason": f"by {admin['email']}", "expectedTs": seen_ts},
+                                                                 "reason": f"by {admin['email']}", "expectedTs": Int64(seen_ts)},
                                         identity={"subject": admin["_id"], "issuer": "ops-console"})
             finally:
                 await c.aclose()

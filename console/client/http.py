@@ -1,18 +1,28 @@
-"""One deployment, one long-lived httpx.AsyncClient: auth, timeouts, error mapping and read retries.
+"""One deployment, one long-lived httpx.AsyncClient: auth, deadlines, size caps, error mapping and retries.
 
 Reads (queries, streaming export, metrics) are retried with exponential backoff and full jitter on
-network errors, 429, 5xx and Cloudflare's 520-524. Writes are retried only when the request provably
-never left (the connection could not be opened); anything else is reported, because a mutation that
-may have run must not run twice.
+network errors, 429, 5xx and Cloudflare's 520-524; a `Retry-After` (seconds or an HTTP date) is honoured
+up to 60 s, and every wait is announced to `on_wait` listeners so the UI can show it. Writes are retried
+only when the deployment provably never ran them: the connection could not be opened, or the answer was
+429 (rate limited) or 503 with a rejected-before-execution code; anything else is reported, because a
+mutation that may have run must not run twice.
+
+Every attempt has an overall deadline (headers and the whole body), so a server that drips its body a
+byte at a time fails in bounded time, and every call has a total budget across its attempts. Bodies are
+read as a stream with a byte cap that also bounds decompression (a small gzip cannot become gigabytes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import json
+import math
+import os
 import random
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -68,32 +78,129 @@ class CallRecord:
 class RetryPolicy:
     attempts: int = 5
     base_delay: float = 0.25
-    max_delay: float = 8.0
+    max_delay: float = 8.0  # cap of the jittered backoff
+    max_retry_after: float = 60.0  # a longer Retry-After fails the call at once, saying how long was asked
+    deadline: float = 75.0  # one attempt, headers and whole body (list_snapshot may take 60 s server-side)
+    total: float = 150.0  # one call, every attempt and wait included
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
-            return min(self.max_delay, retry_after)
+            return min(self.max_retry_after, max(0.0, retry_after))
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # full jitter
 
 
+@dataclass(frozen=True)
+class RetryWait:
+    """Announced before the client waits to send a request again (for a status bar)."""
+
+    function: str
+    seconds: float
+    attempt: int  # the attempt that failed, from 1
+    reason: str  # the error that caused the wait
+    retry_after: bool  # the deployment asked for this wait (Retry-After)
+
+
 TRANSIENT_STATUS = {429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+DEFAULT_MAX_BODY = int(float(os.environ.get("OPS_CONSOLE_MAX_RESPONSE_MB") or 64) * 2**20)
 
 Recorder = Callable[[CallRecord], None]
+WaitListener = Callable[[RetryWait], None]
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:30]} is out of the Float64 range")
+    return value
+
+
+def strict_json(content: bytes) -> Any:
+    """JSON as Convex writes it: no NaN/Infinity literals, no number beyond the Float64 range."""
+    try:
+        return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
+class _BoundedDecoder:
+    """Content-Encoding decoding with a cap on the decoded size, checked as it decompresses."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+        self.cap = cap
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def _take(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise OverflowError
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._z is None:
+            self._take(chunk)
+            return
+        data = chunk
+        while data:
+            out = self._z.decompress(data, self.cap - self.size + 1)
+            self._take(out)
+            data = self._z.unconsumed_tail
+
+    def finish(self) -> bytes:
+        if self._z is not None:
+            self._take(self._z.flush())
+        return b"".join(self.parts)
 
 
 class ConvexHttp:
     def __init__(self, deployment: Deployment, *, timeout: httpx.Timeout | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy | None = None,
-                 on_call: Recorder | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 on_call: Recorder | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 max_body: int = DEFAULT_MAX_BODY, on_wait: WaitListener | None = None) -> None:
         self.deployment = deployment
         self.retry = retry or RetryPolicy()
         self.on_call = on_call
+        self.max_body = max_body
+        self.wait_listeners: list[WaitListener] = [on_wait] if on_wait else []
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             base_url=deployment.base,
             timeout=timeout or httpx.Timeout(connect=5.0, read=65.0, write=30.0, pool=10.0),
             transport=transport,
-            headers={"Convex-Client": CLIENT_HEADER},
+            # Only encodings decoded here under the size cap.
+            headers={"Convex-Client": CLIENT_HEADER, "Accept-Encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
         )
 
@@ -102,24 +209,36 @@ class ConvexHttp:
 
     async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
                       identity: dict[str, Any] | None = None, read: bool = True, function: str | None = None,
-                      kind: str = "query") -> Any:
+                      kind: str = "query", deadline: float | None = None) -> Any:
         """Send, retry if allowed, and return the parsed JSON body of a 2xx (or 560) answer."""
         headers = {}
         auth = self.deployment.auth(identity)
         if auth:
             headers["Authorization"] = auth
+        name = function or path
+        policy = self.retry
+        per_attempt = deadline if deadline is not None else policy.deadline
+        budget_end = time.monotonic() + max(policy.total, per_attempt)
         last: E.ConvexRequestError | None = None
-        for attempt in range(self.retry.attempts):
+        for attempt in range(policy.attempts):
             started = time.perf_counter()
             status: int | None = None
             nbytes = 0
+            allowed = max(0.05, min(per_attempt, budget_end - time.monotonic()))
             try:
-                response = await self._client.request(method, path, json=json_body, params=params, headers=headers)
-                status = response.status_code
-                nbytes = len(response.content)
-                body = self._parse(response, function)
-                self._record(function or path, kind, "success", status, started, nbytes)
+                async with asyncio.timeout(allowed):
+                    status, response_headers, content = await self._send(method, path, json_body, params, headers,
+                                                                         name)
+                nbytes = len(content)
+                body = self._parse(status, response_headers, content, function)
+                self._record(name, kind, "success", status, started, nbytes)
                 return body
+            except TimeoutError:
+                last = E.RequestTimeout(f"{name}: no complete answer from {self.deployment.base} within {allowed:.0f} s.",
+                                        path=function)
+                if not read:
+                    last = E.RequestTimeout(f"No complete answer to the write {name} within {allowed:.0f} s; it may "
+                                            f"or may not have run. Check before retrying.", path=function)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # The request never left this machine: safe to send again, even a write.
                 last = E.NotSent(f"Cannot reach {self.deployment.base}: {exc or type(exc).__name__}.",
@@ -129,22 +248,71 @@ class ConvexHttp:
                                         path=function)
                 if not read:
                     last = E.RequestTimeout(
-                        f"No answer to the write {function or path}; it may or may not have run. Check before retrying.",
+                        f"No answer to the write {name}; it may or may not have run. Check before retrying.",
                         path=function)
             except httpx.TransportError as exc:
                 last = E.NetworkError(f"Connection to {self.deployment.base} failed: {exc or type(exc).__name__}.",
                                       path=function)
                 if not read:
                     last = E.NetworkError(
-                        f"The connection dropped during the write {function or path}; it may or may not have run. "
+                        f"The connection dropped during the write {name}; it may or may not have run. "
                         f"Check before retrying.", path=function)
             except E.ConvexRequestError as exc:
                 last = exc
-            self._record(function or path, kind, "error", status, started, nbytes)
-            if not (last.retryable and (read or isinstance(last, E.NotSent))) or attempt == self.retry.attempts - 1:
+            self._record(name, kind, "error", status, started, nbytes)
+            if not (last.retryable and (read or last.resend_safe)) or attempt == policy.attempts - 1:
                 raise last
-            await self._sleep(self.retry.delay(attempt, getattr(last, "retry_after", None)))
+            asked = last.retry_after
+            if asked is not None and asked > policy.max_retry_after:
+                longer = type(last)(f"{last.message} The deployment asks to wait {asked:.0f} s before trying again; "
+                                    f"try again later.", status=last.status, code=last.code,
+                                    server_message=last.server_message, path=last.path)
+                longer.retry_after = asked
+                raise longer from last
+            wait = policy.delay(attempt, asked)
+            if time.monotonic() + wait >= budget_end:
+                raise last
+            self._announce(RetryWait(name, wait, attempt + 1, str(last), asked is not None))
+            await self._sleep(wait)
         raise last  # pragma: no cover (loop always returns or raises)
+
+    async def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
+                    headers: dict[str, str], name: str) -> tuple[int, httpx.Headers, bytes]:
+        request = self._client.build_request(method, path, json=json_body, params=params, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            too_large = E.ResponseTooLarge(
+                f"The answer to {name} is larger than {self.max_body / 2**20:.0f} MiB.", status=response.status_code,
+                path=name)
+            length = response.headers.get("content-length", "")
+            encoding = response.headers.get("content-encoding", "")
+            if length.isdigit() and int(length) > self.max_body:
+                raise too_large
+            try:
+                try:
+                    content = response.content  # already buffered (in-memory transports in tests)
+                    if len(content) > self.max_body:
+                        raise OverflowError
+                except httpx.ResponseNotRead:
+                    decoder = _BoundedDecoder(encoding, self.max_body)
+                    async for chunk in response.aiter_raw():
+                        decoder.feed(chunk)
+                    content = decoder.finish()
+            except OverflowError:
+                raise too_large from None
+            except (ValueError, zlib.error) as exc:
+                raise E.MalformedResponse(f"{name}: the answer could not be decoded ({exc}).",
+                                          status=response.status_code, path=name) from exc
+            return response.status_code, response.headers, content
+        finally:
+            await response.aclose()
+
+    def _announce(self, wait: RetryWait) -> None:
+        for listener in list(self.wait_listeners):
+            try:
+                listener(wait)
+            except Exception:  # a listener's bug must not break the request
+                pass
 
     def _record(self, function: str, kind: str, outcome: str, status: int | None, started: float, nbytes: int) -> None:
         if self.on_call:
@@ -152,30 +320,28 @@ class ConvexHttp:
                                     (time.perf_counter() - started) * 1000, nbytes))
 
     @staticmethod
-    def _parse(response: httpx.Response, function: str | None) -> Any:
-        status = response.status_code
+    def _parse(status: int, headers: httpx.Headers, content: bytes, function: str | None) -> Any:
+        why = ""
         try:
-            body = response.json()
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        if status in (200, 560) or 200 <= status < 300:
-            if body is None and response.content.strip() != b"null":
+            body = strict_json(content)
+            parsed = True
+        except (ValueError, UnicodeDecodeError) as exc:
+            body, parsed, why = None, False, str(exc)[:120]
+        if 200 <= status < 300 or status == 560:
+            if not parsed:
                 raise E.MalformedResponse(
-                    f"HTTP {status} with a body that is not JSON: {response.content[:120]!r}.", status=status,
+                    f"HTTP {status} with a body that is not Convex JSON ({why}): {content[:120]!r}.", status=status,
                     path=function)
             return body
         code = message = None
         if isinstance(body, dict):
             code, message = body.get("code"), body.get("message")
-        elif response.content:
-            message = response.text[:300]
+            code = code if isinstance(code, str) else None
+            message = message if isinstance(message, str) else (None if message is None else str(message))
+        elif content:
+            message = content[:300].decode("utf-8", "replace")
         err = E.error_for(status, code, message, path=function)
-        retry_after = response.headers.get("retry-after")
-        if retry_after:
-            try:
-                err.retry_after = float(retry_after)  # type: ignore[attr-defined]
-            except ValueError:
-                pass
+        err.retry_after = parse_retry_after(headers.get("retry-after"))
         if status in TRANSIENT_STATUS and not err.retryable:
             err.retryable = True  # type: ignore[misc]
         raise err

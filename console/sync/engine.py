@@ -1,11 +1,16 @@
 """Replica sync over streaming export: discover, snapshot, then follow document deltas.
 
-- Discovery: `json_schemas` by component; tables the console does not model are kept as raw documents.
+- Discovery: `json_schemas` by component (falling back to `get_table_column_names` when a table's shape
+  has no JSON schema); tables the console does not model are kept as raw documents.
 - Snapshot: every table at one snapshot timestamp, page by page. Each page and its cursor commit in
   one SQLite transaction, so a process killed at any moment resumes where it stopped: nothing lost,
   nothing twice (and a replayed page is harmless anyway: older revisions never overwrite newer ones).
 - Deltas: from the snapshot timestamp on, all tables at once, in (ts, id) order, deletes included.
-- A snapshot or cursor older than the deployment keeps triggers a full resync, with a clear message.
+- A snapshot or cursor older than the deployment keeps (or newer than its clock) triggers a full resync.
+- Every page is checked before it is applied: Convex ids, `_table` as asked, `_ts` within the page's
+  window, values within Convex's limits; a cursor that repeats, stalls or goes backwards is an error. A
+  refused page changes nothing (it is never applied, and its cursor never saved).
+- An empty deployment starts following deltas from `list_snapshot`'s own `snapshot`, never from 0.
 - On-demand tables are not replicated; their deltas only tell the panels what changed.
 """
 
@@ -17,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Connection
 
 from console.client import errors as E
 from console.client.http import ConvexHttp
 from console.convex.ids import decode_id
+from console.convex.values import ValueError_, check, decode_scalar
 from console.store import schema
 from console.store.db import set_meta
 from console.store.ingest import delete_documents, doc_ts, upsert_documents, upsert_raw
@@ -83,6 +90,10 @@ class ResyncNeeded(Exception):
     pass
 
 
+class ReplicaWriteError(Exception):
+    """A page could not be written into the replica (its transaction was rolled back: nothing half-applied)."""
+
+
 def id_fraction(doc_id: str) -> float:
     try:
         _, internal = decode_id(doc_id)
@@ -117,10 +128,36 @@ class SyncEngine:
         await self._get("/api/test_streaming_export_connection", {})
 
     async def discover(self) -> list[tuple[str, str]]:
-        body = await self._get("/api/json_schemas", {"deltaSchema": "true", "byComponent": "true", "format": FORMAT})
+        try:
+            body = await self._get("/api/json_schemas", {"deltaSchema": "true", "byComponent": "true",
+                                                         "format": FORMAT})
+        except E.SchemaUnavailable as exc:
+            # A table whose shape has no JSON schema fails the whole call; the column names still list it.
+            return await self._discover_by_columns(exc)
         if not isinstance(body, dict) or not all(isinstance(v, dict) for v in body.values()):
             raise E.MalformedResponse(f"json_schemas answered {str(body)[:200]}")
         return sorted((component, table) for component, tables in body.items() for table in tables)
+
+    async def _discover_by_columns(self, cause: E.ConvexRequestError) -> list[tuple[str, str]]:
+        try:
+            body = await self._get("/api/get_table_column_names", {})
+        except (E.BadRequest, E.FunctionNotFound, E.MalformedResponse) as exc:
+            raise E.MalformedResponse(f"Cannot list the deployment's tables: json_schemas refused ({cause.message}) "
+                                      f"and get_table_column_names too ({exc.message}).", code=cause.code) from exc
+        by = body.get("byComponent") if isinstance(body, dict) else None
+        if not isinstance(by, dict) or not all(isinstance(v, list) and all(isinstance(t, dict) and
+                                                                           isinstance(t.get("name"), str) for t in v)
+                                               for v in by.values()):
+            raise E.MalformedResponse(f"get_table_column_names answered {str(body)[:200]}")
+        return sorted({(component, t["name"]) for component, tables in by.items() for t in tables})
+
+    async def _current_snapshot(self) -> int:
+        """The deployment's snapshot timestamp now: `list_snapshot` with no selection (its page is not needed)."""
+        body = await self._get("/api/list_snapshot", {"format": FORMAT})
+        ts = body.get("snapshot") if isinstance(body, dict) else None
+        if not isinstance(ts, int) or isinstance(ts, bool) or not 0 < ts < 2**63:
+            raise E.MalformedResponse(f"list_snapshot answered no usable snapshot timestamp: {str(body)[:200]}")
+        return ts
 
     # -- state ----------------------------------------------------------------------------------------------
     def _state(self, conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
@@ -173,9 +210,9 @@ class SyncEngine:
             self.progress.tables_done += 1
             self.progress.table_fraction = 0.0
             self.on_progress(self.progress)
+        if snapshot is None:  # nothing to snapshot (an empty deployment): follow from the deployment's now
+            snapshot = await self._current_snapshot()
         with self.engine.begin() as conn:
-            if snapshot is None:  # nothing to snapshot at all: start following from now
-                snapshot = 0
             self._save(conn, GLOBAL, phase="deltas", delta_cursor=snapshot)
         return self.progress.documents
 
@@ -183,15 +220,21 @@ class SyncEngine:
                               cancel: asyncio.Event) -> int:
         component, table = key
         self.progress.table = f"{component + '/' if component else ''}{table}"
+        seen = {cursor}
         while True:
             if cancel.is_set():
                 raise asyncio.CancelledError("sync canceled")
             try:
                 body = await self._get("/api/list_snapshot", {"tableName": table, "component": component or None,
                                                               "snapshot": snapshot, "cursor": cursor, "format": FORMAT})
-            except (E.SnapshotExpired, E.InvalidCursor) as exc:
+            except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
-            values, snapshot, cursor, more = _snapshot_page(body)
+            asked = snapshot
+            values, snapshot, cursor, more = _snapshot_page(body, component, table, asked)
+            if more and cursor in seen:
+                raise E.MalformedResponse(f"list_snapshot of {self.progress.table} returned a cursor it returned "
+                                          f"before: the export is not advancing. Stopped rather than loop.")
+            seen.add(cursor)
             with self.engine.begin() as conn:
                 changes = self._apply(conn, values)
                 self._save(conn, key, phase="snapshot" if more else "done", snapshot_ts=snapshot,
@@ -218,9 +261,9 @@ class SyncEngine:
         while not cancel.is_set():
             try:
                 body = await self._get("/api/document_deltas", {"cursor": cursor, "format": FORMAT})
-            except (E.SnapshotExpired, E.InvalidCursor) as exc:
+            except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
-            values, new_cursor, more = _delta_page(body)
+            values, new_cursor, more = _delta_page(body, cursor)
             with self.engine.begin() as conn:
                 changes = self._apply(conn, values)
                 self._save(conn, GLOBAL, phase="deltas", delta_cursor=new_cursor)
@@ -250,14 +293,19 @@ class SyncEngine:
                 deletes.setdefault((component, table), []).append((doc_id, doc_ts(v)))
             else:
                 upserts.setdefault((component, table), []).append(v)
-        for (component, table), docs in upserts.items():
-            spec = BY_SOURCE.get((component, table))
-            if spec is None:
-                upsert_raw(conn, component, table, docs)
-            else:
-                upsert_documents(conn, spec, docs)
-        for (component, table), items in deletes.items():
-            delete_documents(conn, component, table, items)
+        try:
+            for (component, table), docs in upserts.items():
+                spec = BY_SOURCE.get((component, table))
+                if spec is None:
+                    upsert_raw(conn, component, table, docs)
+                else:
+                    upsert_documents(conn, spec, docs)
+            for (component, table), items in deletes.items():
+                delete_documents(conn, component, table, items)
+        except (ArithmeticError, ValueError, TypeError, SQLAlchemyError) as exc:
+            # The caller's transaction rolls back: the page and its cursor stay unapplied together.
+            raise ReplicaWriteError(f"Could not write a page into the replica ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]}); nothing of it was applied.") from exc
         return changes
 
     def wipe(self) -> None:
@@ -269,14 +317,61 @@ class SyncEngine:
             conn.exec_driver_sql("DELETE FROM sync_state")
 
 
-def _snapshot_page(body: Any) -> tuple[list[dict], int, str | None, bool]:
+_META = ("_ts", "_table", "_component", "_deleted")
+
+
+def _check_value(v: Any, where: str, component: str | None = None, table: str | None = None) -> int:
+    """Refuse a document the deployment cannot have sent; returns its `_ts`."""
+    if not isinstance(v, dict):
+        raise TypeError("a value is not an object")
+    doc_id = v.get("_id")
+    if not isinstance(doc_id, str):
+        raise TypeError(f"_id {str(doc_id)[:40]!r} is not a string")
+    try:
+        decode_id(doc_id)
+    except ValueError:
+        raise TypeError(f"_id {doc_id[:40]!r} is not a Convex id") from None
+    got_table, got_component = v.get("_table"), v.get("_component", "")
+    if not isinstance(got_table, str) or not got_table or not isinstance(got_component, str):
+        raise TypeError(f"document {doc_id} has no usable _table/_component")
+    if table is not None and (got_component, got_table) != (component, table):
+        raise TypeError(f"document {doc_id} of table {got_component + '/' if got_component else ''}{got_table} in a "
+                        f"page of {component + '/' if component else ''}{table}")
+    try:
+        ts = decode_scalar(v.get("_ts"))
+    except ValueError_ as exc:
+        raise TypeError(f"document {doc_id}: bad _ts ({exc})") from None
+    if not isinstance(ts, int) or isinstance(ts, bool) or not 0 < ts < 2**63:
+        raise TypeError(f"document {doc_id}: _ts {str(v.get('_ts'))[:40]} is not a timestamp")
+    if not isinstance(v.get("_deleted", False), bool):
+        raise TypeError(f"document {doc_id}: _deleted is not a boolean")
+    try:
+        for k, field in v.items():
+            if k not in _META:
+                check(field, 1)
+    except ValueError_ as exc:
+        raise TypeError(f"document {doc_id}, field {k!r}: {exc}") from None
+    return ts
+
+
+def _snapshot_page(body: Any, component: str | None = None, table: str | None = None,
+                   asked: int | None = None) -> tuple[list[dict], int, str | None, bool]:
     try:
         values = body["values"]
-        snapshot = int(body["snapshot"])
+        snapshot = body["snapshot"]
+        if not isinstance(snapshot, int) or isinstance(snapshot, bool) or not 0 < snapshot < 2**63:
+            raise ValueError(f"snapshot {str(snapshot)[:40]} is not a timestamp")
+        if asked is not None and snapshot != asked:
+            raise ValueError(f"asked for snapshot {asked}, got {snapshot}")
         cursor = body.get("cursor")
-        more = bool(body.get("hasMore"))
-        if not isinstance(values, list) or not all(isinstance(v, dict) and "_id" in v for v in values):
+        more = body.get("hasMore")
+        if not isinstance(more, bool):
+            raise TypeError("hasMore")
+        if not isinstance(values, list):
             raise TypeError("values")
+        for v in values:
+            if _check_value(v, "list_snapshot", component, table) > snapshot:
+                raise ValueError(f"document {v['_id']} is newer than the snapshot")
         if more and not isinstance(cursor, str):
             raise TypeError("cursor")
     except (KeyError, TypeError, ValueError) as exc:
@@ -284,13 +379,28 @@ def _snapshot_page(body: Any) -> tuple[list[dict], int, str | None, bool]:
     return values, snapshot, cursor, more
 
 
-def _delta_page(body: Any) -> tuple[list[dict], int, bool]:
+def _delta_page(body: Any, after: int | None = None) -> tuple[list[dict], int, bool]:
+    """A document_deltas page; with `after` (the cursor asked with), also the cursor's rules: never backwards,
+    advancing while there is more, and every value in (after, new cursor]."""
     try:
         values = body["values"]
-        cursor = int(body["cursor"])
-        more = bool(body.get("hasMore"))
-        if not isinstance(values, list) or not all(isinstance(v, dict) and "_id" in v for v in values):
+        cursor = body["cursor"]
+        if not isinstance(cursor, int) or isinstance(cursor, bool) or not 0 <= cursor < 2**63:
+            raise ValueError(f"cursor {str(cursor)[:40]} is not a timestamp")
+        more = body.get("hasMore")
+        if not isinstance(more, bool):
+            raise TypeError("hasMore")
+        if not isinstance(values, list):
             raise TypeError("values")
+        if after is not None and cursor < after:
+            raise ValueError(f"the cursor went backwards, from {after} to {cursor}; applying it could bring back "
+                             f"deleted documents")
+        if after is not None and more and cursor == after:
+            raise ValueError(f"the cursor does not advance ({cursor}) although there is more")
+        for v in values:
+            ts = _check_value(v, "document_deltas")
+            if after is not None and not after < ts <= cursor:
+                raise ValueError(f"document {v['_id']} at {ts} is outside the page's window ({after}, {cursor}]")
     except (KeyError, TypeError, ValueError) as exc:
         raise E.MalformedResponse(f"document_deltas answered an unexpected page ({exc}): {str(body)[:200]}") from exc
     return values, cursor, more

@@ -1,7 +1,10 @@
 """`ops-console sync`: build or update a replica from a deployment, with a terminal progress bar.
 
 Exit codes: 0 done; 2 configuration (no URL or key); 3 key rejected; 4 streaming export not enabled;
-5 deployment unreachable or failing; 6 the deployment answered something unexpected; 130 interrupted.
+5 deployment unreachable or failing; 6 the deployment answered something unexpected (a malformed or
+oversized page, a cursor that does not advance, a resync that keeps failing, a client version it refuses);
+7 the replica could not be written (disk full, read-only); 130 interrupted. Whatever the code, every page
+committed before stays, and a page is applied whole or not at all.
 """
 
 from __future__ import annotations
@@ -12,17 +15,21 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from console.client import errors as E
 from console.client.calllog import CallLog
 from console.client.http import ConvexHttp, Deployment
 from console.store.db import open_replica
-from console.sync.engine import Progress, ResyncNeeded, SyncEngine
+from console.sync.engine import Progress, ReplicaWriteError, ResyncNeeded, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 
 EXIT_CODES: list[tuple[type[E.ConvexRequestError], int]] = [
     (E.AuthRejected, 3), (E.NotPermitted, 3), (E.StreamingExportNotEnabled, 4), (E.NetworkError, 5),
-    (E.Overloaded, 5), (E.ServerError, 5), (E.MalformedResponse, 6),
+    (E.Overloaded, 5), (E.ServerError, 5), (E.MalformedResponse, 6), (E.ResponseTooLarge, 6),
+    (E.ClientUnsupported, 6),
 ]
+EXIT_REPLICA = 7
 
 
 def _bar(p: Progress, width: int = 28) -> str:
@@ -77,8 +84,19 @@ async def _run(url: str, key: str, db: Path, follow: bool, out: TextIO) -> int:
     except E.ConvexRequestError as exc:
         out.write(f"\nops-console sync: {exc}\n")
         return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 6)
+    except ResyncNeeded as exc:
+        out.write(f"\nops-console sync: a fresh snapshot could not be continued from either ({exc}). The deployment's "
+                  f"clock or retention looks wrong; nothing more was applied.\n")
+        return 6
+    except (ReplicaWriteError, SQLAlchemyError, OSError) as exc:
+        out.write(f"\nops-console sync: cannot write the replica {db}: {str(exc)[:300].rstrip('.')}. Free disk space or check the "
+                  f"file's permissions; every page committed before is kept and the next run resumes there.\n")
+        return EXIT_REPLICA
     finally:
-        call_log.flush()
+        try:
+            call_log.flush()
+        except SQLAlchemyError:
+            pass  # the call log is local bookkeeping; the exit code already says the replica can't be written
         await http.aclose()
         engine.dispose()
 

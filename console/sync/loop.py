@@ -2,7 +2,9 @@
 
 Poll every `interval` seconds while data changes; when nothing changes, stretch towards `idle_max`;
 when the deployment cannot be reached, back off towards `offline_max` and come back to `interval`
-as soon as it answers. Errors a person must fix (rejected key, export not enabled) stop the loop.
+as soon as it answers (or after what the deployment asked with Retry-After, up to `offline_max`). Errors
+a person must fix (rejected key, export not enabled, a replica that cannot be written) stop the loop.
+Every wait of the client before a retry is published as a "waiting" state, so the status bar shows it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from console.client import errors as E
+from console.client.http import RetryWait
 from console.sync.engine import ResyncNeeded, SyncEngine
 
 log = logging.getLogger(__name__)
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LoopState:
-    status: str  # syncing | live | offline | resync | stopped | error
+    status: str  # syncing | live | offline | waiting | resync | stopped | error
     message: str = ""
     next_poll_s: float = 0.0
 
@@ -36,6 +39,14 @@ class SyncLoop:
         self.delay = interval
         self.resyncs = 0
         self._resync_streak = 0
+        listeners = getattr(getattr(sync, "http", None), "wait_listeners", None)
+        if isinstance(listeners, list):
+            listeners.append(self._waiting)
+
+    def _waiting(self, wait: RetryWait) -> None:
+        asked = " (as the deployment asked)" if wait.retry_after else ""
+        self.on_state(LoopState("waiting", f"{wait.function}: {wait.reason} Trying again in {wait.seconds:.0f} s"
+                                           f"{asked}.", wait.seconds))
 
     def _state(self, status: str, message: str = "") -> None:
         self.on_state(LoopState(status, message, self.delay))
@@ -65,7 +76,7 @@ class SyncLoop:
                 continue
             except (E.NetworkError, E.Overloaded, E.ServerError, E.MalformedResponse) as exc:
                 # MalformedResponse included: a truncated body from a proxy is a passing failure too.
-                self.delay = min(self.offline_max, max(self.interval, self.delay * 2))
+                self.delay = min(self.offline_max, max(self.interval, self.delay * 2, exc.retry_after or 0))
                 self._state("offline", f"{exc} Retrying in {self.delay:.0f} s.")
             if not follow:
                 return

@@ -186,12 +186,13 @@ class MainWindow(QMainWindow):
         back_to_demo(self)
 
     def on_live_state(self, state) -> None:
-        colour = {"live": "ok", "syncing": "warning", "resync": "warning"}.get(state.status, "danger")
+        colour = {"live": "ok", "syncing": "warning", "resync": "warning", "waiting": "warning"}.get(state.status,
+                                                                                                "danger")
         words = {"live": "up to date", "syncing": "syncing", "resync": "rebuilding", "offline": "offline",
-                 "error": "stopped", "stopped": "stopped"}.get(state.status, state.status)
+                 "waiting": "waiting", "error": "stopped", "stopped": "stopped"}.get(state.status, state.status)
         self.mode_label.setText(f"<b style='color:{self.ctx.theme.color(colour).name()}'>Live · {words}</b>")
         self.mode_label.setToolTip(state.message)
-        if state.status in ("offline", "error", "resync"):
+        if state.status in ("offline", "waiting", "error", "resync"):
             self.show_message(state.message)
 
     def open_quick_find(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 
 from console.client import errors as E
+from console.convex.values import Int64
 from console.domain.optimistic import OptimisticState
 from console.store.jobstore import Refused
 from console.store.roles import LocalRoleStore
@@ -85,7 +86,7 @@ class UserActions(QObject):
         self._run(("roles", user_id), sorted(current), sorted(roles),
                   lambda s: s.set_user_roles(user_id, set(roles), actor, reason, expected_ts),
                   "console:setUserRoles", {"userId": user_id, "roles": sorted(roles), "reason": reason,
-                                           "expectedTs": expected_ts}, done)
+                                           "expectedTs": _int64(expected_ts)}, done)
 
     def set_active(self, user_id: str, current: bool, active: bool, reason: str, expected_ts: int,
                    done: Callable[[], None] | None = None) -> None:
@@ -93,7 +94,7 @@ class UserActions(QObject):
         self._run(("active", user_id), current, active,
                   lambda s: s.set_user_active(user_id, active, actor, reason, expected_ts),
                   "console:setUserActive", {"userId": user_id, "active": active, "reason": reason,
-                                            "expectedTs": expected_ts}, done)
+                                            "expectedTs": _int64(expected_ts)}, done)
 
     def set_member_role(self, member_id: str, current: str, role: str, reason: str, expected_ts: int,
                         done: Callable[[], None] | None = None) -> None:
@@ -101,7 +102,12 @@ class UserActions(QObject):
         self._run(("member", member_id), current, role,
                   lambda s: s.set_member_role(member_id, role, actor, reason, expected_ts),
                   "console:setMemberRole", {"memberId": member_id, "role": role, "reason": reason,
-                                            "expectedTs": expected_ts}, done)
+                                            "expectedTs": _int64(expected_ts)}, done)
+
+
+def _int64(ts: int | None) -> Int64 | None:
+    """`_ts` is an Int64 in nanoseconds: sent as Int64, since a Float64 cannot hold it exactly."""
+    return None if ts is None else Int64(ts)
 
 
 def user_actions(ctx: AppContext) -> UserActions:

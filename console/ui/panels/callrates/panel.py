@@ -4,7 +4,6 @@ latency percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG an
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console.client.metrics import probe as probe_metrics
 from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
 from console.ui.context import AppContext
 from console.ui.panel import Panel
@@ -223,22 +223,16 @@ class CallRatesPanel(Panel):
                                                                        if self.ctx.is_demo else "") + ".")
             return
         start, end, buckets = self.time_window()
-        window = json.dumps({"start": {"secs_since_epoch": int(start), "nanos_since_epoch": 0},
-                             "end": {"secs_since_epoch": int(end), "nanos_since_epoch": 0},
-                             "num_buckets": min(buckets, 10_000)})
 
         async def probe() -> None:
+            # The real app_metrics routes with their required parameters; absence is a note, not an error.
             try:
-                series = await live.client.http.request("GET", "/api/app_metrics/udf_rate", kind="metrics",
-                                                        function="app_metrics/udf_rate",
-                                                        params={"metric": "invocations", "window": window})
-                total = sum(v for _t, v in series if isinstance(v, (int, float)))
-                self.note.setText(f"Source: the console's call log, plus the deployment's own metrics: "
-                                  f"{total:,.0f} function calls in this range on the deployment.")
-            except Exception as exc:  # internal endpoint: missing or changed is normal, not an error
-                self.note.setText(f"Source: the console's call log. The deployment's metrics endpoint is not "
-                                  f"available ({type(exc).__name__}: {str(exc)[:120]}); it is internal to Convex and "
-                                  f"may be missing or change.")
+                found = await probe_metrics(live.client.http, start, end, buckets)
+            except Exception as exc:  # e.g. the client closed under us: still only a note
+                self.note.setText(f"Source: the console's call log (deployment metrics unavailable: "
+                                  f"{type(exc).__name__}).")
+                return
+            self.note.setText(found.describe())
 
         self._probe = asyncio.ensure_future(probe())
 
