@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -47,8 +47,21 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    """No unique indexes on product fields (Convex has none: a reused job key or swapped slug froze sync),
+    and the status bar's row counts kept by triggers."""
+    from console.store.derived import TABLE_COUNTS_DDL, TABLE_COUNTS_REBUILD
+
+    for name, table, cols in (("by_key", "jobs", "key"), ("by_slug", "organizations", "slug"),
+                              ("by_chat_client_message", "messages", "chat_id, client_message_id")):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({cols})")
+    for stmt in TABLE_COUNTS_DDL + TABLE_COUNTS_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 class ReplicaError(Exception):

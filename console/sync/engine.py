@@ -24,7 +24,7 @@ from console.client.http import ConvexHttp
 from console.convex.ids import decode_id
 from console.store import schema
 from console.store.db import set_meta
-from console.store.ingest import delete_documents, doc_ts, upsert_documents, upsert_raw
+from console.store.ingest import apply_page
 from console.store.mapping import BY_SOURCE, SPECS
 
 FORMAT = "convex_encoded_json"
@@ -235,29 +235,10 @@ class SyncEngine:
 
     # -- applying -------------------------------------------------------------------------------------------------
     def _apply(self, conn: Connection, values: list[dict]) -> Changes:
-        """One page, in one transaction (the caller's). Revisions of one id collapse to the last one."""
-        latest: dict[tuple[str, str, str], dict] = {}
-        for v in values:
-            latest[(v.get("_component") or "", v.get("_table") or "", v["_id"])] = v
-        upserts: dict[tuple[str, str], list[dict]] = {}
-        deletes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        """One page, in one transaction (the caller's), in commit order (see store.ingest.apply_page)."""
         changes = Changes()
-        for (component, table, doc_id), v in latest.items():
+        for component, table, doc_id in apply_page(conn, values, self.on_demand):
             changes.add(_table_name(component, table), doc_id)
-            if (component, table) in self.on_demand:
-                continue
-            if v.get("_deleted"):
-                deletes.setdefault((component, table), []).append((doc_id, doc_ts(v)))
-            else:
-                upserts.setdefault((component, table), []).append(v)
-        for (component, table), docs in upserts.items():
-            spec = BY_SOURCE.get((component, table))
-            if spec is None:
-                upsert_raw(conn, component, table, docs)
-            else:
-                upsert_documents(conn, spec, docs)
-        for (component, table), items in deletes.items():
-            delete_documents(conn, component, table, items)
         return changes
 
     def wipe(self) -> None:
