@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from console.demo.generator import generate
-from console.store.db import open_replica
+from console.store.db import open_replica, replace_file
 from console.ui.context import AppContext
 
-
-def replace_file(new: Path, target: Path) -> None:
-    """Move a freshly written replica over `target`, dropping the old write-ahead log with it."""
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    os.replace(new, target)
+__all__ = ["replace_file", "reset_demo_replica"]
 
 
 def reset_demo_replica(ctx: AppContext) -> None:
