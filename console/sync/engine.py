@@ -22,10 +22,10 @@ from sqlalchemy.engine import Connection
 from console.client import errors as E
 from console.client.http import ConvexHttp
 from console.convex.ids import decode_id
-from console.store import schema
 from console.store.db import set_meta
 from console.store.ingest import apply_page
-from console.store.mapping import BY_SOURCE, SPECS
+from console.store.local import wipe_replicated
+from console.store.mapping import BY_SOURCE
 
 FORMAT = "convex_encoded_json"
 GLOBAL = ("", "*")  # the sync_state row holding the shared delta cursor
@@ -242,12 +242,10 @@ class SyncEngine:
         return changes
 
     def wipe(self) -> None:
-        """Forget everything replicated (before a full resync). Local-only tables (call log) stay."""
+        """Forget everything replicated (before a full resync). Local-only data (captured and imported
+        deliveries, the call log) stays: see store.local."""
         with self.engine.begin() as conn:
-            for spec in SPECS:
-                conn.exec_driver_sql(f"DELETE FROM {spec.sql_table}")
-            conn.exec_driver_sql(f"DELETE FROM {schema.RawDocument.__tablename__}")
-            conn.exec_driver_sql("DELETE FROM sync_state")
+            wipe_replicated(conn)
 
 
 def _snapshot_page(body: Any) -> tuple[list[dict], int, str | None, bool]:
