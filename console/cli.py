@@ -89,25 +89,34 @@ def _parser() -> argparse.ArgumentParser:
 
 def _demo_data(args: argparse.Namespace) -> int:
     from console.demo.generator import LARGE, DemoSizes, generate
-    from console.store.db import ReplicaError, get_meta, open_replica
+    from console.store.db import ReplicaBroken, ReplicaError, get_meta, move_aside, open_replica
 
     out: Path = args.out
+    if out.is_dir():
+        print(f"ops-console: {out} is a folder; give a file path for the demo replica.", file=sys.stderr)
+        return 2
     if out.exists():
         try:
             engine = open_replica(out, create=False)
             with engine.connect() as conn:
                 mode = get_meta(conn, "mode")
             engine.dispose()
-        except ReplicaError:
-            mode = None
+        except ReplicaBroken as exc:
+            if not args.force:
+                print(f"ops-console: {exc}\nPass --force to move it aside and write fresh demo data.", file=sys.stderr)
+                return 2
+            print(f"ops-console: {out} is broken; moved it to {move_aside(out)}.", file=sys.stderr)
+            mode = "demo"
+        except ReplicaError as exc:
+            print(f"ops-console: {exc}", file=sys.stderr)
+            return 2
         if mode != "demo":
             print(f"ops-console: {out} exists and is not a demo replica; refusing to overwrite it.", file=sys.stderr)
             return 2
         if not args.force:
             print(f"ops-console: {out} exists; pass --force to replace it with fresh demo data.", file=sys.stderr)
             return 2
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{out}{suffix}").unlink(missing_ok=True)
+        # The fresh data is written next to it and renamed over it when complete.
     base = LARGE if args.large else DemoSizes()
     sizes = DemoSizes(
         users=args.users if args.users is not None else base.users,
@@ -123,7 +132,11 @@ def _demo_data(args: argparse.Namespace) -> int:
             last[0] = now
             print(f"\r  {now - started:5.1f}s  {table:<20} {n:>10,}", end="", file=sys.stderr, flush=True)
 
-    counts = generate(out, sizes, seed=args.seed, now_ms=args.now_ms, progress=progress)
+    try:
+        counts = generate(out, sizes, seed=args.seed, now_ms=args.now_ms, progress=progress)
+    except ReplicaError as exc:
+        print(f"\nops-console: {exc}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     print(f"\r{'':60}\r", end="", file=sys.stderr)

@@ -34,7 +34,7 @@ from console.demo.secrets import (
     DEMO_TWILIO_AUTH_TOKEN,
 )
 from console.signatures import sign_standard_webhook, sign_stripe, sign_twilio
-from console.store.db import open_replica, set_meta
+from console.store.db import open_replica, replace_file, set_meta
 from console.store.derived import DERIVED_DDL, REBUILD, TRIGGERS
 from console.store.ingest import insert_sql
 from console.store.mapping import BY_SOURCE
@@ -638,12 +638,34 @@ def generate(
     now_ms: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Write a fresh demo replica at `path` (which must not exist). Returns row counts per table."""
+    """Write a fresh demo replica at `path`, replacing what is there once it is complete. Returns row counts
+    per table. The data goes to `<path>.partial` first: interrupted, nothing at `path` changes."""
     path = Path(path)
+    work = path.with_name(path.name + ".partial")
+    _remove_with_sidecars(work)
+    try:
+        counts = _generate_into(work, sizes, seed=seed, now_ms=now_ms, progress=progress)
+        replace_file(work, path)
+    except BaseException:
+        _remove_with_sidecars(work)
+        raise
+    return counts
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal", ".outbox-part"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: int | None,
+                   progress: Progress | None) -> dict[str, int]:
     sizes = sizes or DemoSizes()
     if now_ms is None:
         now_ms = int(time.time() * 1000)
-    open_replica(path).dispose()
+    engine = open_replica(path)
+    with engine.begin() as c:
+        set_meta(c, "mode", "demo")  # from the first moment: a half-written file never reads as live
+    engine.dispose()
     part = Path(f"{path}.outbox-part")
     part.unlink(missing_ok=True)
     gen = DemoGenerator(sizes, seed, now_ms)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -48,16 +50,46 @@ def _v3_to_v4(conn: Connection) -> None:
 
 
 def _v4_to_v5(conn: Connection) -> None:
+    """No unique indexes on product fields (Convex has none: a reused job key or swapped slug froze sync),
+    and the status bar's row counts kept by triggers."""
+    from console.store.derived import TABLE_COUNTS_DDL, TABLE_COUNTS_REBUILD
+
+    for name, table, cols in (("by_key", "jobs", "key"), ("by_slug", "organizations", "slug"),
+                              ("by_chat_client_message", "messages", "chat_id, client_message_id")):
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({cols})")
+    for stmt in TABLE_COUNTS_DDL + TABLE_COUNTS_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
+def _v5_to_v6(conn: Connection) -> None:
     """Logs panel and function runner: the local function-log history and the audit of the console's own actions."""
     SQLModel.metadata.create_all(conn, tables=[schema.FunctionLogEntry.__table__, schema.ConsoleAction.__table__])
 
 
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
 
 
 class ReplicaError(Exception):
     """A replica file that cannot be opened as it is; the message says what to do."""
+
+
+class ReplicaBroken(ReplicaError):
+    """The file is not a readable replica: truncated, corrupt, a bad schema version, another kind of file.
+    Moving it aside and rebuilding it (from the deployment or demo data) loses nothing of the deployment's."""
+
+
+class ReplicaNotWritable(ReplicaError):
+    """The path cannot hold a replica: a directory, a read-only place, no permission."""
+
+
+class ReplicaTooNew(ReplicaError):
+    """Written by a newer console."""
+
+
+class ReplicaMismatch(ReplicaError):
+    """The replica mirrors another deployment (or holds demo data): syncing into it would mix them."""
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -81,9 +113,24 @@ def make_engine(path: Path | str) -> Engine:
     return engine
 
 
-def _is_sqlite(path: Path) -> bool:
+def _check_header(path: Path) -> None:
+    """The file starts as an SQLite database and is as long as its header says (a cheap truncation check)."""
     with open(path, "rb") as fh:
-        return fh.read(16) == b"SQLite format 3\x00"
+        head = fh.read(100)
+    if head[:16] != b"SQLite format 3\x00":
+        raise ReplicaBroken(f"{path} is not a replica (not an SQLite file). Choose another file with --db.")
+    if len(head) < 100:
+        raise ReplicaBroken(f"{path} is truncated ({len(head)} bytes): not a readable replica.")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    valid = head[24:28] == head[92:96]  # the in-header size counts only when the change counters agree
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return  # pages may still be in the write-ahead log
+    size = path.stat().st_size
+    if valid and pages and size < pages * page_size:
+        raise ReplicaBroken(f"{path} is truncated: {size:,} bytes of the {pages * page_size:,} it should have.")
 
 
 def _read_version(conn: Connection) -> int | None:
@@ -93,7 +140,12 @@ def _read_version(conn: Connection) -> int | None:
     if not has_meta:
         return None
     row = conn.execute(text("SELECT value FROM app_meta WHERE key='schema_version'")).first()
-    return int(row[0]) if row else None
+    if row is None:
+        return None
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise ReplicaBroken(f"has a schema_version the console cannot read ({str(row[0])[:40]!r})") from None
 
 
 def _create(conn: Connection) -> None:
@@ -115,37 +167,115 @@ def get_meta(conn: Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
+_REBUILD_ADVICE = ("It is a replica: move it aside and rebuild it from the deployment (ops-console sync) "
+                   "or with demo data (ops-console demo-data).")
+
+
+def _classify(path: Path, exc: BaseException) -> ReplicaError:
+    """A clear, typed error for what SQLite or the OS said while opening `path`."""
+    msg = str(getattr(exc, "orig", None) or exc)
+    low = msg.lower()
+    if isinstance(exc, OSError) or any(s in low for s in ("readonly", "read-only", "unable to open", "permission",
+                                                          "not permitted", "disk i/o")):
+        return ReplicaNotWritable(
+            f"Cannot write the replica {path} ({msg}). The console writes the file and its -wal and -shm "
+            f"files next to it: check the folder's permissions and free space, or choose another file with --db.")
+    return ReplicaBroken(f"{path} is damaged and cannot be read ({msg}). {_REBUILD_ADVICE}")
+
+
 def open_replica(path: Path | str, *, create: bool = True) -> Engine:
-    """Open (and create or migrate) the replica at `path`. Raises ReplicaError with advice."""
+    """Open (and create or migrate) the replica at `path`. Raises a ReplicaError subclass with advice."""
     path = Path(path)
-    exists = path.exists() and path.stat().st_size > 0
-    if exists and not _is_sqlite(path):
-        raise ReplicaError(f"{path} is not a replica (not an SQLite file). Choose another file with --db.")
-    if not exists and not create:
-        raise ReplicaError(f"{path} does not exist.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ReplicaNotWritable(f"{path} is a folder, not a replica file. Give a file path, "
+                                 f"e.g. {path / 'replica.sqlite'}.")
+    try:
+        exists = path.exists() and path.stat().st_size > 0
+        if exists:
+            _check_header(path)
+        if not exists and not create:
+            raise ReplicaError(f"{path} does not exist.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _classify(path, exc) from exc
     engine = make_engine(path)
     try:
         with engine.begin() as conn:
-            version = _read_version(conn) if exists else None
+            try:
+                version = _read_version(conn) if exists else None
+            except ReplicaBroken as exc:
+                raise ReplicaBroken(f"{path} {exc}. {_REBUILD_ADVICE}") from None
             if version is None:
                 tables = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type='table'")).scalar()
                 if tables:
-                    raise ReplicaError(
+                    raise ReplicaBroken(
                         f"{path} is an SQLite file but not a console replica. Choose another file with --db."
                     )
                 _create(conn)
             elif version > SCHEMA_VERSION:
-                raise ReplicaError(
+                raise ReplicaTooNew(
                     f"{path} was written by a newer console (replica schema {version}, this console "
                     f"understands up to {SCHEMA_VERSION}). Update the console, or open another replica."
                 )
             elif version < SCHEMA_VERSION:
                 _migrate(conn, version, path)
-    except Exception:
+            # Read what every panel's first query reads: a damaged page there fails now, not in a panel.
+            for table in ("app_meta", "sync_state", "table_counts"):
+                conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+    except ReplicaError:
         engine.dispose()
         raise
+    except (DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        raise _classify(path, exc) from exc
     return engine
+
+
+def move_aside(path: Path | str) -> Path:
+    """Rename a broken replica (and its -wal/-shm) to `<name>.broken-<time>`; returns the new path."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.broken-{stamp}-{n}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.replace(side, Path(f"{target}{suffix}"))
+    return target
+
+
+def replace_file(new: Path | str, target: Path | str) -> None:
+    """Move a complete replica over `target`, dropping the old write-ahead log with it."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    os.replace(new, target)
+
+
+def _same_deployment(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
+
+
+def claim_replica(engine: Engine, deployment: str) -> None:
+    """Record that this replica mirrors `deployment` (its URL), or refuse with ReplicaMismatch when it
+    mirrors another one or holds demo data. Call before every sync into a replica."""
+    path = engine.url.database
+    with engine.begin() as conn:
+        mode, mirrored = get_meta(conn, "mode"), get_meta(conn, "deployment")
+        if mode == "demo":
+            raise ReplicaMismatch(
+                f"{path} holds demo data; syncing {deployment} into it would mix live data with the demo. "
+                f"Sync into the deployment's own replica (the default) or another file with --db.")
+        if mirrored and not _same_deployment(mirrored, deployment):
+            raise ReplicaMismatch(
+                f"{path} is the replica of {mirrored}; syncing {deployment} into it would mix two deployments. "
+                f"Sync into the deployment's own replica (the default) or another file with --db.")
+        set_meta(conn, "mode", "live")
+        if not mirrored:
+            set_meta(conn, "deployment", deployment.strip().rstrip("/"))
 
 
 def _migrate(conn: Connection, version: int, path: Path) -> None:

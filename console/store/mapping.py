@@ -23,49 +23,88 @@ from console.store import schema
 SECRET_FIELDS = frozenset({"password", "passwordHash", "hashedPassword", "password_hash", "hash"})
 
 
-_std_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_std_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT_MAX = 1.7976931348623157e308
 
 
 def _json(value: Any) -> str:
     # orjson is about five times faster than the standard library here, and ingest encodes every
-    # document; the standard library takes what orjson refuses (integers beyond 64 bits).
+    # document; the standard library takes what orjson refuses (integers beyond 64 bits, lone
+    # surrogates), escaping non-ASCII so the text is always valid UTF-8 and parses back the same.
     try:
         return orjson.dumps(value).decode()
     except TypeError:
         return _std_json(value)
 
 
+json_text = _json
+
 # Export metadata that is not part of the document itself.
 _EXPORT_ONLY = frozenset({"_ts", "_table", "_component", "_deleted"})
 
 
+def _decoded(value: Any) -> Any:
+    try:
+        return decode_scalar(value)
+    except ValueError:  # not a valid encoded value: the document keeps it, the column does not
+        return None
+
+
+# Column converters: any value maps to the column's type or to None (the document keeps what it was).
 def _as_int(value: Any) -> int | None:
-    value = decode_scalar(value)
+    value = _decoded(value)
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return value if INT64_MIN <= value <= INT64_MAX else None
+    if isinstance(value, float) and -9.2e18 < value < 9.2e18:  # finite and within Int64
         return int(value)
     return None
 
 
 def _as_float(value: Any) -> float | None:
-    value = decode_scalar(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    value = _decoded(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and -FLOAT_MAX <= value <= FLOAT_MAX:
+        return float(value)  # NaN fails the comparison; SQLite would store it as NULL anyway
     return None
 
 
 def _as_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+    if value is None or isinstance(value, str):
+        return value
+    value = _decoded(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and -FLOAT_MAX <= value <= FLOAT_MAX):
+        return str(value)
+    return None  # objects, arrays, bytes, NaN: not text
+
+
+as_int, as_float, as_str = _as_int, _as_float, _as_str
 
 
 def _as_bytes(value: Any) -> bytes:
-    value = decode_scalar(value)
+    value = _decoded(value)
     if isinstance(value, bytes):
         return value
-    return (value or "").encode() if isinstance(value, str) or value is None else _json(value).encode()
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"" if value is None else _json(value).encode()
+
+
+def bindable(value: Any) -> Any:
+    """`value` as SQLite can take it: text that UTF-8 can encode, integers within 64 bits; else None."""
+    if value.__class__ is str:
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return None
+        return value
+    if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -83,8 +122,10 @@ def col(column: str, *sources: str, kind: str = "str", default: Any = None) -> C
 # Fast paths per kind: the common case (value already of the right Python type) stays inline.
 _INLINE = {
     "str": "(v if (v := {get}).__class__ is str else _as_str(v))",
-    "int": "(v if (v := {get}).__class__ is int else _as_int(v))",
-    "float": "(float(v) if (v := {get}).__class__ in (int, float) else _as_float(v))",
+    "int": "(v if (v := {get}).__class__ is int and -9223372036854775808 <= v <= 9223372036854775807 "
+           "else _as_int(v))",
+    "float": "(float(v) if (v := {get}).__class__ in (int, float) and -1.7976931348623157e308 <= v "
+             "<= 1.7976931348623157e308 else _as_float(v))",
     "bool": "bool({get})",
     "bool_true": "(True if (v := {get}) is None else bool(v))",
     "list": "('[]' if (v := {get}) is None else _json(v))",
@@ -162,9 +203,20 @@ class TableSpec:
         if not _EXPORT_ONLY.isdisjoint(doc):
             doc = {k: v for k, v in doc.items() if k not in _EXPORT_ONLY}
         ct = doc.get("_creationTime")
-        head = (doc["_id"], float(ct) if ct.__class__ in (int, float) else (_as_float(ct) or 0.0), ts,
+        head = (doc["_id"], ct if ct.__class__ is float and -FLOAT_MAX <= ct <= FLOAT_MAX else (_as_float(ct) or 0.0), ts,
                 self.component, _json(doc))
         return head + self._extract(doc)
+
+    def bindable_row(self, row: tuple) -> tuple:
+        """`row` with every value SQLite cannot take replaced by the column's default (or NULL)."""
+        fallback = (None, 0.0, 0, "", "{}") + tuple(c.default for c in self.columns)
+        out = []
+        for value, default in zip(row, fallback):
+            ok = bindable(value)
+            out.append(default if ok is None and value is not None else ok)
+        if out[0] is None:  # an id is never dropped: keep it readable
+            out[0] = row[0].encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return tuple(out)
 
 
 def scrub_secrets(doc: dict) -> dict:
@@ -183,7 +235,7 @@ def _scrub_session(doc: dict) -> dict:
         return doc
     out = dict(doc)
     out["token"] = mask_token(token)
-    out["tokenSha256"] = hashlib.sha256(token.encode()).hexdigest()
+    out["tokenSha256"] = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, Index, LargeBinary, String, text
+from sqlalchemy import Column, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 NOCASE = String(collation="NOCASE")
@@ -99,7 +99,8 @@ class AuditLog(Replicated, table=True):
 
 class Organization(Replicated, table=True):
     __tablename__ = "organizations"
-    __table_args__ = (Index("by_slug", "slug", unique=True),)
+    # Not unique: Convex has no unique indexes, and a slug swap passes through a state with a duplicate.
+    __table_args__ = (Index("by_slug", "slug"),)
     name: Optional[str] = None
     slug: Optional[str] = None
     logo: Optional[str] = None
@@ -179,13 +180,7 @@ class Message(Replicated, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         Index("by_chat_created", "chat_id", "created_at"),
-        Index(
-            "by_chat_client_message",
-            "chat_id",
-            "client_message_id",
-            unique=True,
-            sqlite_where=text("client_message_id IS NOT NULL"),
-        ),
+        Index("by_chat_client_message", "chat_id", "client_message_id"),  # not unique (see by_slug)
     )
     chat_id: Optional[str] = None
     role: Optional[str] = None
@@ -197,7 +192,7 @@ class Message(Replicated, table=True):
 class Job(Replicated, table=True):
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("by_key", "key", unique=True),
+        Index("by_key", "key"),  # not unique: a deleted job's key is reused by the next enqueue
         Index("by_status_next_run", "status", "next_run_at"),
         Index("by_type_status", "type", "status", "created_at"),
         Index("by_type_created", "type", "created_at"),

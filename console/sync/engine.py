@@ -31,8 +31,9 @@ from console.convex.ids import decode_id
 from console.convex.values import ValueError_, check, decode_scalar
 from console.store import schema
 from console.store.db import set_meta
-from console.store.ingest import delete_documents, doc_ts, upsert_documents, upsert_raw
-from console.store.mapping import BY_SOURCE, SPECS
+from console.store.ingest import apply_page
+from console.store.local import wipe_replicated
+from console.store.mapping import BY_SOURCE
 
 FORMAT = "convex_encoded_json"
 GLOBAL = ("", "*")  # the sync_state row holding the shared delta cursor
@@ -278,43 +279,23 @@ class SyncEngine:
 
     # -- applying -------------------------------------------------------------------------------------------------
     def _apply(self, conn: Connection, values: list[dict]) -> Changes:
-        """One page, in one transaction (the caller's). Revisions of one id collapse to the last one."""
-        latest: dict[tuple[str, str, str], dict] = {}
-        for v in values:
-            latest[(v.get("_component") or "", v.get("_table") or "", v["_id"])] = v
-        upserts: dict[tuple[str, str], list[dict]] = {}
-        deletes: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        """One page, in one transaction (the caller's), in commit order (see store.ingest.apply_page)."""
         changes = Changes()
-        for (component, table, doc_id), v in latest.items():
-            changes.add(_table_name(component, table), doc_id)
-            if (component, table) in self.on_demand:
-                continue
-            if v.get("_deleted"):
-                deletes.setdefault((component, table), []).append((doc_id, doc_ts(v)))
-            else:
-                upserts.setdefault((component, table), []).append(v)
         try:
-            for (component, table), docs in upserts.items():
-                spec = BY_SOURCE.get((component, table))
-                if spec is None:
-                    upsert_raw(conn, component, table, docs)
-                else:
-                    upsert_documents(conn, spec, docs)
-            for (component, table), items in deletes.items():
-                delete_documents(conn, component, table, items)
+            applied = apply_page(conn, values, self.on_demand)
         except (ArithmeticError, ValueError, TypeError, SQLAlchemyError) as exc:
             # The caller's transaction rolls back: the page and its cursor stay unapplied together.
             raise ReplicaWriteError(f"Could not write a page into the replica ({type(exc).__name__}: "
                                     f"{str(exc)[:200]}); nothing of it was applied.") from exc
+        for component, table, doc_id in applied:
+            changes.add(_table_name(component, table), doc_id)
         return changes
 
     def wipe(self) -> None:
-        """Forget everything replicated (before a full resync). Local-only tables (call log) stay."""
+        """Forget everything replicated (before a full resync). Local-only data (captured and imported
+        deliveries, the call log) stays: see store.local."""
         with self.engine.begin() as conn:
-            for spec in SPECS:
-                conn.exec_driver_sql(f"DELETE FROM {spec.sql_table}")
-            conn.exec_driver_sql(f"DELETE FROM {schema.RawDocument.__tablename__}")
-            conn.exec_driver_sql("DELETE FROM sync_state")
+            wipe_replicated(conn)
 
 
 _META = ("_ts", "_table", "_component", "_deleted")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.client import errors as E
 from console.client.calllog import CallLog
 from console.client.http import ConvexHttp, Deployment
-from console.store.db import open_replica
+from console.store.db import ReplicaError, claim_replica, open_replica
 from console.sync.engine import Progress, ReplicaWriteError, ResyncNeeded, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 
@@ -58,6 +58,7 @@ async def _run(url: str, key: str, db: Path, follow: bool, out: TextIO) -> int:
     cancel = asyncio.Event()
     try:
         await sync.check()
+        claim_replica(engine, url)  # refuses a replica of another deployment, or a demo replica
         if follow:
             def state(s: LoopState) -> None:
                 out.write(f"\n{time.strftime('%H:%M:%S')} {s.status}: {s.message}")
@@ -110,6 +111,9 @@ def run_sync(url: str, key: str | None, db: Path, *, follow: bool = False, out: 
         return 2
     try:
         return asyncio.run(_run(url, key, db, follow, out))
+    except ReplicaError as exc:  # broken, unwritable, or the replica of something else
+        out.write(f"ops-console sync: {exc}\n")
+        return 2
     except KeyboardInterrupt:
         out.write("\nInterrupted; the replica keeps every page committed so far and resumes from there.\n")
         return 130

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Callable
 
 from console import __version__
 from console.paths import default_demo_replica
@@ -87,6 +88,47 @@ def build_window(app, replica: Path):
     return ctx, MainWindow(ctx)
 
 
+def check_replica(replica: Path, *, default_demo: bool, ask: Callable[[str], bool],
+                  tell: Callable[[str], None]) -> str:
+    """Before the window opens: "ok" (the replica opens), "rebuild" (the default demo replica was broken and,
+    as the user agreed, moved aside to `<name>.broken-<time>`: generate a fresh one) or "fail" (told why)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from console.store.db import ReplicaBroken, ReplicaError, move_aside, open_replica
+
+    try:
+        open_replica(replica).dispose()
+        return "ok"
+    except ReplicaBroken as exc:
+        if default_demo and ask(f"{exc}\n\nMove the broken file aside (it is kept, renamed "
+                                f"{replica.name}.broken-<time>) and generate fresh demo data?"):
+            try:
+                moved = move_aside(replica)
+            except OSError as move_exc:
+                tell(f"Could not move {replica} aside: {move_exc}")
+                return "fail"
+            print(f"ops-console: moved the broken demo replica to {moved}", file=sys.stderr)
+            return "rebuild"
+        tell(str(exc))
+    except (ReplicaError, DBAPIError) as exc:
+        tell(str(exc))
+    return "fail"
+
+
+def _ask(message: str) -> bool:
+    from PySide6.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(None, "Broken demo replica", message)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _tell(message: str) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"ops-console: {message}", file=sys.stderr)
+    QMessageBox.critical(None, "Cannot open replica", message)
+
+
 def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     try:
         ensure_platform()
@@ -96,13 +138,18 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox, QProgressDialog
+    from sqlalchemy.exc import DBAPIError
 
     from console.demo.generator import generate
     from console.store.db import ReplicaError
-    from console.ui.demo_reset import replace_file
     from console.ui.tasks import TaskRunner
 
     app = make_app()
+    replica = db or default_demo_replica()
+    if not (db is None and (fresh_demo or not replica.exists())):
+        # A broken replica is said in a dialog (and the default demo one offered a rebuild), not a traceback.
+        if check_replica(replica, default_demo=db is None, ask=_ask, tell=_tell) == "fail":
+            return 2
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # Let Python see Ctrl+C while Qt's loop runs.
@@ -111,17 +158,15 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     tick.start(250)
     tick.timeout.connect(lambda: None)
 
-    replica = db or default_demo_replica()
     state: dict = {}
 
     def open_window() -> None:
         try:
             ctx, window = build_window(app, replica)
-        except ReplicaError as exc:
-            print(f"ops-console: {exc}", file=sys.stderr)
-            QMessageBox.critical(None, "Cannot open replica", str(exc))
+        except (ReplicaError, DBAPIError) as exc:
+            _tell(str(exc))
             state["exit"] = 2
-            app.quit()
+            QTimer.singleShot(0, app.quit)  # also when the event loop has not started yet
             return
         state["ctx"], state["window"] = ctx, window
         window.show()
@@ -136,14 +181,11 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         progress.setMinimumDuration(0)
         progress.show()
         runner = TaskRunner()
-        fresh = replica.with_name(replica.name + ".new")
         replica.parent.mkdir(parents=True, exist_ok=True)
-        fresh.unlink(missing_ok=True)
 
         def made(_counts) -> None:
             progress.close()
-            replace_file(fresh, replica)
-            open_window()
+            open_window()  # generate() wrote a temporary file and renamed it into place once complete
 
         def failed(exc: BaseException) -> None:
             progress.close()
@@ -151,7 +193,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
             state["exit"] = 1
             app.quit()
 
-        runner.run(lambda: generate(fresh), made, failed)
+        runner.run(lambda: generate(replica), made, failed)
         state["runner"] = runner
     else:
         open_window()

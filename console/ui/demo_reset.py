@@ -1,36 +1,44 @@
-"""Replacing the demo replica with fresh data while the window stays open."""
+"""Replacing the demo data with fresh data while the window stays open.
+
+The demo replica is reset in place (store.local.reset_in_place): captured and imported deliveries stay,
+and an `ops-console capture` writing into the same file meanwhile loses nothing (a replaced file would
+leave it writing into a deleted one).
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from console.demo.generator import generate
-from console.store.db import open_replica
+from console.paths import default_demo_replica
+from console.store.db import open_replica, replace_file
+from console.store.local import reset_in_place
 from console.ui.context import AppContext
 
-
-def replace_file(new: Path, target: Path) -> None:
-    """Move a freshly written replica over `target`, dropping the old write-ahead log with it."""
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    os.replace(new, target)
+__all__ = ["replace_file", "reset_demo_replica"]
 
 
 def reset_demo_replica(ctx: AppContext) -> None:
-    target = ctx.replica_path
+    in_place = ctx.is_demo and ctx.replica_path.exists()
+    target = ctx.replica_path if in_place else default_demo_replica()
     fresh = target.with_name(target.name + ".new")
-    fresh.unlink(missing_ok=True)
 
-    def work() -> Path:
-        generate(fresh)
-        return fresh
+    def work() -> int:
+        generate(fresh)  # complete or not there at all
+        if not in_place:
+            replace_file(fresh, target)
+            return 0
+        engine = open_replica(target)
+        try:
+            return reset_in_place(engine, fresh)
+        finally:
+            engine.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                fresh.with_name(fresh.name + suffix).unlink(missing_ok=True)
 
-    def done(path: Path) -> None:
-        ctx.tasks.wait()  # no reader may hold the old file while it is replaced
-        ctx.engine.dispose()
-        replace_file(path, target)
-        ctx.replace_replica(open_replica(target), target)
+    def done(kept: int) -> None:
+        ctx.tasks.wait()
+        ctx.replace_replica(open_replica(target), target)  # panels reload everything
+        if kept:
+            ctx.status_message.emit(f"Fresh demo data; {kept:,} captured or imported deliveries kept.")
 
     def failed(exc: BaseException) -> None:
         fresh.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.client.calllog import CallLog
 from console.client.client import ConvexClient
 from console.client.http import Deployment
+from console.store.db import claim_replica
 from console.sync.engine import Changes, Progress, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 from console.ui.context import AppContext
@@ -57,6 +58,7 @@ class LiveController(QObject):
     async def _run(self) -> None:
         try:
             await self.sync.check()
+            claim_replica(self.ctx.engine, self.deployment.base)  # never mix deployments, or live into a demo
             await self.loop.run(self._cancel)  # type: ignore[arg-type]
         except asyncio.CancelledError:
             self._state(LoopState("stopped", "Sync canceled."))
