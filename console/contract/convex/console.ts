@@ -304,7 +304,7 @@ export const retryJobs = internalMutation({
     // One mutation reads what Convex allows one transaction to read: the console sends limit <= 1000.
     const actor = await requireOperator(ctx);
     need(actor, "jobs:retry", "retry jobs");
-    const limit = Math.trunc(args.limit || 0) || 1000;
+    const limit = args.limit === undefined ? 1000 : Math.max(0, Math.trunc(args.limit));
     const now = Date.now();
     let matched = 0;
     let retried = 0;
