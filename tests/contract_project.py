@@ -32,3 +32,16 @@ def run(project: Path, *cmd: str, env: dict[str, str] | None = None, timeout: fl
 
     return subprocess.run([str(project / "node_modules" / ".bin" / cmd[0]), *cmd[1:]], cwd=project,
                           capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+if __name__ == "__main__":  # python -m tests.contract_project --write-args: regenerate console/contract/args.json
+    import sys
+    import tempfile
+
+    if sys.argv[1:] != ["--write-args"]:
+        sys.exit("usage: python -m tests.contract_project --write-args")
+    with tempfile.TemporaryDirectory() as tmp:
+        project = assemble(Path(tmp))
+        done = run(project, "vitest", "run", "--environment", "node", "convex/args.test.ts",
+                   env={"WRITE_ARGS_JSON": str(ARGS.resolve())})
+        print(f"wrote {ARGS}" if ARGS.read_text().strip() != "{}" else done.stdout + done.stderr)

@@ -326,6 +326,7 @@ class Handler(BaseHTTPRequestHandler):
                 f"`npx convex deploy`?", None)
             self._log(udf, path, False, "function not found", started)
             return result
+        if (invalid := F.check_args(path, args or {})) is not None: return self._function_error(invalid, None)  # noqa: E701
         try:
             with self.state.store.transaction() as tx:
                 value = fn(F.Call(self.state.store, identity, admin, tx), _wire_in(args or {}))
