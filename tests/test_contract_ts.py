@@ -24,7 +24,7 @@ def _report(done) -> str:
 def test_vitest_suite_passes(project):
     done = run(project, "vitest", "run", "--reporter=dot", env={"NO_COLOR": "1", "CI": "1"})
     assert done.returncode == 0, _report(done)
-    assert " passed" in done.stdout and " failed" not in done.stdout, _report(done)
+    assert "Test Files  3 passed (3)" in done.stdout and " failed" not in done.stdout, _report(done)
 
 
 def test_contract_typechecks(project):
