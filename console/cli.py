@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     capture.add_argument("--db", type=Path, dest="capture_db", help="replica to record into (default: the demo's)")
     capture.add_argument("--public-url", help="the URL senders were configured with (Twilio signs it)")
 
+    contract = sub.add_parser("contract", help="the console contract (TypeScript for your Convex project)")
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    inst = contract_sub.add_parser("install", help="write console.ts and its schema fragment into a convex/ folder")
+    inst.add_argument("--into", type=Path, required=True, help="your project's convex/ folder")
+    inst.add_argument("--force", action="store_true", help="overwrite files that exist")
+
     shot = sub.add_parser("screenshot", help="render every panel of the demo to PNG and exit")
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--db", type=Path, dest="shot_db", help="replica to render (default: fresh demo data)")
@@ -244,6 +250,18 @@ def _capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contract(args: argparse.Namespace) -> int:
+    from console.contract.install import FILES, NEXT_STEPS, InstallError, install
+
+    try:
+        install(args.into, force=args.force)
+    except (InstallError, OSError) as exc:
+        print(f"ops-console: {exc}", file=sys.stderr)
+        return 2
+    print(NEXT_STEPS.format(into=args.into, files=", ".join(FILES)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -257,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         return _standin(args)
     if args.command == "capture":
         return _capture(args)
+    if args.command == "contract":
+        return _contract(args)
     if args.command == "screenshot":
         from console.ui.screenshot import take_screenshots
 

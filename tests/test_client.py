@@ -82,7 +82,8 @@ def test_typed_errors_say_what_to_do(live):
         with pytest.raises(E.FunctionNotFound, match="no such public function"):
             await c.query("nothing:here")
         with pytest.raises(E.FunctionError) as info:
-            await c.mutation("console:retryJob", {"jobId": "nope"}, identity={"subject": "x", "issuer": "i"})
+            job_id = live.store.scan("jobs", limit=1)[0]["_id"]  # a valid id: "nope" fails argument validation first
+            await c.mutation("console:retryJob", {"jobId": job_id}, identity={"subject": "x", "issuer": "i"})
         assert info.value.error_data["code"] == "no_operator"
         assert "[Request ID:" in info.value.server_message
         await c.aclose()

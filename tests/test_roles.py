@@ -91,13 +91,13 @@ def test_two_consoles_one_wins_the_other_is_refused_nothing_lost():
             tx.patch("users", support["_id"], {"roles": ["admin", "support"], "role": "admin"})
         admins = [admin, s.store.get("users", support["_id"])]
         target = s.store.scan("users", where="json_extract(doc,'$.role') = 'user'", limit=1)[0]
-        seen_ts = target["_ts"]  # both consoles loaded the same version
+        seen = float(target.get("opsVersion") or 0)  # both consoles loaded the same version (a v.number())
 
         async def edit(admin, roles):
             c = ConvexClient(Deployment(s.url, KEY))
             try:
                 return await c.mutation("console:setUserRoles", {"userId": target["_id"], "roles": roles,
-                                                                 "reason": f"by {admin['email']}", "expectedTs": Int64(seen_ts)},
+                                                                 "reason": f"by {admin['email']}", "expectedVersion": seen},
                                         identity={"subject": admin["_id"], "issuer": "ops-console"})
             finally:
                 await c.aclose()

@@ -51,7 +51,7 @@ class SimulatedOnDemand(ReplicaSource):
 
 
 class OnDemandSource:
-    """The deployment's `messages:list`, through the console's client (coalesced, cached, logged)."""
+    """The contract's `console:listMessages`, through the console's client (coalesced, cached, logged)."""
 
     name = "on demand (deployment)"
 
@@ -63,10 +63,10 @@ class OnDemandSource:
 
     def __call__(self, chat_id: str, limit: int = PAGE, before: int | None = None) -> MessagePage:
         self.calls += 1
-        args: dict[str, Any] = {"chatId": chat_id, "limit": limit}
+        args: dict[str, Any] = {"chatId": chat_id, "limit": float(limit)}  # v.number() arguments: Float64
         if before is not None:
-            args["before"] = before
-        result = asyncio.run_coroutine_threadsafe(self.client.query("messages:list", args), self.loop).result(
+            args["before"] = float(before)
+        result = asyncio.run_coroutine_threadsafe(self.client.query("console:listMessages", args), self.loop).result(
             self.timeout)
         msgs = [Message(d["_id"], d.get("chatId", chat_id), d.get("role") or "", d.get("body") or "",
                         int(d.get("createdAt") or 0), d.get("clientMessageId")) for d in result.get("page", [])]

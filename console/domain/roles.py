@@ -40,6 +40,25 @@ def check_fresh(current_ts: int | float | None, expected_ts: int | float | None)
     return None
 
 
+def check_version(current: int | float | None, expected: int | float | None, what: str = "user") -> str | None:
+    """No lost update on a real deployment: the contract bumps `opsVersion` on every write it makes and
+    refuses an edit based on an older version (functions cannot read `_ts`)."""
+    if expected is None:
+        return None
+    if (current or 0) != expected:
+        return f"The {what} changed since you loaded them (someone else edited first). Refresh and try again."
+    return None
+
+
+def check_expected_role(current: str | None, expected: str | None) -> str | None:
+    """Better Auth member rows have no version field: an edit is based on the role the console saw."""
+    if expected is None:
+        return None
+    if join_roles(member_roles(current)) != join_roles(member_roles(expected)):
+        return "The member changed since you loaded them (someone else edited first). Refresh and try again."
+    return None
+
+
 def check_set_app_roles(actor: dict | None, target: dict, new_roles: set[str], active_admins: int) -> str | None:
     if actor is None:
         return "No operator identity: set who is operating in Settings."

@@ -1,19 +1,30 @@
-"""The stand-in's functions: a few reads the console uses, and the console contract (the writes).
+"""The stand-in's functions: the console contract, and a few product functions the demo uses.
 
-The contract is what a real deployment must expose for the console's write actions (README,
-"Console contract"). Every contract mutation checks the acting identity against the domain rules in
-console/domain, refuses with a ConvexError whose data says why, and writes one audit entry.
+The contract is what a real deployment runs (console/contract/convex/console.ts, README "The console
+contract"); these are its Python twin, held to the same rule cases (tests/contract/cases.json). Every
+`console:*` function is internal (only the deploy key reaches it), its arguments are checked against the
+validators the TypeScript exports (console/contract/args.json) before it runs, and every write checks
+the acting identity against the domain rules in console/domain, refuses with a ConvexError whose data
+says why, writes one audit entry and bumps the user's `opsVersion`. No function returns `_ts` (a real
+`ctx.db.get` never does).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from console.contract.install import arg_spec
+from console.convex import validators
+from console.convex.values import ValueError_, decode
+from console.demo.generator import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
 from console.standin.store import DocStore, Tx
+
+COMPONENT_TABLES = {"organization", "member", "invitation"}  # the betterAuth component's
 
 
 class FunctionThrew(Exception):
@@ -47,8 +58,7 @@ class Call:
         return user
 
     def require_actor(self) -> dict:
-        if not self.admin:
-            raise FunctionThrew("forbidden", "Console functions need the deploy key (admin) acting as an operator.")
+        # Only the deploy key reaches console functions (they are internal), so no admin check here.
         user = self.actor()
         if user is None:
             raise FunctionThrew("no_operator", "No operator identity, or it matches no user of this deployment.")
@@ -87,6 +97,41 @@ def _strip(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k != "_ts"}
 
 
+def _no_ts(value: Any) -> Any:
+    """A function's result without `_ts` anywhere (no document field can be named so)."""
+    if isinstance(value, list):
+        return [_no_ts(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _no_ts(v) for k, v in value.items() if k != "_ts"}
+    return value
+
+
+_SPEC: dict[str, dict] | None = None
+
+
+def _app_table(number: int) -> str | None:
+    for name, n in TABLE_NUMBERS.items():
+        if n == number and name not in COMPONENT_TABLES:
+            return name
+    return None
+
+
+def check_args(path: str, args: Any) -> str | None:
+    """Arguments as they arrived (convex_encoded_json) against the contract's validators: None, or the
+    error message a deployment answers (e.g. an `$integer` where the contract says v.number())."""
+    global _SPEC
+    if _SPEC is None:
+        _SPEC = arg_spec()
+    validator = _SPEC.get(path)
+    if validator is None:
+        return None
+    try:
+        value = decode(args)
+    except (ValueError_, ValueError) as exc:
+        return f"Invalid argument: {exc}"
+    return validators.check_args(value, validator, _app_table)
+
+
 # -- reads ---------------------------------------------------------------------------------------------
 
 def whoami(call: Call, args: dict) -> Any:
@@ -95,7 +140,33 @@ def whoami(call: Call, args: dict) -> Any:
         return None
     return {"userId": user["_id"], "email": user.get("email"), "name": user.get("name"),
             "roles": sorted(R.app_roles(user)), "permissions": sorted(permissions(user)),
-            "isActive": user.get("isActive", True)}
+            "isActive": user.get("isActive", True), "opsVersion": user.get("opsVersion") or 0}
+
+
+SECRET_FIELDS = ("password", "passwordHash", "hashedPassword", "password_hash", "hash")
+
+
+def get_user(call: Call, args: dict) -> Any:
+    doc = call.tx.get("users", str(args.get("userId") or ""))
+    return None if doc is None else {k: v for k, v in doc.items() if k not in SECRET_FIELDS}
+
+
+STATS_CAP = 1000
+
+
+def job_stats(call: Call, args: dict) -> Any:
+    """Counts per state up to STATS_CAP, as the contract counts them (Convex has no count())."""
+    counts = {s: 0 for s in J.STATES}
+    for status, n in call.store._db.execute(
+            "SELECT json_extract(doc, '$.status'), count(*) FROM docs WHERE component='' AND tbl='jobs' GROUP BY 1"):
+        if status in counts:
+            counts[status] = min(n, STATS_CAP)
+    return {"counts": counts, "capped": [s for s in J.STATES if counts[s] >= STATS_CAP]}
+
+
+def list_organizations(call: Call, args: dict) -> Any:
+    limit = max(1, min(int(args.get("limit") or 100), 1000))
+    return call.store.scan("organization", "betterAuth", limit=limit)
 
 
 def users_get(call: Call, args: dict) -> Any:
@@ -182,8 +253,15 @@ JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
     "id": lambda j, v: j.get("_id") == v,
     "createdFrom": lambda j, v: (j.get("createdAt") or 0) >= v,
     "createdTo": lambda j, v: (j.get("createdAt") or 0) < v,
-    "text": lambda j, v: str(v).lower() in (str(j.get("lastError") or "") + str(j.get("payload") or "")).lower(),
+    "text": lambda j, v: str(v).lower() in _haystack(j).lower(),
 }
+
+
+def _haystack(job: dict) -> str:
+    # As the contract: lastError, then the payload as JSON.stringify writes it.
+    payload = job.get("payload")
+    return str(job.get("lastError") or "") + ("" if payload is None else
+                                              json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
 
 
 def retry_jobs(call: Call, args: dict) -> Any:
@@ -194,7 +272,7 @@ def retry_jobs(call: Call, args: dict) -> Any:
     unknown = set(flt) - set(JOB_FILTERS)
     if unknown:
         raise FunctionThrew("bad_args", f"Unknown filter fields: {', '.join(sorted(unknown))}.")
-    limit = int(args.get("limit") or 1000)
+    limit = 1000 if args.get("limit") is None else max(0, int(args["limit"]))
     matched = retried = 0
     skipped: dict[str, int] = {}
     for job in call.store.scan("jobs"):
@@ -229,16 +307,17 @@ def set_user_roles(call: Call, args: dict) -> Any:
     target = _get(call, "users", args.get("userId"), "user")
     roles = {r for r in args.get("roles") or [] if isinstance(r, str) and r}
     _refuse(R.check_reason(args.get("reason")), "reason_required")
-    _refuse(R.check_fresh(target.get("_ts"), args.get("expectedTs")), "stale")
+    _refuse(R.check_version(target.get("opsVersion"), args.get("expectedVersion"), "user"), "stale")
     _refuse(R.check_set_app_roles(actor, target, roles, _active_admins(call)))
     before = sorted(R.app_roles(target))
-    new = dict(target, roles=sorted(roles))
+    version = int(target.get("opsVersion") or 0) + 1
+    new = dict(target, roles=sorted(roles), opsVersion=version)
     if new.get("role") in (R.ADMIN, R.SUPPORT) and new["role"] not in roles:
         new["role"] = "admin" if R.ADMIN in roles else "support" if R.SUPPORT in roles else "user"
     call.tx.replace("users", new)
     call.audit(actor, "user.set_roles", "users", target["_id"], {"roles": {"before": before, "after": sorted(roles)}},
                args.get("reason"))
-    return {"userId": target["_id"], "roles": sorted(roles)}
+    return {"userId": target["_id"], "roles": sorted(roles), "opsVersion": version}
 
 
 def set_user_active(call: Call, args: dict) -> Any:
@@ -246,12 +325,13 @@ def set_user_active(call: Call, args: dict) -> Any:
     target = _get(call, "users", args.get("userId"), "user")
     active = bool(args.get("active"))
     _refuse(R.check_reason(args.get("reason")), "reason_required")
-    _refuse(R.check_fresh(target.get("_ts"), args.get("expectedTs")), "stale")
+    _refuse(R.check_version(target.get("opsVersion"), args.get("expectedVersion"), "user"), "stale")
     _refuse(R.check_set_active(actor, target, active, _active_admins(call)))
-    call.tx.replace("users", dict(target, isActive=active))
+    version = int(target.get("opsVersion") or 0) + 1
+    call.tx.replace("users", dict(target, isActive=active, opsVersion=version))
     call.audit(actor, "user.activate" if active else "user.deactivate", "users", target["_id"],
                {"isActive": {"before": target.get("isActive", True), "after": active}}, args.get("reason"))
-    return {"userId": target["_id"], "isActive": active}
+    return {"userId": target["_id"], "isActive": active, "opsVersion": version}
 
 
 def set_member_role(call: Call, args: dict) -> Any:
@@ -262,7 +342,7 @@ def set_member_role(call: Call, args: dict) -> Any:
     mine = next((m for m in members if m.get("userId") == actor["_id"]), None)
     new_roles = R.member_roles(args.get("role"))
     _refuse(R.check_reason(args.get("reason")), "reason_required")
-    _refuse(R.check_fresh(member.get("_ts"), args.get("expectedTs")), "stale")
+    _refuse(R.check_expected_role(member.get("role"), args.get("expectedRole")), "stale")
     owners = sum(1 for m in members if R.OWNER in R.member_roles(m.get("role")))
     _refuse(R.check_set_member_role(R.member_roles(mine.get("role")) if mine else set(),
                                     R.member_roles(member.get("role")), new_roles, owners))
@@ -294,6 +374,13 @@ def send_message(call: Call, args: dict) -> Any:
 
 QUERIES: dict[str, Callable[[Call, dict], Any]] = {
     "console:whoami": whoami,
+    "console:getUser": get_user,
+    "console:getJob": lambda call, args: jobs_get(call, args),
+    "console:jobStats": job_stats,
+    "console:listMessages": lambda call, args: messages_list(call, args),
+    "console:getOrganization": lambda call, args: organizations_get(call, args),
+    "console:listOrganizations": list_organizations,
+    # product functions the demo and older tests call
     "users:get": users_get,
     "messages:list": messages_list,
     "jobs:get": jobs_get,
@@ -312,5 +399,16 @@ MUTATIONS: dict[str, Callable[[Call, dict], Any]] = {
     "jobs:enqueue": enqueue,
     "messages:send": send_message,
 }
-# Internal functions are reachable only with the deploy key (as on a deployment).
-INTERNAL = {"jobs:enqueue"}
+# Internal functions are reachable only with the deploy key (as on a deployment): every console function.
+INTERNAL = {"jobs:enqueue"} | {path for path in (*QUERIES, *MUTATIONS) if path.startswith("console:")}
+
+
+def _returning_no_ts(fn: Callable[[Call, dict], Any]) -> Callable[[Call, dict], Any]:
+    def call(c: Call, args: dict) -> Any:
+        return _no_ts(fn(c, args))
+    call.__name__ = getattr(fn, "__name__", "function")
+    return call
+
+
+QUERIES = {path: _returning_no_ts(fn) for path, fn in QUERIES.items()}
+MUTATIONS = {path: _returning_no_ts(fn) for path, fn in MUTATIONS.items()}

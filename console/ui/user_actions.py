@@ -9,8 +9,10 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from sqlalchemy import Engine, text
+
 from console.client import errors as E
-from console.convex.values import Int64
+from console.domain import roles as R
 from console.domain.optimistic import OptimisticState
 from console.store.jobstore import Refused
 from console.store.roles import LocalRoleStore
@@ -32,7 +34,8 @@ class UserActions(QObject):
         return self.ctx.live is not None
 
     def _run(self, key: tuple[str, str], previous: Any, proposed: Any, local: Callable[[LocalRoleStore], Any],
-             function: str, args: dict[str, Any], done: Callable[[], None] | None = None) -> None:
+             function: str, args: dict[str, Any], done: Callable[[], None] | None = None,
+             seen_ts: int | None = None) -> None:
         self.optimistic.propose(key, previous, proposed)
         self.changed.emit(key)
 
@@ -65,7 +68,7 @@ class UserActions(QObject):
             no("No operator identity: choose who is operating in Settings.")
             return
 
-        async def remote() -> None:
+        async def remote(args: dict[str, Any]) -> None:
             try:
                 await client.mutation(function, args, identity=identity)
             except E.FunctionError as exc:
@@ -76,25 +79,45 @@ class UserActions(QObject):
             else:
                 ok()
 
-        task = asyncio.ensure_future(remote())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        def send(args: dict[str, Any]) -> None:
+            task = asyncio.ensure_future(remote(args))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        if seen_ts is None or key[0] == "member":
+            send(args)
+            return
+
+        # The deployment's stale-view check is the user's `opsVersion` (functions cannot read `_ts`):
+        # the one the replica holds, if the replica still has the version of the document the operator saw.
+        engine = self.ctx.engine
+
+        def version() -> float | None:
+            return replica_version(engine, key[1], seen_ts)
+
+        def after(found: float | None) -> None:
+            if found is None:
+                no(R.check_version(1, 0, "user") or "")
+            else:
+                send({**args, "expectedVersion": found})
+
+        self.ctx.tasks.run(version, after, lambda exc: no(repr(exc)))
 
     def set_roles(self, user_id: str, current: list[str], roles: list[str], reason: str, expected_ts: int,
                   done: Callable[[], None] | None = None) -> None:
         actor = self.ctx.operator_id()
         self._run(("roles", user_id), sorted(current), sorted(roles),
                   lambda s: s.set_user_roles(user_id, set(roles), actor, reason, expected_ts),
-                  "console:setUserRoles", {"userId": user_id, "roles": sorted(roles), "reason": reason,
-                                           "expectedTs": _int64(expected_ts)}, done)
+                  "console:setUserRoles", {"userId": user_id, "roles": sorted(roles), "reason": reason}, done,
+                  expected_ts)
 
     def set_active(self, user_id: str, current: bool, active: bool, reason: str, expected_ts: int,
                    done: Callable[[], None] | None = None) -> None:
         actor = self.ctx.operator_id()
         self._run(("active", user_id), current, active,
                   lambda s: s.set_user_active(user_id, active, actor, reason, expected_ts),
-                  "console:setUserActive", {"userId": user_id, "active": active, "reason": reason,
-                                            "expectedTs": _int64(expected_ts)}, done)
+                  "console:setUserActive", {"userId": user_id, "active": active, "reason": reason}, done,
+                  expected_ts)
 
     def set_member_role(self, member_id: str, current: str, role: str, reason: str, expected_ts: int,
                         done: Callable[[], None] | None = None) -> None:
@@ -102,12 +125,18 @@ class UserActions(QObject):
         self._run(("member", member_id), current, role,
                   lambda s: s.set_member_role(member_id, role, actor, reason, expected_ts),
                   "console:setMemberRole", {"memberId": member_id, "role": role, "reason": reason,
-                                            "expectedTs": _int64(expected_ts)}, done)
+                                            "expectedRole": current}, done)
 
 
-def _int64(ts: int | None) -> Int64 | None:
-    """`_ts` is an Int64 in nanoseconds: sent as Int64, since a Float64 cannot hold it exactly."""
-    return None if ts is None else Int64(ts)
+def replica_version(engine: Engine, user_id: str, seen_ts: int) -> float | None:
+    """The user's `opsVersion` (a v.number(), so a float) if the replica's copy is the one seen (its `_ts`),
+    else None: the replica already has a newer version, so the view is stale."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT ts, json_extract(doc, '$.opsVersion') FROM users WHERE id = :id"),
+                           {"id": user_id}).first()
+    if row is None or int(row[0]) != int(seen_ts):
+        return None
+    return float(row[1] or 0)
 
 
 def user_actions(ctx: AppContext) -> UserActions:

@@ -30,7 +30,7 @@ def contract_filter(q: JobQuery) -> dict[str, Any]:
                         ("created_to", "createdTo")):
         value = getattr(q, field)
         if value not in (None, ""):
-            out[name] = value
+            out[name] = float(value) if name.startswith("created") else value  # v.number(): Float64
     if q.text.strip():
         out["text"] = q.text.strip()
     return out
@@ -142,7 +142,7 @@ class JobActions:
         client, identity = self.ctx.live.client, self.ctx.live.identity()
 
         async def remote() -> str:
-            r = await client.mutation("console:retryJobs", {"filter": contract_filter(query), "limit": cap,
+            r = await client.mutation("console:retryJobs", {"filter": contract_filter(query), "limit": float(cap),
                                                             "reason": reason}, identity=identity)
             return f"The deployment retried {int(r.get('retried', 0))} of {int(r.get('matched', 0))} matching jobs"
 

@@ -1,0 +1,1 @@
+"""The console contract as deployable TypeScript (convex/*.ts) and its argument validators (args.json)."""

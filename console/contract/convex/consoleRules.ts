@@ -1,0 +1,184 @@
+// The console's rules, as console/domain (roles.py, jobs.py) states them: same decisions, same
+// refusal texts. Pure functions over plain documents, so the stand-in and this contract can be run
+// against one table of cases (tests/contract/cases.json) and cannot drift apart.
+
+export const ADMIN = "admin";
+export const SUPPORT = "support";
+export const OWNER = "owner";
+export const ORG_ADMIN = "admin";
+
+export type Refusal = string | null;
+
+type UserLike = {
+  _id?: string;
+  email?: string;
+  role?: string;
+  roles?: string[];
+  permissions?: string[];
+  isActive?: boolean;
+};
+
+export function memberRoles(role: string | null | undefined): Set<string> {
+  // Better Auth stores free text, several roles comma-separated ("admin,member").
+  return new Set(
+    (role ?? "")
+      .split(",")
+      .map((r) => r.trim())
+      .filter((r) => r),
+  );
+}
+
+export function joinRoles(roles: Iterable<string>): string {
+  const set = new Set([...roles].map((r) => r.trim()).filter((r) => r));
+  return sortStrings([...set]).join(",");
+}
+
+export function sortStrings(values: string[]): string[] {
+  // Python's sorted(): by code point. JS's default sort compares UTF-16 units; the same for the
+  // role and permission names we sort.
+  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function appRoles(user: UserLike): Set<string> {
+  const roles = new Set((user.roles ?? []).filter((r) => typeof r === "string"));
+  if (user.role && user.role !== "user") roles.add(user.role);
+  return roles;
+}
+
+export function isActive(user: UserLike): boolean {
+  return user.isActive !== false;
+}
+
+export function permissions(user: UserLike): Set<string> {
+  const perms = new Set((user.permissions ?? []).filter((p) => typeof p === "string"));
+  const roles = appRoles(user);
+  if (roles.has(ADMIN)) {
+    for (const p of ["jobs:retry", "jobs:cancel", "roles:write", "users:write", "webhooks:replay"]) perms.add(p);
+  }
+  if (roles.has(SUPPORT)) perms.add("jobs:retry");
+  return perms;
+}
+
+export function checkReason(reason: string | null | undefined): Refusal {
+  return reason && reason.trim() ? null : "Every change needs a reason (it goes into the audit log).";
+}
+
+export function checkVersion(
+  current: number | null | undefined,
+  expected: number | null | undefined,
+  what: string,
+): Refusal {
+  // No lost update: the contract bumps `opsVersion` on every write it makes.
+  if (expected === undefined || expected === null) return null;
+  if ((current ?? 0) !== expected) {
+    return `The ${what} changed since you loaded them (someone else edited first). Refresh and try again.`;
+  }
+  return null;
+}
+
+export function checkExpectedRole(current: string | null | undefined, expected: string | null | undefined): Refusal {
+  // Member rows live in the Better Auth component, whose schema has no version field: the edit is
+  // based on the role the console saw, compared as a set of roles.
+  if (expected === undefined || expected === null) return null;
+  if (joinRoles(memberRoles(current)) !== joinRoles(memberRoles(expected))) {
+    return "The member changed since you loaded them (someone else edited first). Refresh and try again.";
+  }
+  return null;
+}
+
+export function checkSetAppRoles(actor: UserLike, target: UserLike, newRoles: Set<string>, activeAdmins: number): Refusal {
+  if (!isActive(actor)) return "Your own account is deactivated.";
+  if (!appRoles(actor).has(ADMIN)) return "Only admins can change app roles.";
+  const current = appRoles(target);
+  const added = [...newRoles].filter((r) => !current.has(r));
+  if (added.length > 0 && !isActive(target)) return "A deactivated user cannot be granted roles; reactivate them first.";
+  if (current.has(ADMIN) && !newRoles.has(ADMIN) && isActive(target) && activeAdmins <= 1) {
+    return "This is the last admin of the app; make someone else admin first.";
+  }
+  return null;
+}
+
+export function checkSetActive(actor: UserLike, target: UserLike, active: boolean, activeAdmins: number): Refusal {
+  if (!appRoles(actor).has(ADMIN)) return "Only admins can deactivate or reactivate users.";
+  if (!active && actor._id === target._id) return "You cannot deactivate yourself.";
+  if (!active && appRoles(target).has(ADMIN) && isActive(target) && activeAdmins <= 1) {
+    return "This is the last admin of the app; make someone else admin first.";
+  }
+  return null;
+}
+
+export function checkSetMemberRole(
+  actorRoles: Set<string>,
+  targetRoles: Set<string>,
+  newRoles: Set<string>,
+  owners: number,
+): Refusal {
+  // App admins get no bypass: an organization's roles are its owners' and admins' business.
+  if (newRoles.size === 0) return "A member needs at least one role.";
+  if (!actorRoles.has(OWNER) && !actorRoles.has(ORG_ADMIN)) {
+    return "Only the organization's owners and admins can change member roles.";
+  }
+  if (!actorRoles.has(OWNER)) {
+    if (targetRoles.has(OWNER)) return "An admin cannot demote or remove an owner.";
+    if (newRoles.has(OWNER)) return "Only an owner can make someone an owner.";
+  }
+  if (targetRoles.has(OWNER) && !newRoles.has(OWNER) && owners <= 1) {
+    return "This is the organization's last owner; make someone else owner first.";
+  }
+  return null;
+}
+
+export function checkPermission(actor: UserLike, permission: string, what: string): Refusal {
+  if (!isActive(actor)) return "The operator's own account is deactivated.";
+  if (!permissions(actor).has(permission)) {
+    return `${actor.email || "The operator"} may not ${what} (needs ${permission}).`;
+  }
+  return null;
+}
+
+// -- jobs (console/domain/jobs.py) ------------------------------------------------------------------
+
+export const JOB_STATES = ["pending", "running", "retrying", "dead", "succeeded", "canceled"] as const;
+export const FINISHED = new Set(["dead", "succeeded", "canceled"]);
+export const DEFAULT_LEASE_MS = 60_000;
+
+type JobLike = {
+  status: string;
+  attempts?: number;
+  claimedAt?: number | null;
+  leaseMs?: number | null;
+  manualRetries?: number;
+};
+
+export class JobRuleError extends Error {}
+
+export function isStuck(job: JobLike, nowMs: number): boolean {
+  // Claimed and past its lease: the worker died or hung; the job may be reclaimed.
+  if (job.status !== "running" || job.claimedAt === undefined || job.claimedAt === null) return false;
+  return nowMs > job.claimedAt + (job.leaseMs || DEFAULT_LEASE_MS);
+}
+
+export function manualRetry<J extends JobLike>(job: J, nowMs: number): J {
+  // Runs now with a fresh automatic budget; `attempts` keeps counting, so the history stays.
+  if (job.status === "running" && !isStuck(job, nowMs)) {
+    throw new JobRuleError("the job is running now; retry it if it fails or gets stuck");
+  }
+  if (job.status === "succeeded") throw new JobRuleError("the job succeeded; enqueue a new job to run it again");
+  return {
+    ...job,
+    status: "pending",
+    nextRunAt: nowMs,
+    retryBase: Math.trunc(job.attempts ?? 0),
+    manualRetries: Math.trunc(job.manualRetries ?? 0) + 1,
+    updatedAt: nowMs,
+    claimedAt: null,
+    claimedBy: null,
+  };
+}
+
+export function cancel<J extends JobLike>(job: J, nowMs: number): J {
+  if (FINISHED.has(job.status)) throw new JobRuleError(`the job is already ${job.status}`);
+  const out: Record<string, unknown> = { ...job, status: "canceled", updatedAt: nowMs, claimedAt: null, claimedBy: null };
+  delete out.nextRunAt;
+  return out as J;
+}

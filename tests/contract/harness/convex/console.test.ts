@@ -1,0 +1,51 @@
+// What the shared cases do not say: the shape of the module a product team deploys.
+import { convexTest } from "convex-test";
+import { expect, test } from "vitest";
+import args from "../args.json";
+import { components } from "./_generated/api";
+import baSchema from "./betterAuth/schema";
+import * as contract from "./console";
+import schema from "./schema";
+
+const modules = import.meta.glob("./**/*.ts");
+const baModules = import.meta.glob("./betterAuth/**/*.ts");
+
+test("every contract function is internal: only the deploy key reaches it", () => {
+  const fns = Object.entries(contract).filter(([, f]) => typeof (f as any).exportArgs === "function");
+  expect(fns.length).toBe(13);
+  for (const [name, f] of fns) expect((f as any).isInternal, name).toBe(true);
+});
+
+test("no argument is an Int64: every number is v.number()", () => {
+  const text = JSON.stringify(args);
+  expect(text).not.toContain('"bigint"');
+  expect(text).toContain('"number"');
+});
+
+test("the last-owner rule counts every member of a large organization (paged reads)", async () => {
+  const t = convexTest(schema, modules);
+  t.registerComponent("betterAuth", baSchema, baModules);
+  const { owner, memberId } = await t.run(async (ctx) => {
+    const owner = await ctx.db.insert("users", { email: "o@x", role: "user", roles: [], isActive: true });
+    const org: any = await ctx.runMutation(components.betterAuth.adapter.create, {
+      input: { model: "organization", data: { name: "Big", slug: "big", createdAt: 1 } },
+    });
+    let memberId = "";
+    for (let i = 0; i < 620; i++) {
+      const m: any = await ctx.runMutation(components.betterAuth.adapter.create, {
+        input: {
+          model: "member",
+          data: { organizationId: org._id, userId: i === 610 ? owner : `u${i}`, role: i === 610 ? "owner" : "member", createdAt: i },
+        },
+      });
+      if (i === 610) memberId = m._id;
+    }
+    return { owner, memberId };
+  });
+  const as = t.withIdentity({ subject: owner, issuer: "ops-console" });
+  await expect(
+    as.mutation("console:setMemberRole" as any, { memberId, role: "admin", reason: "r" }),
+  ).rejects.toMatchObject({
+    data: { code: "refused", message: "This is the organization's last owner; make someone else owner first." },
+  });
+});
