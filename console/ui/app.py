@@ -95,11 +95,12 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         return 3
     import qasync
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox, QProgressDialog
+    from PySide6.QtWidgets import QProgressDialog
 
     from console.demo.generator import generate
     from console.store.db import ReplicaError
     from console.ui.demo_reset import replace_file
+    from console.ui.plain import critical
     from console.ui.tasks import TaskRunner
 
     app = make_app()
@@ -119,7 +120,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
             ctx, window = build_window(app, replica)
         except ReplicaError as exc:
             print(f"ops-console: {exc}", file=sys.stderr)
-            QMessageBox.critical(None, "Cannot open replica", str(exc))
+            critical(None, "Cannot open replica", str(exc))
             state["exit"] = 2
             app.quit()
             return
@@ -147,7 +148,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
 
         def failed(exc: BaseException) -> None:
             progress.close()
-            QMessageBox.critical(None, "Demo data", f"Could not generate demo data: {exc}")
+            critical(None, "Demo data", f"Could not generate demo data: {exc}")
             state["exit"] = 1
             app.quit()
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from console.secrets import DEPLOY_KEY, SecretStoreError
 from console.store.users import UserQuery, search
 from console.ui.context import AppContext
+from console.ui.plain import warning
 
 KEY_UNCHANGED = "••••••••"
 
@@ -124,7 +125,7 @@ class SettingsDialog(QDialog):
             try:
                 self.ctx.secrets.set(DEPLOY_KEY, key, session_only=self.session_only.isChecked())
             except SecretStoreError as exc:
-                QMessageBox.warning(self, "Deploy key not saved", str(exc))
+                warning(self, "Deploy key not saved", str(exc))
                 return
         elif not key:
             self.ctx.secrets.delete(DEPLOY_KEY)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from console.secrets import SecretStoreError
+from console.ui.plain import warning
 from console.webhooks.secrets import ENVIRONMENTS, PROVIDERS, WebhookSecrets
 
 UNCHANGED = "••••••••"
@@ -52,6 +53,6 @@ class SecretsDialog(QDialog):
                 if value != UNCHANGED:
                     self.secrets.set(provider, env, value, session_only=session_only)
         except SecretStoreError as exc:
-            QMessageBox.warning(self, "Secrets not saved", str(exc))
+            warning(self, "Secrets not saved", str(exc))
             return
         self.accept()
