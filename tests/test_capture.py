@@ -170,3 +170,13 @@ def test_fuzz_capture_requests(engine, capture):
     endpoints = stored(engine, "%/fz/%")
     assert sorted(e[e.index("/fz/"):] for e in endpoints) == sorted(expected_stored)
     assert httpx.post(capture.url + "/still-answering", content=b"{}").status_code == 200
+
+
+def test_a_body_nested_too_deep_to_parse_is_still_captured(engine):
+    server = start_capture(engine)
+    try:
+        deep = b"[" * 100_000 + b"]" * 100_000
+        assert httpx.post(server.url + "/deep", content=deep, headers={"Stripe-Signature": "t=1,v1=0"}).status_code == 200
+    finally:
+        server.stop()
+    assert stored(engine, "%/deep")

@@ -48,7 +48,7 @@ def _event(provider: str, headers: dict[str, str], body: bytes) -> tuple[str, st
         return (params.get("MessageSid") or params.get("CallSid") or [""])[0], "sms.inbound"
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         parsed = {}
     parsed = parsed if isinstance(parsed, dict) else {}
     if provider == "clerk":

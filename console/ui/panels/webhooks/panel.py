@@ -134,7 +134,11 @@ class WebhooksPanel(Panel):
                 self.refresh(keep_selection=True)
             self.update_counts()
 
-        self.ctx.tasks.run(work, done)
+        def failed(exc: BaseException) -> None:  # say so, rather than leave every delivery at "checking…"
+            self.ctx.status_message.emit(f"Verifying deliveries failed: {type(exc).__name__}: {exc}")
+            self.update_counts()
+
+        self.ctx.tasks.run(work, done, failed)
 
     def update_counts(self) -> None:
         def done(c: dict[str, int]) -> None:
