@@ -205,3 +205,46 @@ def test_fuzz_detail_views(qtbot, seed):
         more, seen2 = widget_problems(jobs)
         assert not problems + more, problems + more
         assert seen and seen2
+
+
+def test_capture_post_with_img_dev_zero_then_selecting_it_is_harmless(qtbot, ctx, loop):
+    """The issue's reproduction: one unauthenticated POST to the capture server, then select the delivery."""
+    import resource
+
+    import httpx
+
+    from console.webhooks.ingest import start_capture
+
+    server = start_capture(ctx.engine)
+    try:
+        r = httpx.post(server.url + "/stripe", json={"type": '<img src="/dev/zero">', "id": '<img src="/dev/zero">'},
+                       headers={"Stripe-Signature": '<img src="/dev/zero">'})
+        assert r.status_code == 200
+        delivery = r.json()["captured"]
+    finally:
+        server.stop()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        window.navigate("webhooks", delivery)
+        hooks = window.panels["webhooks"]
+        run_until(loop, lambda: hooks.detail.detail is not None and not ctx.tasks.busy)
+        hooks.text.setText("dev/zero")
+        hooks.apply_query()
+        run_until(loop, lambda: not ctx.tasks.busy and hooks.model.rowCount() > 0)
+        hooks.table.selectRow(0)
+        run_until(loop, lambda: hooks.detail.detail is not None and not ctx.tasks.busy)
+        qtbot.wait(100)  # paint
+        assert hooks.detail.title.text() == 'unknown · <img src="/dev/zero">' or \
+            hooks.detail.title.text().endswith('<img src="/dev/zero">')
+        assert hooks.detail.title.textFormat() == Qt.TextFormat.PlainText
+        assert '<img src="/dev/zero">' in hooks.detail.summary.toPlainText()
+        assert "<img" not in hooks.detail.summary.toHtml()
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 200_000  # KiB
+    finally:
+        window.close()
+        for _ in range(3):
+            qtbot.wait(200)
+            wait_idle(qtbot, ctx)
