@@ -110,7 +110,7 @@ def refusal(backend: object) -> str | None:
     if isinstance(backend, fail.Keyring) or type(backend).__module__.startswith(_NOT_OS_KEYRING):
         file_path = _file_path(backend)
         if file_path:
-            how = " only base64-encoded, readable by anyone who can read the file" if "Plaintext" in name else ""
+            how = ", only base64-encoded, readable by anyone who can read the file" if "Plaintext" in name else ""
             return f"the keyring backend {name} keeps secrets in the file {file_path}{how}"
         return f"the keyring backend {name} cannot store secrets"
     file_path = _file_path(backend)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 from console.secrets import DEPLOY_KEY, SecretStoreError
 from console.store.users import UserQuery, search
 from console.ui.context import AppContext
-from console.ui.plain import esc, warning
+from console.ui.plain import esc, question, warning
+from console.webhooks.replay import is_loopback
 
 KEY_UNCHANGED = "••••••••"
 
@@ -124,6 +125,14 @@ class SettingsDialog(QDialog):
                                 "for a local deployment).")
             return
         key = self.key.text().strip()
+        sends_key = bool(key and key != KEY_UNCHANGED) or (key == KEY_UNCHANGED and bool(self.ctx.secrets.where(DEPLOY_KEY)))
+        if url.startswith("http://") and sends_key and not is_loopback(url):
+            answer = question(self, "Deploy key over plain HTTP",
+                              f"{url} is not on this machine and uses plain http://: the deploy key would cross the "
+                              "network unencrypted, readable by anyone on the way, and it grants admin access. "
+                              "Use https:// instead. Save anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         if key and key != KEY_UNCHANGED:
             try:
                 self.ctx.secrets.set(DEPLOY_KEY, key, session_only=self.session_only.isChecked())

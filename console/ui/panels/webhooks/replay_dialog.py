@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from console.store.webhooks import DeliveryDetail, record_replay
 from console.ui.context import AppContext
 from console.ui.plain import esc, question
-from console.webhooks.replay import ReplayError, is_loopback, prepare, send
+from console.webhooks.replay import ReplayError, is_loopback, prepare, proxy_for, send
 from console.webhooks.secrets import Secret, WebhookSecrets
 
 CUSTOM = "A URL of your own…"
@@ -127,7 +127,8 @@ class ReplayDialog(QDialog):
             return
         if not is_loopback(p.url):
             answer = question(self, "Replay to another machine",
-                              f"Send this delivery to {p.url}? It leaves this machine.")
+                              f"Send this delivery to {p.url}? It leaves this machine"
+                              + (f", through the proxy {proxy_for(p.url)}." if proxy_for(p.url) else "."))
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.send_button.setEnabled(False)
