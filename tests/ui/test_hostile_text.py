@@ -248,3 +248,39 @@ def test_capture_post_with_img_dev_zero_then_selecting_it_is_harmless(qtbot, ctx
         for _ in range(3):
             qtbot.wait(200)
             wait_idle(qtbot, ctx)
+
+
+def test_call_rate_legend_shows_function_names_literally(qtbot, ctx, demo_db):
+    """pyqtgraph legend labels are HTML: a function name in the call log must not become markup."""
+    import time as time_
+
+    from PySide6.QtCore import QDateTime
+
+    now = time_.time()
+    c = sqlite3.connect(demo_db)
+    c.executemany("INSERT INTO call_log (at, function, kind, source, outcome, status, latency_ms, bytes) "
+                  "VALUES (?, ?, 'query', 'network', 'success', 200, 5, 10)",
+                  [(now - 60 - i, HOSTILE) for i in range(500)])
+    c.commit()
+    c.close()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.show_panel("callrates")
+        wait_idle(qtbot, ctx)
+        panel = window.panels["callrates"]
+        panel.range_buttons.button(4).click()  # custom: the last hour
+        panel.custom_from.setDateTime(QDateTime.fromSecsSinceEpoch(int(now - 3600)))
+        panel.custom_to.setDateTime(QDateTime.fromSecsSinceEpoch(int(now + 60)))
+        wait_idle(qtbot, ctx)
+        panel.refresh()
+        wait_idle(qtbot, ctx)
+        labels = [label for _s, label in panel.plots["rates"].legend.items]
+        mine = [label for label in labels if MARK in label.item.toPlainText()]
+        assert mine, [label.item.toPlainText() for label in labels]
+        for label in mine:
+            assert HOSTILE in label.item.toPlainText() and "<img" not in label.item.toHtml()
+    finally:
+        window.close()
+        wait_idle(qtbot, ctx)

@@ -204,11 +204,11 @@ class CallRatesPanel(Panel):
         wanted = [s.name for s in chart.series]
         for gone in [n for n in curves if n not in wanted]:
             plot.removeItem(curves.pop(gone))
-            plot.legend.removeItem(gone)
+            plot.legend.removeItem(esc(gone))  # legend labels are HTML: names go in escaped
         for i, s in enumerate(chart.series):
             curve = curves.get(s.name)
             if curve is None:  # new series: a curve once, then only setData
-                curve = plot.plot([], [], name=s.name, pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
+                curve = plot.plot([], [], name=esc(s.name), pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
                 curves[s.name] = curve
                 self._style_legend(plot)
             curve.setData(xs, [v if not math.isnan(v) else float("nan") for v in s.values], connect="finite")
