@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -89,8 +90,19 @@ class _PooledServer(HTTPServer):
     def __init__(self, address, handler, workers: int) -> None:
         super().__init__(address, handler)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook-capture")
+        # Accept only when a worker is free: the rest wait in the kernel's backlog, not in our memory.
+        self._slots = threading.BoundedSemaphore(workers)
+        self._active: set = set()
+        self._lock = threading.Lock()
+        self.closing = False
 
     def process_request(self, request, client_address) -> None:
+        while not self._slots.acquire(timeout=0.2):
+            if self.closing:
+                self.shutdown_request(request)
+                return
+        with self._lock:
+            self._active.add(request)
         self.pool.submit(self._handle, request, client_address)
 
     def _handle(self, request, client_address) -> None:
@@ -99,7 +111,20 @@ class _PooledServer(HTTPServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
+            with self._lock:
+                self._active.discard(request)
             self.shutdown_request(request)
+            self._slots.release()
+
+    def drop_connections(self) -> None:
+        """Wake workers blocked reading a slow sender, so stopping doesn't wait for their timeouts."""
+        with self._lock:
+            active = list(self._active)
+        for request in active:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request, client_address) -> None:
         pass  # a broken request is the sender's problem; nothing was stored
@@ -120,6 +145,9 @@ class CaptureServer:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
+        if isinstance(self.server, _PooledServer):
+            self.server.closing = True
+            self.server.drop_connections()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -55,7 +54,7 @@ def servers(monkeypatch):
     target.stop()
 
 
-def test_loopback_replays_never_go_through_the_environments_proxy(servers):
+def test_loopback_replays_never_go_through_the_environments_proxy(servers, loop):
     proxy, target = servers
     d = Delivery("stripe", "https://x.convex.site/stripe", {"Stripe-Signature": "t=1,v1=00"}, b"{}")
 
@@ -66,7 +65,7 @@ def test_loopback_replays_never_go_through_the_environments_proxy(servers):
                 r = await send(client, prepare(d, "verbatim", url))
                 assert r.status == 200, r
 
-    asyncio.run(go())
+    loop.run_until_complete(go())  # the session's loop: asyncio.run would unset it for later tests
     assert proxy.hits == [] and target.hits == ["/stripe", "/stripe"]
     assert proxy_for(target.url + "/stripe") is None
 
