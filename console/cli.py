@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     capture.add_argument("--host", default="127.0.0.1")
     capture.add_argument("--db", type=Path, dest="capture_db", help="replica to record into (default: the demo's)")
     capture.add_argument("--public-url", help="the URL senders were configured with (Twilio signs it)")
+    capture.add_argument("--max-body", type=int, default=5 * 1024 * 1024, metavar="BYTES",
+                         help="refuse bodies larger than this with 413 (default 5 MiB)")
 
     contract = sub.add_parser("contract", help="the console contract (TypeScript for your Convex project)")
     contract_sub = contract.add_subparsers(dest="contract_command", required=True)
@@ -238,7 +240,8 @@ def _capture(args: argparse.Namespace) -> int:
         print(f"{time.strftime('%H:%M:%S')} {doc['provider']:<7} {doc['eventType'] or '-':<32} "
               f"{doc['providerEventId'] or '-'}", flush=True)
 
-    server = start_capture(engine, host=args.host, port=args.port, public_url=args.public_url, on_capture=captured)
+    server = start_capture(engine, host=args.host, port=args.port, public_url=args.public_url, on_capture=captured,
+                           max_body=args.max_body)
     print(f"Capturing webhooks at {server.url} into {db} (e.g. stripe listen --forward-to {server.url}/stripe). "
           f"Ctrl+C stops.", flush=True)
     done = threading.Event()

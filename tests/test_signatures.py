@@ -2,6 +2,8 @@
 never raises on malformed input. Where we deliberately differ (two-sided tolerance), the test says so."""
 
 import base64
+import hashlib
+import hmac
 import datetime
 import time
 
@@ -167,3 +169,84 @@ def test_malformed_input_of_any_kind_gives_a_verdict_never_an_exception(a, b, c,
         verify_standard_webhook(a, headers, c),  # type: ignore[arg-type]
     ):
         assert verdict.reason and isinstance(verdict.valid, bool)
+
+
+# -- hostile input in every argument (issue 14): always a Verdict, and the foreseen cases handled explicitly --------
+# Fixed seed (derandomize) and bounded examples: the same inputs on every run, so a failure reproduces.
+
+numbers = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                    st.sampled_from([10**30, -10**30, 1e30, -1e30, 253402300800, -1, 0]))
+anything = st.one_of(st.none(), numbers, st.text(max_size=60), st.binary(max_size=60),
+                     st.lists(st.text(max_size=5), max_size=3),
+                     st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), st.binary(max_size=8),
+                                                                    st.integers(), st.none()), max_size=4))
+surrogates = st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3)
+any_text = st.one_of(st.text(max_size=80), surrogates, st.text(max_size=20).map(lambda s: s + "\udcff"))
+fuzz = settings(max_examples=150, deadline=None, derandomize=True)
+
+
+def _verdict(v) -> None:
+    assert type(v).__name__ == "Verdict" and isinstance(v.valid, bool) and v.reason and isinstance(v.detail, str)
+
+
+@fuzz
+@given(anything, anything, anything, anything, anything)
+def test_every_argument_anything_gives_a_verdict(a, b, c, d, e):
+    for v in (verify_stripe(a, b, c, tolerance=d, now=e), verify_twilio(a, b, c, d),
+              verify_standard_webhook(a, b, c, tolerance=d, now=e)):
+        _verdict(v)
+        assert not v.valid
+
+
+@fuzz
+@given(st.binary(max_size=80), any_text, any_text, any_text)
+def test_stripe_text_of_any_kind_is_handled_not_caught(body, t, sig, secret):
+    """Right types, hostile content (non-ASCII, lone surrogates, huge numbers): a real reason, not the fallback."""
+    for header in (f"t={t},v1={sig}", f"t=1,v1={sig}", f"t={t}", sig, f"t=1,v1={sig}" * 3000):
+        v = verify_stripe(body, header, secret or "whsec_x", now=1.0)
+        _verdict(v)
+        assert v.reason != "malformed_input", (header[:80], v)
+
+
+@fuzz
+@given(st.binary(max_size=40), st.sampled_from(["whsec_a", "whsec_\udcff", "whsec_é"]),
+       st.one_of(st.integers(min_value=-10**25, max_value=10**25),
+                 st.sampled_from([253402300800, -253402300800, 10**19, -1, 0])))
+def test_validly_signed_absurd_timestamps_are_refused(body, secret, t):
+    header = f"t={t},v1=" + hmac.new(secret.encode("utf-8", "surrogatepass"), f"{t}.".encode() + body,
+                                      hashlib.sha256).hexdigest()
+    v = verify_stripe(body, header, secret, now=1_790_000_000.0)
+    _verdict(v)
+    if abs(t - 1_790_000_000) > 300:
+        assert not v.valid and v.reason in ("timestamp_too_old", "timestamp_too_new", "malformed_header"), v
+    for stamp in ("1e30", "nan", "inf", "1" * 5000, "٣٣٣", "0x10"):
+        assert verify_stripe(body, f"t={stamp},v1=00", secret).reason == "malformed_header"
+
+
+hosts = st.one_of(st.text(max_size=20), st.sampled_from(["[::1]", "[::1", "::1", "[fe80::1%eth0]", "h:99999",
+                                                         "h:abc", "h:-1", "[::1]:99999", "\u00e9.example", ""]))
+
+
+@fuzz
+@given(st.sampled_from(["http", "https", "", "ftp"]), hosts, st.one_of(st.none(), st.integers(-10, 10**6)),
+       st.text(max_size=20), any_text, any_text)
+def test_twilio_urls_of_any_kind_give_a_verdict(scheme, host, port, path, signature, token):
+    url = f"{scheme}://{host}" + (f":{port}" if port is not None else "") + "/" + path
+    for sig in (signature, "YWJj", base64.b64encode(signature.encode("utf-8", "surrogatepass")).decode()):
+        for params in ({"Body": signature}, signature.encode("utf-8", "surrogatepass"), {}):
+            v = verify_twilio(url, params, sig, token or "tok")
+            _verdict(v)
+            assert v.reason != "malformed_input", (url, v)
+
+
+@fuzz
+@given(st.dictionaries(st.sampled_from(["svix-id", "svix-timestamp", "svix-signature", "webhook-id",
+                                         "webhook-timestamp", "webhook-signature", "X"]), any_text, max_size=6),
+       st.binary(max_size=40), any_text)
+def test_standard_webhook_headers_of_any_kind(headers, body, msg_id):
+    secret = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    signed = sign_standard_webhook(body, secret, "msg_1", timestamp=1)
+    for h in (headers, {**signed, **headers}, {**signed, "svix-id": msg_id}, {**signed, "svix-timestamp": "9" * 5000}):
+        v = verify_standard_webhook(body, h, secret, now=1.0)
+        _verdict(v)
+        assert v.reason != "malformed_input", (h, v)

@@ -149,14 +149,17 @@ def reverify(engine: Engine, secrets: WebhookSecrets, *, only: list[str] | None 
     for start in range(0, len(rows), batch):
         out = []
         for r in rows[start:start + batch]:
-            try:
-                headers = json.loads(r[3] or "{}")
-            except ValueError:
-                headers = {}
-            d = Delivery(r[1] or "", r[2] or "", headers, bytes(r[4] or b""), r[5])
-            diag = diagnose(d, by_provider.get(d.provider, []))
-            out.append((r[0], 1 if diag.verdict.valid else 0, diag.verdict.reason, diag.summary[:500],
-                        diag.secret.label if diag.secret else None, now))
+            try:  # one malformed delivery gets its own verdict; the rest are still checked
+                try:
+                    headers = json.loads(r[3] or "{}")
+                except (ValueError, RecursionError):
+                    headers = {}
+                d = Delivery(r[1] or "", r[2] or "", headers, bytes(r[4] or b""), r[5])
+                diag = diagnose(d, by_provider.get(d.provider, []))
+                out.append((r[0], 1 if diag.verdict.valid else 0, diag.verdict.reason, diag.summary[:500],
+                            diag.secret.label if diag.secret else None, now))
+            except Exception as exc:  # noqa: BLE001
+                out.append((r[0], 0, "malformed_input", f"could not be checked ({type(exc).__name__})", None, now))
         with engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO delivery_verdicts (delivery_id, valid, reason, summary, secret_label, checked_at) "

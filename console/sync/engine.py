@@ -29,7 +29,6 @@ from console.client import errors as E
 from console.client.http import ConvexHttp
 from console.convex.ids import decode_id
 from console.convex.values import ValueError_, check, decode_scalar
-from console.store import schema
 from console.store.db import set_meta
 from console.store.ingest import apply_page
 from console.store.local import wipe_replicated

@@ -118,15 +118,17 @@ def check_replica(replica: Path, *, default_demo: bool, ask: Callable[[str], boo
 def _ask(message: str) -> bool:
     from PySide6.QtWidgets import QMessageBox
 
-    answer = QMessageBox.question(None, "Broken demo replica", message)
+    from console.ui.plain import question
+
+    answer = question(None, "Broken demo replica", message)
     return answer == QMessageBox.StandardButton.Yes
 
 
 def _tell(message: str) -> None:
-    from PySide6.QtWidgets import QMessageBox
+    from console.ui.plain import critical
 
     print(f"ops-console: {message}", file=sys.stderr)
-    QMessageBox.critical(None, "Cannot open replica", message)
+    critical(None, "Cannot open replica", message)
 
 
 def run(db: Path | None = None, fresh_demo: bool = False) -> int:
@@ -137,7 +139,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         return 3
     import qasync
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox, QProgressDialog
+    from PySide6.QtWidgets import QProgressDialog
     from sqlalchemy.exc import DBAPIError
 
     from console.demo.generator import generate
@@ -189,7 +191,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
 
         def failed(exc: BaseException) -> None:
             progress.close()
-            QMessageBox.critical(None, "Demo data", f"Could not generate demo data: {exc}")
+            critical(None, "Demo data", f"Could not generate demo data: {exc}")
             state["exit"] = 1
             app.quit()
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, Q
 from console.sync.engine import Progress
 from console.sync.loop import LoopState
 from console.ui.live import LiveController, describe
+from console.ui.plain import esc
 
 
 class SyncDialog(QDialog):
@@ -19,11 +20,13 @@ class SyncDialog(QDialog):
         self.setWindowTitle("Building the replica")
         self.setObjectName("sync-dialog")
         self.setMinimumWidth(520)
-        self.title = QLabel(f"Reading <b>{controller.deployment.base}</b> into the local replica…")
+        self.title = QLabel(f"Reading <b>{esc(controller.deployment.base)}</b> into the local replica…")
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.detail = QLabel("Connecting…")
         self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.rejected.connect(self.cancel)
         layout = QVBoxLayout(self)
@@ -37,7 +40,7 @@ class SyncDialog(QDialog):
     def on_progress(self, p: Progress) -> None:
         if p.phase == "snapshot":
             self.bar.setValue(int(p.fraction * 1000))
-        self.detail.setText(describe(p))
+        self.detail.setText(esc(describe(p)))
 
     def on_state(self, s: LoopState) -> None:
         if s.status == "live":
@@ -45,11 +48,10 @@ class SyncDialog(QDialog):
             self.accept()
         elif s.status in ("error", "stopped"):
             self.bar.setRange(0, 1000)
-            self.detail.setText(f"<b>{'Stopped' if s.status == 'stopped' else 'Cannot sync'}:</b> {s.message}")
-            self.detail.setTextFormat(Qt.TextFormat.RichText)
+            self.detail.setText(f"<b>{'Stopped' if s.status == 'stopped' else 'Cannot sync'}:</b> {esc(s.message)}")
             self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
         else:
-            self.detail.setText(s.message)
+            self.detail.setText(esc(s.message))
 
     def cancel(self) -> None:
         if self.controller.running:

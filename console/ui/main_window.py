@@ -32,6 +32,7 @@ from console.ui.context import AppContext
 from console.ui.format import count, size
 from console.ui.panel import Panel, PanelSpec
 from console.ui.panels import panel_specs
+from console.ui.plain import esc, plain, tip
 from console.ui.quickfind import QuickFindDialog
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.theme import app_icon
@@ -104,8 +105,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.mode_label = QLabel()
-        self.replica_label = QLabel()
-        self.counts_label = QLabel()
+        self.replica_label = plain(QLabel())
+        self.counts_label = plain(QLabel())
         for w in (self.mode_label, self.replica_label, self.counts_label):
             self.statusBar().addPermanentWidget(w)
         ctx.status_message.connect(self.show_message)
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
         words = {"live": "up to date", "syncing": "syncing", "resync": "rebuilding", "offline": "offline",
                  "waiting": "waiting", "error": "stopped", "stopped": "stopped"}.get(state.status, state.status)
         self.mode_label.setText(f"<b style='color:{self.ctx.theme.color(colour).name()}'>Live · {words}</b>")
-        self.mode_label.setToolTip(state.message)
+        self.mode_label.setToolTip(tip(state.message))
         if state.status in ("offline", "waiting", "error", "resync"):
             self.show_message(state.message)
 
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
             f"<p>Version {__version__} · Qt {qVersion()} · Python {platform.python_version()}</p>"
             "<p>A desktop operations console for SaaS products whose backend runs on Convex: "
             "users, jobs, webhooks, roles and call rates, on a local replica.</p>"
-            f"<p>Replica: {self.ctx.replica_path}</p>",
+            f"<p>Replica: {esc(self.ctx.replica_path)}</p>",
         )
 
     # -- panels ---------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
     def refresh_status(self, _tables: object = None) -> None:
         path = self.ctx.replica_path
         self.replica_label.setText(f"{path.name} · {size(file_size(path))}")
-        self.replica_label.setToolTip(str(path))
+        self.replica_label.setToolTip(tip(path))
 
         def show(c: dict[str, int]) -> None:
             self.counts_label.setText(

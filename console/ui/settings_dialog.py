@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 from console.secrets import DEPLOY_KEY, SecretStoreError
 from console.store.users import UserQuery, search
 from console.ui.context import AppContext
+from console.ui.plain import esc, question, warning
+from console.webhooks.replay import is_loopback
 
 KEY_UNCHANGED = "••••••••"
 
@@ -39,17 +42,19 @@ class SettingsDialog(QDialog):
         where = secrets.where(DEPLOY_KEY)
         if where:
             self.key.setText(KEY_UNCHANGED)
-        self.key.setPlaceholderText("prod:happy-otter-123|…  (stored in the OS keyring)")
+        self.key.setPlaceholderText("prod:happy-otter-123|…" + ("  (stored in the OS keyring)" if secrets.available
+                                                                 else "  (kept for this session only)"))
         self.session_only = QCheckBox("Keep the key for this session only (forgotten when the console closes)")
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
+        self.keyring_note.setTextFormat(Qt.TextFormat.RichText)  # our markup, the backend's name escaped
         if secrets.available:
             self.keyring_note.setText(f"Deploy keys are stored in the OS keyring ({secrets.backend_name}), "
                                       "never in settings files, the replica or logs.")
             self.session_only.setChecked(where == "session")
         else:
             self.keyring_note.setText(
-                f"<b>No OS keyring is available</b> on this machine (backend: {secrets.backend_name}). "
+                f"<b>No OS keyring is available</b>: {esc(secrets.unavailable_reason)}. "
                 "A deploy key can only be kept for this session, in memory. It is never written to disk."
             )
             self.keyring_note.setStyleSheet(f"color: {ctx.theme.color('warning').name()}")
@@ -125,11 +130,19 @@ class SettingsDialog(QDialog):
                                 "for a local deployment).")
             return
         key = self.key.text().strip()
+        sends_key = bool(key and key != KEY_UNCHANGED) or (key == KEY_UNCHANGED and bool(self.ctx.secrets.where(DEPLOY_KEY)))
+        if url.startswith("http://") and sends_key and not is_loopback(url):
+            answer = question(self, "Deploy key over plain HTTP",
+                              f"{url} is not on this machine and uses plain http://: the deploy key would cross the "
+                              "network unencrypted, readable by anyone on the way, and it grants admin access. "
+                              "Use https:// instead. Save anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         if key and key != KEY_UNCHANGED:
             try:
                 self.ctx.secrets.set(DEPLOY_KEY, key, session_only=self.session_only.isChecked())
             except SecretStoreError as exc:
-                QMessageBox.warning(self, "Deploy key not saved", str(exc))
+                warning(self, "Deploy key not saved", str(exc))
                 return
         elif not key:
             self.ctx.secrets.delete(DEPLOY_KEY)

@@ -44,8 +44,11 @@ class Diagnosis:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
+    if not isinstance(headers, Mapping):  # a stored delivery's headers can be any JSON
+        return None
     lowered = {str(k).lower(): v for k, v in headers.items()}
-    return lowered.get(name.lower())
+    value = lowered.get(name.lower())
+    return value if isinstance(value, str) else None
 
 
 def _form(body: bytes) -> dict[str, list[str]] | None:
@@ -72,6 +75,13 @@ def check(d: Delivery, secret: str, *, url: str | None = None, body: bytes | Non
 
 def url_variants(url: str, host_header: str | None = None) -> list[tuple[str, str]]:
     """(variant, what differs) for the URL mistakes that break Twilio signatures most often."""
+    try:
+        return _url_variants(url, host_header)
+    except ValueError:  # a bad port, a broken IPv6 address in the URL or the Host header: no variants to try
+        return []
+
+
+def _url_variants(url: str, host_header: str | None) -> list[tuple[str, str]]:
     parts = urllib.parse.urlsplit(url)
     out: list[tuple[str, str]] = []
     other_scheme = "http" if parts.scheme == "https" else "https"
@@ -97,7 +107,7 @@ def _body_variants(body: bytes) -> list[tuple[bytes, str]]:
     out = []
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to re-serialise
         parsed = None
     if parsed is not None:
         for variant, what in ((json.dumps(parsed, separators=(",", ":")), "compact JSON"),
@@ -115,6 +125,16 @@ def _body_variants(body: bytes) -> list[tuple[bytes, str]]:
 
 
 def diagnose(d: Delivery, secrets: list[Secret], *, now: float | None = None) -> Diagnosis:
+    """Never raises: one malformed delivery gets its own verdict and the others are still checked."""
+    try:
+        return _diagnose(d, secrets, now=now)
+    except Exception as exc:  # noqa: BLE001
+        verdict = Verdict(False, "malformed_input", f"could not be checked ({type(exc).__name__})")
+        return Diagnosis(verdict, secrets[0] if secrets else None,
+                         [f"malformed input: this delivery could not be checked ({type(exc).__name__})"])
+
+
+def _diagnose(d: Delivery, secrets: list[Secret], *, now: float | None = None) -> Diagnosis:
     if not secrets:
         verdict = Verdict(False, "missing_secret", f"no {d.provider} secret is configured")
         return Diagnosis(verdict, None, [f"Configure the {d.provider} secret (Webhooks > Secrets) to verify."])
@@ -124,7 +144,7 @@ def diagnose(d: Delivery, secrets: list[Secret], *, now: float | None = None) ->
     if verdict.valid:
         return diag
     if verdict.reason in ("missing_header", "malformed_header", "no_signature", "malformed_payload",
-                          "malformed_url"):
+                          "malformed_url", "malformed_input"):
         diag.causes.append(f"{verdict.reason.replace('_', ' ')}: {verdict.detail}")
         return diag
     if verdict.reason in ("timestamp_too_old", "timestamp_too_new"):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ def _event(provider: str, headers: dict[str, str], body: bytes) -> tuple[str, st
         return (params.get("MessageSid") or params.get("CallSid") or [""])[0], "sms.inbound"
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         parsed = {}
     parsed = parsed if isinstance(parsed, dict) else {}
     if provider == "clerk":
@@ -73,9 +75,68 @@ def store(engine: Engine, docs: list[dict]) -> list[str]:
 
 # -- capture ---------------------------------------------------------------------------------------
 
+MAX_BODY = 5 * 1024 * 1024  # webhook bodies are small; Stripe's largest events are well under 1 MiB
+SOCKET_TIMEOUT_S = 10.0  # a sender that stalls mid-request is dropped, not waited for
+WORKERS = 8  # connections handled at once; more wait in the listen backlog
+BACKLOG = 128
+
+
+class _PooledServer(HTTPServer):
+    """An HTTP server with a bounded pool of handler threads (ThreadingHTTPServer starts one per connection)."""
+
+    request_queue_size = BACKLOG
+    daemon_threads = True
+
+    def __init__(self, address, handler, workers: int) -> None:
+        super().__init__(address, handler)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook-capture")
+        # Accept only when a worker is free: the rest wait in the kernel's backlog, not in our memory.
+        self._slots = threading.BoundedSemaphore(workers)
+        self._active: set = set()
+        self._lock = threading.Lock()
+        self.closing = False
+
+    def process_request(self, request, client_address) -> None:
+        while not self._slots.acquire(timeout=0.2):
+            if self.closing:
+                self.shutdown_request(request)
+                return
+        with self._lock:
+            self._active.add(request)
+        self.pool.submit(self._handle, request, client_address)
+
+    def _handle(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            with self._lock:
+                self._active.discard(request)
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def drop_connections(self) -> None:
+        """Wake workers blocked reading a slow sender, so stopping doesn't wait for their timeouts."""
+        with self._lock:
+            active = list(self._active)
+        for request in active:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a broken request is the sender's problem; nothing was stored
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass
 class CaptureServer:
-    server: ThreadingHTTPServer
+    server: HTTPServer
     thread: threading.Thread
 
     @property
@@ -84,27 +145,60 @@ class CaptureServer:
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
+        if isinstance(self.server, _PooledServer):
+            self.server.closing = True
+            self.server.drop_connections()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
 
 
 def start_capture(engine: Engine, *, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
-                  on_capture=None) -> CaptureServer:
-    """Records every POST/PUT exactly as received and answers 200 (as a receiver would, so senders stop)."""
+                  on_capture=None, max_body: int = MAX_BODY, timeout_s: float = SOCKET_TIMEOUT_S,
+                  workers: int = WORKERS) -> CaptureServer:
+    """Records every complete POST/PUT exactly as received and answers 200 (as a receiver would, so senders
+    stop). Refused and not stored: no or a bad Content-Length (411/400), a body over `max_body` (413), a
+    request that stops before its body ends or stalls past `timeout_s`. The endpoint recorded (what a replay
+    and Twilio's signature use) is `public_url`, else this server's own address: never the Host header,
+    which any sender chooses."""
+    base_url: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = timeout_s  # socket timeout for every read and write of this connection
 
         def log_message(self, *args: Any) -> None:
             pass
 
+        def _refuse(self, status: int, message: str) -> None:
+            reply = json.dumps({"error": message}).encode()
+            self.close_connection = True
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(reply)
+
         def _capture(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.headers.get_all("Content-Length") or []
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower() or not raw:
+                self._refuse(411, "a Content-Length is required")
+                return
+            if len(set(raw)) != 1 or not raw[0].strip().isdigit():
+                self._refuse(400, "Content-Length must be one non-negative integer")
+                return
+            length = int(raw[0].strip())
+            if length > max_body:
+                self._refuse(413, f"the body is over the capture limit of {max_body} bytes")
+                return
             body = self.rfile.read(length) if length else b""
+            if len(body) != length:  # the sender went away mid-body: nothing to keep
+                self.close_connection = True
+                return
             headers = {k: v for k, v in self.headers.items()}
-            base = public_url.rstrip("/") if public_url else f"http://{self.headers.get('Host') or 'localhost'}"
-            doc = delivery_doc(base + self.path, self.command, headers, body, int(time.time() * 1000), "capture")
+            doc = delivery_doc(base_url[0] + self.path, self.command, headers, body, int(time.time() * 1000),
+                               "capture")
             store(engine, [doc])
             if on_capture:
                 on_capture(doc)
@@ -117,8 +211,10 @@ def start_capture(engine: Engine, *, host: str = "127.0.0.1", port: int = 0, pub
 
         do_POST = do_PUT = _capture
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = _PooledServer((host, port), Handler, workers)
+    bound_host, bound_port = server.server_address[:2]
+    shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    base_url.append(public_url.rstrip("/") if public_url else f"http://{shown_host}:{bound_port}")
     thread = threading.Thread(target=server.serve_forever, name="webhook-capture", daemon=True)
     thread.start()
     return CaptureServer(server, thread)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 
 import httpx
@@ -53,6 +54,17 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY) would send `url` through."""
+    if is_loopback(url):
+        return None  # send() never proxies loopback
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def _signed_at(d: Delivery) -> int | None:
@@ -106,9 +118,15 @@ def prepare(d: Delivery, mode: str, target: str, *, secret: Secret | None = None
 
 
 async def send(client: httpx.AsyncClient, p: Prepared, method: str = "POST", timeout: float = 15.0) -> Result:
+    """Send with `client`; a loopback target goes direct, never through an HTTP(S)_PROXY from the environment
+    (the proxy would carry a "local" replay, signed, off this machine without anyone being asked)."""
     started = time.perf_counter()
     try:
-        response = await client.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
+        if is_loopback(p.url):
+            async with httpx.AsyncClient(trust_env=False) as direct:
+                response = await direct.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
+        else:
+            response = await client.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
     except httpx.HTTPError as exc:
         return Result(None, (time.perf_counter() - started) * 1000, "", f"{type(exc).__name__}: {exc}")
     latency = (time.perf_counter() - started) * 1000

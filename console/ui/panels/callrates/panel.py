@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDateTime, QSettings, QTimer
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from console.client.metrics import probe as probe_metrics
 from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
 from console.ui.context import AppContext
 from console.ui.panel import Panel
+from console.ui.plain import esc
 
 RANGES = [("Live (5 min)", 300, 150), ("1 h", 3600, 120), ("24 h", 86400, 288), ("7 d", 7 * 86400, 336)]
 PALETTE = ["#4f7cff", "#e0572e", "#2e9e5b", "#b04ad6", "#d6a21e", "#1fa9b8", "#d14a7d", "#6d8a2b", "#8a6d3b",
@@ -89,8 +90,10 @@ class CallRatesPanel(Panel):
 
         self.summary = QLabel()
         self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)  # carries server error messages
         self.note.setWordWrap(True)
         self.crosshair_label = QLabel(" ")
+        self.crosshair_label.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.crosshair_label.setObjectName("crosshair-values")
         self.crosshair_label.setWordWrap(True)
 
@@ -201,11 +204,11 @@ class CallRatesPanel(Panel):
         wanted = [s.name for s in chart.series]
         for gone in [n for n in curves if n not in wanted]:
             plot.removeItem(curves.pop(gone))
-            plot.legend.removeItem(gone)
+            plot.legend.removeItem(esc(gone))  # legend labels are HTML: names go in escaped
         for i, s in enumerate(chart.series):
             curve = curves.get(s.name)
             if curve is None:  # new series: a curve once, then only setData
-                curve = plot.plot([], [], name=s.name, pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
+                curve = plot.plot([], [], name=esc(s.name), pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
                 curves[s.name] = curve
                 self._style_legend(plot)
             curve.setData(xs, [v if not math.isnan(v) else float("nan") for v in s.values], connect="finite")
@@ -256,7 +259,7 @@ class CallRatesPanel(Panel):
         if lat and 0 <= i < lat.buckets:
             lat_text = " · latency " + ", ".join(f"{s.name} {s.values[i]:.0f} ms" for s in lat.series
                                                  if not math.isnan(s.values[i]))
-        self.crosshair_label.setText(f"<b>{stamp}</b> · {values or 'no calls'}{lat_text}")
+        self.crosshair_label.setText(f"<b>{esc(stamp)}</b> · {esc(values or 'no calls')}{esc(lat_text)}")
 
     # -- export -----------------------------------------------------------------------------------------------------
     def export_png(self, path: Path | None = None) -> None:

@@ -15,6 +15,7 @@ from console.store.chats import ChatRow, Message, MessagePage, list_chats
 from console.ui.context import AppContext
 from console.ui.format import age, local_time
 from console.ui.paging import PagedTableModel
+from console.ui.plain import tip
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,7 +37,7 @@ class ChatsModel(PagedTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             page = self.cache.peek(c.id)  # memory only: data() never reads the database
             if page is None:
-                return f"{c.title} — hover a moment to load a preview"
+                return tip(f"{c.title} — hover a moment to load a preview")
             lines = [f"<b>{'User' if m.role == 'user' else 'Assistant'}:</b> {html.escape(m.body[:140])}"
                      for m in page.messages[-3:]]
             return f"<b>{html.escape(c.title)}</b><br>" + "<br>".join(lines)

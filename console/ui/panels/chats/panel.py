@@ -45,6 +45,7 @@ from console.store.users import quick_find
 from console.ui.context import AppContext
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
+from console.ui.plain import esc
 from console.ui.panels.chats.models import BubbleDelegate, ChatsModel, MessagesModel
 
 
@@ -63,6 +64,7 @@ class ChatsPanel(Panel):
         self.user_filter: str | None = None
 
         self.user_label = QLabel("All chats")
+        self.user_label.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.clear_user = QPushButton("Show all chats")
         self.clear_user.clicked.connect(lambda: self.show_user(None))
         self.clear_user.hide()  # shown while the list is one user's
@@ -160,6 +162,7 @@ class ChatsPanel(Panel):
                                      "so the effect of prefetching is visible in the demo.")
         self.simulate_box.toggled.connect(self._toggle_simulated)
         self.stats = QLabel()
+        self.stats.setTextFormat(Qt.TextFormat.PlainText)
         bottom = QHBoxLayout()
         bottom.addWidget(self.prefetch_box)
         bottom.addWidget(self.simulate_box)
@@ -205,7 +208,7 @@ class ChatsPanel(Panel):
             self.user_label.setText("All chats, newest activity first")
         else:
             def done(name: str | None) -> None:
-                self.user_label.setText(f"Chats of <b>{name or user_id}</b>")
+                self.user_label.setText(f"Chats of <b>{esc(name or user_id)}</b>")
 
             self.ctx.read(lambda conn: conn.execute(text("SELECT name FROM users WHERE id=:u"), {"u": user_id})
                           .scalar(), done)
@@ -223,7 +226,7 @@ class ChatsPanel(Panel):
             if rows:
                 self.show_user(rows[0].id)
             else:
-                self.user_label.setText(f"No user matches “{typed}”")
+                self.user_label.setText(f"No user matches “{esc(typed)}”")
 
         self.ctx.read(lambda conn: quick_find(conn, typed, limit=1), done)
 
@@ -298,8 +301,8 @@ class ChatsPanel(Panel):
             if h is None or chat_id != self.open_chat:
                 return
             self.header.setText(
-                f"<b>{h['title']}</b> · <a href='users:{h['user_id']}'>{h['name'] or h['user_id']}</a> · "
-                f"{count(h['n'])} messages · started {local_time(h['created_at'])}")
+                f"<b>{esc(h['title'])}</b> · <a href='users:{esc(h['user_id'])}'>{esc(h['name'] or h['user_id'])}</a>"
+                f" · {count(h['n'])} messages · started {local_time(h['created_at'])}")
 
         self.ctx.read(lambda conn: chat_header(conn, chat_id), done)
 

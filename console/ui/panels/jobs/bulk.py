@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from console.store.jobs import JobQuery
 from console.ui.format import count
+from console.ui.plain import esc
 
 DEFAULT_CAP = 1000
 
@@ -32,9 +34,10 @@ class BulkRetryDialog(QDialog):
         self.setObjectName("bulk-retry-dialog")
         more = "+" if matching > 100_000 else ""
         self.matching = matching
-        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {describe(query)}.<br>"
+        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
                        "Jobs that cannot be retried (running, succeeded) are skipped and counted.")
         intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.cap = QSpinBox()
         self.cap.setRange(1, 100_000)
         self.cap.setValue(DEFAULT_CAP)

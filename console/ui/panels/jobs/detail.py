@@ -38,6 +38,7 @@ class JobDetailView(QWidget):
         self.ctx = ctx
         self.detail: JobDetail | None = None
         self.title = QLabel("No job selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)

@@ -12,6 +12,7 @@ from console.store.jobs import JobQuery, JobRow, search
 from console.ui.context import AppContext
 from console.ui.format import age, local_time
 from console.ui.paging import PagedTableModel
+from console.ui.plain import tip
 from console.ui.panels.jobs.detail import STATUS_COLOUR
 
 COLUMNS = ["ID", "Type", "Key", "Status", "Attempts", "Next run", "Claimed by", "Claimed", "Last error", "Created",
@@ -63,11 +64,11 @@ class JobsModel(PagedTableModel):
                 return age(j.updated_at, self.now_ms / 1000)
         elif role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
-                return j.id
+                return tip(j.id)
             if col == 4 and j.retry_base:
                 return f"{j.attempts} attempts in all; {j.retry_base} before the last manual retry"
             if col == 8 and j.last_error:
-                return j.last_error
+                return tip(j.last_error)
             if col in (5, 7, 10):
                 value = {5: j.next_run_at, 7: j.claimed_at, 10: j.updated_at}[col]
                 return local_time(value, seconds=True) if value else None

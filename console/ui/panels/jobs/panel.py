@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressDialog,
     QPushButton,
     QSplitter,
@@ -30,6 +29,7 @@ from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, 
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
+from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import BulkRetryDialog
 from console.ui.panels.jobs.detail import JobDetailView
@@ -123,8 +123,10 @@ class JobsPanel(Panel):
         self.retry_all_button.clicked.connect(self.retry_all_matching)
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.acting = QLabel()
+        self.acting.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.acting.setWordWrap(True)
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         actions = QHBoxLayout()
         for w in (self.retry_button, self.retry_all_button, self.cancel_button):
             actions.addWidget(w)
@@ -286,19 +288,19 @@ class JobsPanel(Panel):
         self.retry_button.setEnabled(bool(selected) and retry_no is None)
         self.retry_all_button.setEnabled(retry_no is None)
         self.cancel_button.setEnabled(bool(selected) and cancel_no is None)
-        self.retry_button.setToolTip(retry_no or MANUAL_RETRY_RULE)
-        self.retry_all_button.setToolTip(retry_no or "Preview how many match, confirm, then retry them in the "
+        self.retry_button.setToolTip(tip(retry_no) or MANUAL_RETRY_RULE)
+        self.retry_all_button.setToolTip(tip(retry_no) or "Preview how many match, confirm, then retry them in the "
                                                      "background with progress. " + MANUAL_RETRY_RULE)
-        self.cancel_button.setToolTip(cancel_no or "Cancel the selected jobs (finished jobs are left as they are)")
+        self.cancel_button.setToolTip(tip(cancel_no) or "Cancel the selected jobs (finished jobs are left as they are)")
         who = self.actor.get("email") if self.actor else None
         if self.actor and not self.ctx.settings.operator_user_id:
             who = f"{who} (the demo's admin until you choose an operator in Settings)"
         where = "on the deployment, acting as" if self.actions.live else "on the local demo store as"
         if retry_no or cancel_no:
             self.acting.setText(f"<span style='color:{self.ctx.theme.color('warning').name()}'>"
-                                f"{retry_no or cancel_no}</span>")
+                                f"{esc(retry_no or cancel_no)}</span>")
         else:
-            self.acting.setText(f"Actions run {where} {who}.")
+            self.acting.setText(esc(f"Actions run {where} {who}."))
 
     # -- actions -------------------------------------------------------------------------------------------------
     def _done(self, message: str) -> None:
@@ -307,7 +309,7 @@ class JobsPanel(Panel):
 
     def _failed(self, message: str) -> None:
         self.ctx.status_message.emit(message)
-        QMessageBox.warning(self, "Jobs", message)
+        warning(self, "Jobs", message)
 
     def retry_selected(self) -> None:
         ids = self.selected_ids()

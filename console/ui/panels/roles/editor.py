@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 from console.domain import roles as R
 from console.store.roles import RoleRow
 from console.ui.context import AppContext
+from console.ui.plain import esc, plain, tip
 from console.ui.user_actions import UserActions
 
 
@@ -32,6 +34,7 @@ class RoleEditor(QWidget):
         self.actor: dict | None = None
         self.title = QLabel("<b>No user selected</b>")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.boxes: dict[str, QCheckBox] = {}
         self.roles_group = QGroupBox("App roles")
         self.roles_layout = QVBoxLayout(self.roles_group)
@@ -47,6 +50,7 @@ class RoleEditor(QWidget):
         self.active_button.clicked.connect(self.toggle_active)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.active_button)
@@ -75,14 +79,14 @@ class RoleEditor(QWidget):
 
     def say(self, text: str, colour: str | None = None) -> None:
         c = self.ctx.theme.color(colour).name() if colour else None
-        self.message.setText(f"<span style='color:{c}'>{text}</span>" if c else text)
+        self.message.setText(f"<span style='color:{c}'>{esc(text)}</span>" if c else esc(text))
 
     def show_user(self, row: RoleRow, memberships: list[dict[str, Any]], actor: dict | None) -> None:
         self.row, self.memberships, self.actor = row, memberships, actor
         roles, state = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
         active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
         status = "" if active else " — <span style='color:red'>DEACTIVATED</span>"
-        self.title.setText(f"<b>{row.name}</b> &lt;{row.email}&gt;{status}"
+        self.title.setText(f"<b>{esc(row.name)}</b> &lt;{esc(row.email)}&gt;{status}"
                            + (f"<br><i>change {state}</i>" if state else ""))
         self.set_role_columns([r for r in roles if r not in self.boxes and r in ("admin", "support")])
         for role, box in self.boxes.items():
@@ -95,7 +99,7 @@ class RoleEditor(QWidget):
             shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
             edit = QLineEdit(shown or "")
             self.member_edits[m["id"]] = edit
-            self.orgs_form.addRow(m["name"] or m["organization_id"], edit)
+            self.orgs_form.addRow(plain(QLabel(m["name"] or m["organization_id"])), edit)
         if not memberships:
             self.orgs_form.addRow(QLabel("<i>not a member of any organization</i>"))
         self.active_button.setText("Reactivate…" if not active else "Deactivate…")
@@ -107,7 +111,7 @@ class RoleEditor(QWidget):
                 box.setEnabled(False)
             self.custom.setEnabled(False)
             self.active_button.setEnabled(False)
-            self.active_button.setToolTip(refusal)
+            self.active_button.setToolTip(tip(refusal))
             self.say(f"App roles and activation: {refusal} Organization roles follow each organization's "
                      f"own owners and admins; the server checks again.", "warning")
         else:

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -25,6 +24,7 @@ from console.store.roles import RoleQuery, app_roles_in_use, memberships, organi
 from console.store.users import UserQuery, search as search_users
 from console.ui.context import AppContext
 from console.ui.panel import Panel
+from console.ui.plain import information, literal, tip
 from console.ui.panels.roles.audit import AuditView
 from console.ui.panels.roles.editor import RoleEditor
 from console.ui.panels.roles.model import RolesModel
@@ -131,7 +131,7 @@ class RolesPanel(Panel):
             refusal = R.check_permission(actor, "roles:write", "change roles")
             for b in (self.grant, self.revoke):
                 b.setEnabled(refusal is None)
-                b.setToolTip(refusal or "Preview who changes, give a reason, then apply")
+                b.setToolTip(tip(refusal) or "Preview who changes, give a reason, then apply")
 
         self.ctx.load_operator(done)
 
@@ -221,14 +221,14 @@ class RolesPanel(Panel):
             return
         changing = [r for r in rows if (role in self.model.shown_roles(r)[0]) != grant]
         if not changing:
-            QMessageBox.information(self, "Roles", f"Nobody in the selection would change: all already "
+            information(self, "Roles", f"Nobody in the selection would change: all already "
                                                    f"{'have' if grant else 'lack'} {role}.")
             return
         names = "\n".join(f"  {r.name} <{r.email}>" for r in changing[:15])
         more = f"\n  … and {len(changing) - 15} more" if len(changing) > 15 else ""
         reason, ok = QInputDialog.getText(
-            self, "Confirm", f"{'Grant' if grant else 'Revoke'} {role} {'to' if grant else 'from'} "
-                             f"{len(changing)} users:\n{names}{more}\n\nReason (for the audit log):")
+            self, "Confirm", literal(f"{'Grant' if grant else 'Revoke'} {role} {'to' if grant else 'from'} "
+                                     f"{len(changing)} users:\n{names}{more}\n\nReason (for the audit log):"))
         if ok and reason.strip():
             self.apply_bulk(changing, role, grant, reason.strip())
 

@@ -63,11 +63,13 @@ class UserDetailView(QWidget):
         self.banner = QLabel()
         self.banner.setObjectName("deactivated-banner")
         self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.banner.hide()
         layout.addWidget(self.banner)
 
         head = QHBoxLayout()
         self.title = QLabel("No user selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)

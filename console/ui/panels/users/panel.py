@@ -23,6 +23,7 @@ from console.store.users import UserQuery, detail
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
+from console.ui.plain import literal, tip
 from console.ui.panels.users.detail import UserDetailView
 from console.ui.panels.users.model import SORTABLE, UsersModel
 from console.ui.user_actions import user_actions
@@ -202,7 +203,7 @@ class UsersPanel(Panel):
         refusal = None if self.actor is not None and R.ADMIN in R.app_roles(self.actor) else \
             "Only admins can deactivate or reactivate users (choose the operator in Settings)."
         button.setEnabled(refusal is None and state is None)
-        button.setToolTip(refusal or "Soft delete: the product refuses the user's sessions from then on. "
+        button.setToolTip(tip(refusal) or "Soft delete: the product refuses the user's sessions from then on. "
                                      "Needs a reason; audited.")
 
     def toggle_active(self) -> None:
@@ -214,7 +215,7 @@ class UsersPanel(Panel):
         active = bool(d.user["is_active"])
         verb = "Deactivate" if active else "Reactivate"
         reason, ok = QInputDialog.getText(self, f"{verb} {d.user['name']}",
-                                          f"{verb} {d.user['email']}? Reason (for the audit log):")
+                                          literal(f"{verb} {d.user['email']}? Reason (for the audit log):"))
         if ok and reason.strip():
             self.actions.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
             self._update_active_button()

@@ -7,6 +7,7 @@ import json
 import urllib.parse
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -59,6 +60,7 @@ class DeliveryDetailView(QWidget):
         self.ctx = ctx
         self.detail: DeliveryDetail | None = None
         self.title = QLabel("No delivery selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)

@@ -11,6 +11,7 @@ from console.store.webhooks import DeliveryQuery, DeliveryRow, search
 from console.ui.context import AppContext
 from console.ui.format import local_time
 from console.ui.paging import PagedTableModel
+from console.ui.plain import tip
 
 COLUMNS = ["Provider", "Event", "Provider id", "Received", "Verdict", "Replays", "Endpoint"]
 
@@ -41,7 +42,7 @@ class DeliveriesModel(PagedTableModel):
             if col == 6:
                 return d.endpoint
         elif role == Qt.ItemDataRole.ToolTipRole and col == 4 and d.summary:
-            return d.summary
+            return tip(d.summary)
         elif role == Qt.ItemDataRole.ForegroundRole and col == 4 and d.valid is not None:
             return self.ctx.theme.color("ok" if d.valid else "danger")
         return None

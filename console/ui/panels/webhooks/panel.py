@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -28,6 +27,7 @@ from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, 
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
+from console.ui.plain import plain, warning
 from console.ui.panels.webhooks.detail import DeliveryDetailView
 from console.ui.panels.webhooks.model import DeliveriesModel
 from console.ui.panels.webhooks.replay_dialog import ReplayDialog
@@ -77,7 +77,7 @@ class WebhooksPanel(Panel):
         self.import_button.clicked.connect(self.import_file)
         self.export_button = QPushButton("Export…")
         self.export_button.clicked.connect(self.export_file)
-        self.counts = QLabel()
+        self.counts = plain(QLabel())
         top = QHBoxLayout()
         for w in (self.provider, self.verdict, self.received):
             top.addWidget(w)
@@ -134,7 +134,11 @@ class WebhooksPanel(Panel):
                 self.refresh(keep_selection=True)
             self.update_counts()
 
-        self.ctx.tasks.run(work, done)
+        def failed(exc: BaseException) -> None:  # say so, rather than leave every delivery at "checking…"
+            self.ctx.status_message.emit(f"Verifying deliveries failed: {type(exc).__name__}: {exc}")
+            self.update_counts()
+
+        self.ctx.tasks.run(work, done, failed)
 
     def update_counts(self) -> None:
         def done(c: dict[str, int]) -> None:
@@ -221,7 +225,7 @@ class WebhooksPanel(Panel):
             self.ctx.data_changed.emit({"webhook_deliveries": set(ids)})
 
         def failed(exc: BaseException) -> None:
-            QMessageBox.warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
+            warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
 
         self.ctx.tasks.run(lambda: store(engine, parse_file(path)), done, failed)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from console.store.webhooks import DeliveryDetail, record_replay
 from console.ui.context import AppContext
-from console.webhooks.replay import ReplayError, is_loopback, prepare, send
+from console.ui.plain import esc, question
+from console.webhooks.replay import ReplayError, is_loopback, prepare, proxy_for, send
 from console.webhooks.secrets import Secret, WebhookSecrets
 
 CUSTOM = "A URL of your own…"
@@ -65,8 +66,10 @@ class ReplayDialog(QDialog):
         self.body = QPlainTextEdit(detail.body.decode("utf-8", errors="replace"))
         self.body.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.notes = QLabel()
+        self.notes.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.notes.setWordWrap(True)
         self.result = QLabel()
+        self.result.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.result.setWordWrap(True)
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.send)
@@ -114,17 +117,18 @@ class ReplayDialog(QDialog):
         if not is_loopback(self.target.currentText()):
             notes.append("The target is not on this machine: you will be asked to confirm.")
         colour = self.ctx.theme.color("warning").name()
-        self.notes.setText("".join(f"<p style='color:{colour}'>{n}</p>" for n in notes))
+        self.notes.setText("".join(f"<p style='color:{colour}'>{n}</p>" for n in map(esc, notes)))
 
     def send(self) -> None:
         try:
             p = self.prepared()
         except ReplayError as exc:
-            self.result.setText(str(exc))
+            self.result.setText(esc(exc))
             return
         if not is_loopback(p.url):
-            answer = QMessageBox.question(self, "Replay to another machine",
-                                          f"Send this delivery to {p.url}? It leaves this machine.")
+            answer = question(self, "Replay to another machine",
+                              f"Send this delivery to {p.url}? It leaves this machine"
+                              + (f", through the proxy {proxy_for(p.url)}." if proxy_for(p.url) else "."))
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.send_button.setEnabled(False)
@@ -142,6 +146,6 @@ class ReplayDialog(QDialog):
         self.send_button.setEnabled(True)
         colour = self.ctx.theme.color("ok" if r.ok else "danger").name()
         what = f"HTTP {r.status}" if r.status is not None else r.error
-        self.result.setText(f"<b style='color:{colour}'>{what}</b> in {r.latency_ms or 0:.0f} ms"
-                            + (f"<br><code>{r.excerpt[:300]}</code>" if r.excerpt else ""))
+        self.result.setText(f"<b style='color:{colour}'>{esc(what)}</b> in {r.latency_ms or 0:.0f} ms"
+                            + (f"<br><code>{esc(r.excerpt[:300])}</code>" if r.excerpt else ""))
         self.sent.emit(self.detail.row["id"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from console.secrets import SecretStoreError
+from console.ui.plain import warning
 from console.webhooks.secrets import ENVIRONMENTS, PROVIDERS, WebhookSecrets
 
 UNCHANGED = "••••••••"
@@ -31,11 +33,13 @@ class SecretsDialog(QDialog):
                     edit.setText(UNCHANGED)
                 self.fields[(provider, env)] = edit
                 grid.addWidget(edit, row, col)
-        note = QLabel("Secrets are kept in the OS keyring only" + ("" if secrets.store.available else
-                      " — no keyring here, so they are kept for this session only") +
+        why = secrets.store.unavailable_reason
+        note = QLabel("Secrets are kept in the OS keyring only" + ("" if why is None else
+                      f" — not here ({why}), so they are kept for this session only, in memory") +
                       ". The demo's public secrets are always available for demo deliveries. "
                       "Every delivery is verified again after saving.")
         note.setWordWrap(True)
+        note.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -52,6 +56,6 @@ class SecretsDialog(QDialog):
                 if value != UNCHANGED:
                     self.secrets.set(provider, env, value, session_only=session_only)
         except SecretStoreError as exc:
-            QMessageBox.warning(self, "Secrets not saved", str(exc))
+            warning(self, "Secrets not saved", str(exc))
             return
         self.accept()
