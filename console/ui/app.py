@@ -144,6 +144,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
 
     from console.demo.generator import generate
     from console.store.db import ReplicaError
+    from console.ui.plain import critical
     from console.ui.tasks import TaskRunner
 
     app = make_app()
