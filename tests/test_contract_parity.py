@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from console.standin import functions as F
-from console.standin.server import _wire_in
+from console.standin.values import decode_arg as _wire_in
 from console.standin.store import DocStore
 
 CASES = json.loads((Path(__file__).parent / "contract" / "cases.json").read_text())
