@@ -65,18 +65,6 @@ def test_stuck_jobs(conn):
     assert counts(conn, DEMO_NOW_MS)["stuck"] == len(rows)
 
 
-def test_text_search_is_bounded_and_says_how_far(conn):
-    expected = conn.execute(text(
-        "SELECT id FROM jobs WHERE instr(lower(coalesce(last_error,'')), 'rate limit') OR instr(lower(errors), "
-        "'rate limit') OR instr(lower(payload), 'rate limit') ORDER BY created_at DESC, pk DESC")).scalars().all()
-    assert expected
-    assert [r.id for r in all_pages(conn, JobQuery(text="Rate Limit"))] == expected
-    small = search(conn, JobQuery(text="rate limit"), scan_budget=500, now_ms=DEMO_NOW_MS)
-    assert small.scanned == 500 and not small.scan_exhausted and small.has_more
-    rest = all_pages(conn, JobQuery(text="rate limit"), scan_budget=500)
-    assert [r.id for r in rest] == expected  # resuming where each page's scan stopped loses nothing
-
-
 def test_counts_follow_every_change(engine, conn):
     store = LocalJobStore(engine)
     before = counts(conn)

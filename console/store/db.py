@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -75,9 +75,28 @@ def _v6_to_v7(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v7_to_v8(conn: Connection) -> None:
+    """Operators' first day: jobs per (type, status) and per-minute finish rollups (triggers), error fingerprints
+    (a column, backfilled here, computed by ingest from then on), the indexes of the queue-by-type table and of
+    error groups, and full-text search over errors and payloads."""
+    from console.domain.fingerprint import fingerprint
+    from console.store.derived import JOB_TYPE_COUNTS_DDL, JOB_TYPE_COUNTS_REBUILD, JOBS_FTS_DDL, JOBS_FTS_REBUILD
+
+    if not any(r[1] == "error_fp" for r in conn.exec_driver_sql("PRAGMA table_info(jobs)")):
+        conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN error_fp VARCHAR")
+    rows = conn.exec_driver_sql("SELECT pk, last_error FROM jobs WHERE last_error IS NOT NULL").fetchall()
+    if rows:
+        conn.exec_driver_sql("UPDATE jobs SET error_fp = ? WHERE pk = ?", [(fingerprint(e), pk) for pk, e in rows])
+    for name, cols in (("by_type_status_next_run", "type, status, next_run_at"),
+                       ("by_status_fp", "status, error_fp, type, updated_at"), ("by_fp_created", "error_fp, created_at")):
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")
+    for stmt in JOB_TYPE_COUNTS_DDL + JOB_TYPE_COUNTS_REBUILD + JOBS_FTS_DDL + JOBS_FTS_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
 # version -> step that upgrades a replica from that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                       6: _v6_to_v7}
+                                                       6: _v6_to_v7, 7: _v7_to_v8}
 
 
 class ReplicaError(Exception):

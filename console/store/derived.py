@@ -166,8 +166,68 @@ TABLE_COUNTS_REBUILD = ["DELETE FROM table_counts"] + [
 ]
 DERIVED_DDL += TABLE_COUNTS_DDL + TABLE_COUNTS_REBUILD  # the rebuild seeds a new file's rows with 0
 
+# Queue by job type: jobs per (type, status), kept by triggers as job_counts; and a per-minute rollup of
+# state changes into succeeded / retrying (a failed attempt) / dead, per type, kept on change only (deleting
+# or purging jobs does not rewrite history), so rates over an hour or a day read rollup rows, not jobs.
+JOB_TYPE_COUNTS_DDL = [
+    "CREATE TABLE IF NOT EXISTS job_type_counts (type TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (type, status)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS job_type_counts_ai AFTER INSERT ON jobs BEGIN "
+    "INSERT INTO job_type_counts(type, status, n) VALUES (coalesce(new.type, ''), coalesce(new.status, ''), 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS job_type_counts_ad AFTER DELETE ON jobs BEGIN "
+    "UPDATE job_type_counts SET n = n - 1 WHERE type = coalesce(old.type, '') AND status = coalesce(old.status, ''); END",
+    "CREATE TRIGGER IF NOT EXISTS job_type_counts_au AFTER UPDATE OF type, status ON jobs "
+    "WHEN coalesce(old.status, '') != coalesce(new.status, '') OR coalesce(old.type, '') != coalesce(new.type, '') "
+    "BEGIN "
+    "UPDATE job_type_counts SET n = n - 1 WHERE type = coalesce(old.type, '') AND status = coalesce(old.status, ''); "
+    "INSERT INTO job_type_counts(type, status, n) VALUES (coalesce(new.type, ''), coalesce(new.status, ''), 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TABLE IF NOT EXISTS job_events (minute INTEGER NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (minute, type, status)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS job_events_ai AFTER INSERT ON jobs "
+    "WHEN new.status IN ('succeeded', 'retrying', 'dead') BEGIN "
+    "INSERT INTO job_events VALUES (coalesce(new.updated_at, 0) / 60000, coalesce(new.type, ''), new.status, 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS job_events_au AFTER UPDATE OF status ON jobs "
+    "WHEN new.status IN ('succeeded', 'retrying', 'dead') AND coalesce(old.status, '') != new.status BEGIN "
+    "INSERT INTO job_events VALUES (coalesce(new.updated_at, 0) / 60000, coalesce(new.type, ''), new.status, 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+]
+JOB_TYPE_COUNTS_REBUILD = [
+    "DELETE FROM job_type_counts",
+    "INSERT INTO job_type_counts(type, status, n) SELECT coalesce(type, ''), coalesce(status, ''), count(*) FROM jobs "
+    "GROUP BY 1, 2",
+    "DELETE FROM job_events",
+    "INSERT INTO job_events SELECT coalesce(updated_at, 0) / 60000, coalesce(type, ''), status, count(*) FROM jobs "
+    "WHERE status IN ('succeeded', 'retrying', 'dead') GROUP BY 1, 2, 3",
+]
+DERIVED_DDL += JOB_TYPE_COUNTS_DDL
+
+# "Error or payload contains": full-text search over the jobs' last error, attempt errors and payload,
+# external-content (no second copy of the text). Rewrites that leave the text as it was skip the index.
+JOBS_FTS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5(last_error, errors, payload, content='jobs', "
+    "content_rowid='pk', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER IF NOT EXISTS jobs_fts_ai AFTER INSERT ON jobs BEGIN "
+    "INSERT INTO jobs_fts(rowid, last_error, errors, payload) VALUES (new.pk, new.last_error, new.errors, new.payload); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS jobs_fts_ad AFTER DELETE ON jobs BEGIN "
+    "INSERT INTO jobs_fts(jobs_fts, rowid, last_error, errors, payload) "
+    "VALUES ('delete', old.pk, old.last_error, old.errors, old.payload); END",
+    "CREATE TRIGGER IF NOT EXISTS jobs_fts_au AFTER UPDATE OF last_error, errors, payload ON jobs "
+    "WHEN old.last_error IS NOT new.last_error OR old.errors IS NOT new.errors OR old.payload IS NOT new.payload "
+    "BEGIN "
+    "INSERT INTO jobs_fts(jobs_fts, rowid, last_error, errors, payload) "
+    "VALUES ('delete', old.pk, old.last_error, old.errors, old.payload); "
+    "INSERT INTO jobs_fts(rowid, last_error, errors, payload) VALUES (new.pk, new.last_error, new.errors, new.payload); "
+    "END",
+]
+JOBS_FTS_REBUILD = ["INSERT INTO jobs_fts(jobs_fts) VALUES ('rebuild')"]
+DERIVED_DDL += JOBS_FTS_DDL
+
 # Rebuild the derived indexes from their tables (after a bulk load without triggers).
-REBUILD = JOB_COUNTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNCTION_ROLLUP_REBUILD + [
+REBUILD = JOB_COUNTS_REBUILD + JOB_TYPE_COUNTS_REBUILD + JOBS_FTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNCTION_ROLLUP_REBUILD + [
     "DELETE FROM user_roles",
     "INSERT OR IGNORE INTO user_roles(user_pk, role) SELECT u.pk, j.value FROM users u, "
     "json_each(CASE WHEN json_valid(u.roles) THEN u.roles ELSE '[]' END) j",
@@ -179,7 +239,8 @@ REBUILD = JOB_COUNTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNC
 
 TRIGGERS = ["users_fts_ai", "users_fts_ad", "users_fts_au", "messages_fts_ai", "messages_fts_ad", "messages_fts_au",
             "user_roles_ai", "user_roles_ad", "user_roles_au", "job_counts_ai", "job_counts_ad", "job_counts_au",
-            "call_rollup_ai", "call_rollup_ad"] + [f"{t}_count_{k}" for t in COUNTED_TABLES for k in ("ai", "ad")]
+            "call_rollup_ai", "call_rollup_ad", "job_type_counts_ai", "job_type_counts_ad", "job_type_counts_au",
+            "job_events_ai", "job_events_au", "jobs_fts_ai", "jobs_fts_ad", "jobs_fts_au"] + [f"{t}_count_{k}" for t in COUNTED_TABLES for k in ("ai", "ad")]
 
 
 def fts_query(text: str) -> str | None:

@@ -2,8 +2,9 @@
 
 - Paging is keyset on (sort key, pk); sorts exist only where an index serves them.
 - State counts come from `job_counts` (kept by triggers), so they cost one tiny read at any size.
-- "Error or payload contains" is a bounded scan: it reads at most `scan_budget` jobs per page, newest
-  first, and says how far it got.
+- "Error or payload contains" is a full-text search (jobs_fts, kept by triggers): every word typed is a
+  quoted prefix term, so FTS syntax characters in the input are plain text.
+- An error group (`error_group`, a fingerprint of the last error) selects failed and dead jobs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from console.domain import jobs as J
+from console.store.derived import fts_query
 
 SortKey = Literal["created", "updated", "next_run"]
 SORTS: dict[str, tuple[str, str]] = {
@@ -40,8 +42,9 @@ class JobQuery:
     created_to: int | None = None
     key: str | None = None
     id: str | None = None
-    text: str = ""  # error or payload contains (bounded scan)
+    text: str = ""  # error or payload contains (full-text: words, each a prefix)
     sort: SortKey = "created"
+    error_group: str | None = None  # an error fingerprint: the failed (retrying) and dead jobs of that group
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,23 @@ def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
     if q.id:
         where.append("j.id = :id")
         p["id"] = q.id
+    if q.error_group:
+        where.append("j.error_fp = :fp")
+        p["fp"] = q.error_group
+        if not q.status:
+            where.append("j.status IN ('retrying', 'dead')")
+    match = fts_query(q.text) if q.text.strip() else None
+    if match:
+        where.append("j.pk IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :match)")
+        p["match"] = match
     return where, p
 
 
+FAILED = ("retrying", "dead")  # the states error groups count
+
+
 def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = None, limit: int = 200,
-           scan_budget: int = 200_000, time_budget_s: float = 0.15, now_ms: int | None = None) -> JobPage:
+           now_ms: int | None = None) -> JobPage:
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     col, direction = SORTS[q.sort]
     where, params = _filters(q, now_ms)
@@ -146,67 +161,27 @@ def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = Non
             where.append("j.status IN ('pending', 'retrying')")
     order = f"ORDER BY {col} {direction}, j.pk {direction}"
     base = f"SELECT {_COLUMNS}, {col} FROM jobs j"
-    if not q.text.strip():
-        sql = base + (" WHERE " + " AND ".join(where) if where else "") + f" {order} LIMIT :limit"
-        raw = conn.execute(text(sql), {**params, "limit": limit + 1}).fetchall()
-        return JobPage([_row(r) for r in raw[:limit]], len(raw) > limit)
-    # Bounded scan: read jobs in sort order, in chunks, until a page is full or `scan_budget` jobs were
-    # read; keep those whose last error, attempt errors or payload contain the text.
-    needle = q.text.strip().lower()
-    rows: list[JobRow] = []
-    scanned = 0
-    cursor = after
-    exhausted = False
-    chunk = min(scan_budget, 10_000)
-    cmp = ">" if direction == "ASC" else "<"
-    base_where = [w for w in where if not w.startswith(f"({col}, j.pk)")]
-    started = time.perf_counter()
-    while scanned < scan_budget and len(rows) <= limit:
-        w, p = list(base_where), dict(params)
-        if cursor is not None:
-            w.append(f"({col}, j.pk) {cmp} (:after_v, :after_pk)")
-            p.update(after_v=cursor[0], after_pk=cursor[1])
-        flt = " WHERE " + " AND ".join(w) if w else ""
-        # The chunk's end, then the matches inside it: both index-ordered scans, the matching in SQLite.
-        end = conn.execute(text(f"SELECT {col}, j.pk FROM jobs j{flt} {order} LIMIT 1 OFFSET :last"),
-                           {**p, "last": chunk - 1}).first()
-        bound = ""
-        if end is not None:
-            bound = (" AND " if w else " WHERE ") + f"({col}, j.pk) {'<=' if cmp == '>' else '>='} (:end_v, :end_pk)"
-            p.update(end_v=end[0], end_pk=end[1])
-        matches = conn.execute(text(
-            f"SELECT {_COLUMNS}, {col} FROM jobs j{flt}{bound} AND (instr(lower(coalesce(j.last_error, '')), :needle) "
-            f"OR instr(lower(j.errors), :needle) OR instr(lower(j.payload), :needle)) {order} LIMIT :room"
-            if (w or bound) else
-            f"SELECT {_COLUMNS}, {col} FROM jobs j WHERE (instr(lower(coalesce(j.last_error, '')), :needle) "
-            f"OR instr(lower(j.errors), :needle) OR instr(lower(j.payload), :needle)) {order} LIMIT :room"),
-            {**p, "needle": needle, "room": limit + 1 - len(rows)}).fetchall()
-        rows += [_row(r) for r in matches]
-        if end is None:
-            scanned += conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM jobs j{flt} LIMIT :c)"),
-                                    {**p, "c": chunk}).scalar() or 0
-            exhausted = True
-            break
-        scanned += chunk
-        cursor = (end[0], end[1])
-        if (time.perf_counter() - started) > time_budget_s:
-            break
-    if len(rows) > limit:  # the page is full: the next one continues after its last row
-        return JobPage(rows[:limit], True, scanned=scanned, scan_exhausted=False)
-    # Budget spent (or the end reached): the next page continues where the scan stopped.
-    return JobPage(rows, not exhausted, scanned=scanned, scan_exhausted=exhausted,
-                   resume=None if exhausted else cursor)
+    sql = base + (" WHERE " + " AND ".join(where) if where else "") + f" {order} LIMIT :limit"
+    raw = conn.execute(text(sql), {**params, "limit": limit + 1}).fetchall()
+    return JobPage([_row(r) for r in raw[:limit]], len(raw) > limit)
 
 
 # -- counts, health, detail ----------------------------------------------------------------------------
 
-def counts(conn: Connection, now_ms: int | None = None) -> dict[str, int]:
-    """Jobs per state from the trigger-kept table, plus stuck (running past the lease, via the status index)."""
+def counts(conn: Connection, now_ms: int | None = None, type: str | None = None) -> dict[str, int]:
+    """Jobs per state from the trigger-kept tables (of one type when `type` is given), plus stuck (running past
+    the lease, via the status index)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     out = {s: 0 for s in J.STATES}
-    out.update({r[0]: r[1] for r in conn.execute(text("SELECT status, n FROM job_counts")) if r[0] in out})
-    out[STUCK] = conn.execute(text(f"SELECT count(*) FROM jobs WHERE {STUCK_WHERE}"),
-                              {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}).scalar() or 0
+    if type is None:
+        rows = conn.execute(text("SELECT status, n FROM job_counts"))
+    else:
+        rows = conn.execute(text("SELECT status, n FROM job_type_counts WHERE type = :t"), {"t": type})
+    out.update({r[0]: r[1] for r in rows if r[0] in out})
+    where, p = STUCK_WHERE, {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}
+    if type is not None:
+        where, p = where + " AND type = :t", {**p, "t": type}
+    out[STUCK] = conn.execute(text(f"SELECT count(*) FROM jobs WHERE {where}"), p).scalar() or 0
     return out
 
 
@@ -292,8 +267,6 @@ def job_types(conn: Connection) -> list[str]:
 
 def count_matching(conn: Connection, q: JobQuery, cap: int, now_ms: int | None = None) -> int:
     """How many jobs a filter matches, counting at most `cap + 1` (for "retry all matching" previews)."""
-    if q.text.strip():
-        return sum(len(p.rows) for p in _pages(conn, q, cap + 1, now_ms))
     where, params = _filters(q, now_ms if now_ms is not None else int(time.time() * 1000))
     sql = "SELECT count(*) FROM (SELECT 1 FROM jobs j" + (" WHERE " + " AND ".join(where) if where else "") + \
           " LIMIT :cap)"
@@ -304,7 +277,7 @@ def _pages(conn: Connection, q: JobQuery, up_to: int, now_ms: int | None):
     after = None
     seen = 0
     while seen < up_to:
-        page = search(conn, q, after=after, limit=min(500, up_to - seen), now_ms=now_ms, scan_budget=1_000_000)
+        page = search(conn, q, after=after, limit=min(500, up_to - seen), now_ms=now_ms)
         yield page
         seen += len(page.rows)
         if not page.has_more or not page.rows:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from sqlmodel import SQLModel
 
 from console.convex.values import decode_scalar
+from console.domain.fingerprint import fingerprint
 from console.store import schema
 
 # Fields that must never reach the replica, whatever table they appear in.
@@ -131,6 +132,7 @@ _INLINE = {
     "list": "('[]' if (v := {get}) is None else _json(v))",
     "object": "('{{}}' if (v := {get}) is None else _json(v))",
     "bytes": "_as_bytes({get})",
+    "fingerprint": "_fingerprint({get})",
 }
 
 
@@ -153,7 +155,7 @@ def _compile_row(columns: list[Col]) -> Callable[[dict], tuple]:
     src = "def extract(doc):\n    get = doc.get\n    return (" + ", ".join(exprs) + ",)\n"
     namespace: dict[str, Any] = {
         "_as_str": _as_str, "_as_int": _as_int, "_as_float": _as_float, "_as_bytes": _as_bytes,
-        "_json": _json, "_first": _first, "_default": _default,
+        "_json": _json, "_first": _first, "_default": _default, "_fingerprint": fingerprint,
     }
     exec(compile(src, "<console.store.mapping>", "exec"), namespace)
     return namespace["extract"]
@@ -309,6 +311,7 @@ SPECS: list[TableSpec] = [
         col("lease_ms", "leaseMs", kind="int"), col("last_error", "lastError"),
         col("errors", "errors", kind="list"), col("user_id", "userId"), col("delivery_id", "deliveryId"),
         col("created_at", "createdAt", kind="int"), col("updated_at", "updatedAt", kind="int"),
+        col("error_fp", "lastError", kind="fingerprint"),
     ]),
     TableSpec("", "webhookDeliveries", schema.WebhookDelivery, [
         col("provider", "provider"), col("endpoint", "endpoint"), col("method", "method", default="POST"),

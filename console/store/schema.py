@@ -203,6 +203,10 @@ class Job(Replicated, table=True):
         Index("by_status_created", "status", "created_at"),
         Index("by_status_updated", "status", "updated_at"),
         Index("by_status_claimed", "status", "claimed_at", "lease_ms"),
+        # Queue by type: the oldest waiting job of a type; error groups: failed jobs by fingerprint.
+        Index("by_type_status_next_run", "type", "status", "next_run_at"),
+        Index("by_status_fp", "status", "error_fp", "type", "updated_at"),
+        Index("by_fp_created", "error_fp", "created_at"),
     )
     key: Optional[str] = None
     type: Optional[str] = None
@@ -220,6 +224,7 @@ class Job(Replicated, table=True):
     delivery_id: Optional[str] = None
     created_at: Optional[int] = None
     updated_at: Optional[int] = None
+    error_fp: Optional[str] = None  # console.domain.fingerprint of last_error, computed on every write
 
 
 class WebhookDelivery(Replicated, table=True):
