@@ -208,7 +208,10 @@ def test_a_version_7_replica_gets_fingerprints_type_counts_and_search(tmp_path):
             for i, (t, s, e) in enumerate([("a", "dead", "boom 1"), ("a", "dead", "boom 2"), ("b", "pending", None)])])
         for stmt in ("DROP TRIGGER job_type_counts_ai", "DROP TRIGGER job_type_counts_ad", "DROP TRIGGER job_type_counts_au",
                      "DROP TRIGGER job_events_ai", "DROP TRIGGER job_events_au", "DROP TRIGGER jobs_fts_ai",
-                     "DROP TRIGGER jobs_fts_ad", "DROP TRIGGER jobs_fts_au", "DROP TABLE job_type_counts", "DROP TABLE job_events", "DROP TABLE jobs_fts",
+                     "DROP TRIGGER jobs_fts_ad", "DROP TRIGGER jobs_fts_au", "DROP TRIGGER error_groups_ai",
+                     "DROP TRIGGER error_groups_ad", "DROP TRIGGER error_groups_au", "DROP TABLE error_group_counts",
+                     "DROP TABLE error_events", "DROP INDEX by_type_status_updated", "DROP INDEX by_type_updated",
+                     "DROP TABLE job_type_counts", "DROP TABLE job_events", "DROP TABLE jobs_fts",
                      "DROP INDEX by_type_status_next_run", "DROP INDEX by_status_fp", "DROP INDEX by_fp_created",
                      "UPDATE jobs SET error_fp = NULL", "ALTER TABLE jobs DROP COLUMN error_fp"):
             c.exec_driver_sql(stmt)

@@ -80,7 +80,8 @@ def _v7_to_v8(conn: Connection) -> None:
     (a column, backfilled here, computed by ingest from then on), the indexes of the queue-by-type table and of
     error groups, and full-text search over errors and payloads."""
     from console.domain.fingerprint import fingerprint
-    from console.store.derived import JOB_TYPE_COUNTS_DDL, JOB_TYPE_COUNTS_REBUILD, JOBS_FTS_DDL, JOBS_FTS_REBUILD
+    from console.store.derived import (ERROR_GROUPS_DDL, ERROR_GROUPS_REBUILD, JOB_TYPE_COUNTS_DDL,
+                                       JOB_TYPE_COUNTS_REBUILD, JOBS_FTS_DDL, JOBS_FTS_REBUILD)
 
     if not any(r[1] == "error_fp" for r in conn.exec_driver_sql("PRAGMA table_info(jobs)")):
         conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN error_fp VARCHAR")
@@ -88,9 +89,11 @@ def _v7_to_v8(conn: Connection) -> None:
     if rows:
         conn.exec_driver_sql("UPDATE jobs SET error_fp = ? WHERE pk = ?", [(fingerprint(e), pk) for pk, e in rows])
     for name, cols in (("by_type_status_next_run", "type, status, next_run_at"),
-                       ("by_status_fp", "status, error_fp, type, updated_at"), ("by_fp_created", "error_fp, created_at")):
+                       ("by_type_status_updated", "type, status, updated_at"), ("by_type_updated", "type, updated_at"),
+                       ("by_status_fp", "status, error_fp, updated_at"), ("by_fp_created", "error_fp, created_at")):
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")
-    for stmt in JOB_TYPE_COUNTS_DDL + JOB_TYPE_COUNTS_REBUILD + JOBS_FTS_DDL + JOBS_FTS_REBUILD:
+    for stmt in (JOB_TYPE_COUNTS_DDL + JOB_TYPE_COUNTS_REBUILD + ERROR_GROUPS_DDL + ERROR_GROUPS_REBUILD
+                 + JOBS_FTS_DDL + JOBS_FTS_REBUILD):
         conn.exec_driver_sql(stmt)
 
 

@@ -204,6 +204,44 @@ JOB_TYPE_COUNTS_REBUILD = [
 ]
 DERIVED_DDL += JOB_TYPE_COUNTS_DDL
 
+# Error groups: failed (retrying) and dead jobs per (fingerprint, type, status), kept by triggers, and failures
+# per hour and fingerprint (changes into retrying or dead, kept on change only) for the groups' sparklines.
+_FAILED = "('retrying', 'dead')"
+ERROR_GROUPS_DDL = [
+    "CREATE TABLE IF NOT EXISTS error_group_counts (fp TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (fp, type, status)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS error_events (hour INTEGER NOT NULL, fp TEXT NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (hour, fp)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS error_groups_ai AFTER INSERT ON jobs "
+    f"WHEN new.error_fp IS NOT NULL AND new.status IN {_FAILED} BEGIN "
+    "INSERT INTO error_group_counts VALUES (new.error_fp, coalesce(new.type, ''), new.status, 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; "
+    "INSERT INTO error_events VALUES (coalesce(new.updated_at, 0) / 3600000, new.error_fp, 1) "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS error_groups_ad AFTER DELETE ON jobs "
+    f"WHEN old.error_fp IS NOT NULL AND old.status IN {_FAILED} BEGIN "
+    "UPDATE error_group_counts SET n = n - 1 WHERE fp = old.error_fp AND type = coalesce(old.type, '') "
+    "AND status = old.status; END",
+    "CREATE TRIGGER IF NOT EXISTS error_groups_au AFTER UPDATE OF error_fp, status, type ON jobs "
+    "WHEN old.error_fp IS NOT new.error_fp OR old.status IS NOT new.status OR old.type IS NOT new.type BEGIN "
+    "UPDATE error_group_counts SET n = n - 1 WHERE old.error_fp IS NOT NULL AND old.status IN " + _FAILED + " "
+    "AND fp = old.error_fp AND type = coalesce(old.type, '') AND status = old.status; "
+    "INSERT INTO error_group_counts SELECT new.error_fp, coalesce(new.type, ''), new.status, 1 "
+    f"WHERE new.error_fp IS NOT NULL AND new.status IN {_FAILED} ON CONFLICT DO UPDATE SET n = n + 1; "
+    "INSERT INTO error_events SELECT coalesce(new.updated_at, 0) / 3600000, new.error_fp, 1 "
+    f"WHERE new.error_fp IS NOT NULL AND new.status IN {_FAILED} AND old.status IS NOT new.status "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+]
+ERROR_GROUPS_REBUILD = [
+    "DELETE FROM error_group_counts",
+    "INSERT INTO error_group_counts SELECT error_fp, coalesce(type, ''), status, count(*) FROM jobs "
+    f"WHERE error_fp IS NOT NULL AND status IN {_FAILED} GROUP BY 1, 2, 3",
+    "DELETE FROM error_events",
+    "INSERT INTO error_events SELECT coalesce(updated_at, 0) / 3600000, error_fp, count(*) FROM jobs "
+    f"WHERE error_fp IS NOT NULL AND status IN {_FAILED} GROUP BY 1, 2",
+]
+DERIVED_DDL += ERROR_GROUPS_DDL
+
 # "Error or payload contains": full-text search over the jobs' last error, attempt errors and payload,
 # external-content (no second copy of the text). Rewrites that leave the text as it was skip the index.
 JOBS_FTS_DDL = [
@@ -227,7 +265,7 @@ JOBS_FTS_REBUILD = ["INSERT INTO jobs_fts(jobs_fts) VALUES ('rebuild')"]
 DERIVED_DDL += JOBS_FTS_DDL
 
 # Rebuild the derived indexes from their tables (after a bulk load without triggers).
-REBUILD = JOB_COUNTS_REBUILD + JOB_TYPE_COUNTS_REBUILD + JOBS_FTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNCTION_ROLLUP_REBUILD + [
+REBUILD = JOB_COUNTS_REBUILD + JOB_TYPE_COUNTS_REBUILD + ERROR_GROUPS_REBUILD + JOBS_FTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNCTION_ROLLUP_REBUILD + [
     "DELETE FROM user_roles",
     "INSERT OR IGNORE INTO user_roles(user_pk, role) SELECT u.pk, j.value FROM users u, "
     "json_each(CASE WHEN json_valid(u.roles) THEN u.roles ELSE '[]' END) j",
@@ -240,7 +278,8 @@ REBUILD = JOB_COUNTS_REBUILD + JOB_TYPE_COUNTS_REBUILD + JOBS_FTS_REBUILD + CALL
 TRIGGERS = ["users_fts_ai", "users_fts_ad", "users_fts_au", "messages_fts_ai", "messages_fts_ad", "messages_fts_au",
             "user_roles_ai", "user_roles_ad", "user_roles_au", "job_counts_ai", "job_counts_ad", "job_counts_au",
             "call_rollup_ai", "call_rollup_ad", "job_type_counts_ai", "job_type_counts_ad", "job_type_counts_au",
-            "job_events_ai", "job_events_au", "jobs_fts_ai", "jobs_fts_ad", "jobs_fts_au"] + [f"{t}_count_{k}" for t in COUNTED_TABLES for k in ("ai", "ad")]
+            "job_events_ai", "job_events_au", "jobs_fts_ai", "jobs_fts_ad", "jobs_fts_au",
+            "error_groups_ai", "error_groups_ad", "error_groups_au"] + [f"{t}_count_{k}" for t in COUNTED_TABLES for k in ("ai", "ad")]
 
 
 def fts_query(text: str) -> str | None:

@@ -1,9 +1,9 @@
 """Error groups (Sidekiq's Undertaker, Hookdeck's Issues): failed and dead jobs grouped by the fingerprint of
 their last error (console/domain/fingerprint.py, stored in jobs.error_fp by every write).
 
-One scan of the covering index by_status_fp (status, error_fp, type, updated_at) over the failed and dead
-jobs gives every group's count, types, first and last seen and hourly counts; a sample error per shown group
-is one index probe.
+Counts per group, type and state come from error_group_counts and the sparkline from error_events (failures
+per hour), both kept by triggers; first and last seen (the oldest and newest last change among the group's
+jobs) and a sample error are index probes of by_status_fp, for the groups shown only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class ErrorGroup:
     types: dict[str, int] = field(default_factory=dict)
     first_seen: int = 0  # ms, the oldest last change among the group's failed jobs
     last_seen: int = 0
-    hourly: list[int] = field(default_factory=lambda: [0] * HOURS)  # last change per hour, oldest first
+    hourly: list[int] = field(default_factory=lambda: [0] * HOURS)  # failures per hour, oldest first
     sample: str = ""  # the newest job's last error, first line
 
     @property
@@ -39,27 +39,38 @@ class ErrorGroup:
 def error_groups(conn: Connection, now_ms: int | None = None, limit: int = 200) -> list[ErrorGroup]:
     """Groups, most jobs first (at most `limit`)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    hour_now = now_ms // 3_600_000
     groups: dict[str, ErrorGroup] = {}
-    marks = ", ".join(f"'{s}'" for s in FAILED)
-    for fp, status, jtype, hour, n, first, last in conn.execute(text(
-            f"SELECT error_fp, status, type, updated_at / 3600000, count(*), min(updated_at), max(updated_at) "
-            f"FROM jobs WHERE status IN ({marks}) AND error_fp IS NOT NULL GROUP BY 1, 2, 3, 4")):
+    for fp, jtype, status, n in conn.execute(text("SELECT fp, type, status, n FROM error_group_counts WHERE n > 0")):
         g = groups.get(fp)
         if g is None:
-            g = groups[fp] = ErrorGroup(fp, first_seen=first or 0, last_seen=last or 0)
+            g = groups[fp] = ErrorGroup(fp)
         g.count += n
         if status == "dead":
             g.dead += n
-        g.types[jtype or ""] = g.types.get(jtype or "", 0) + n
-        g.first_seen = min(g.first_seen, first or 0)
-        g.last_seen = max(g.last_seen, last or 0)
-        age = hour_now - (hour or 0)
-        if 0 <= age < HOURS:
-            g.hourly[HOURS - 1 - age] += n
+        g.types[jtype] = g.types.get(jtype, 0) + n
     shown = sorted(groups.values(), key=lambda g: (-g.count, g.fingerprint))[:limit]
+    by_fp = {g.fingerprint: g for g in shown}
+    hour_now = now_ms // 3_600_000
+    for hour, fp, n in conn.execute(text("SELECT hour, fp, n FROM error_events WHERE hour > :h"),
+                                    {"h": hour_now - HOURS}):
+        g = by_fp.get(fp)
+        if g is not None and 0 <= hour_now - hour < HOURS:
+            g.hourly[HOURS - 1 - (hour_now - hour)] += n
     for g in shown:
-        g.sample = (conn.execute(text(
-            f"SELECT last_error FROM jobs WHERE status IN ({marks}) AND error_fp = :fp ORDER BY updated_at DESC "
-            f"LIMIT 1"), {"fp": g.fingerprint}).scalar() or "").split("\n", 1)[0]
+        firsts, lasts = [], []
+        newest: tuple[int, str] | None = None
+        for status in FAILED:
+            p = {"s": status, "fp": g.fingerprint}
+            first = conn.execute(text("SELECT min(updated_at) FROM jobs WHERE status = :s AND error_fp = :fp"), p).scalar()
+            last = conn.execute(text("SELECT updated_at, last_error FROM jobs WHERE status = :s AND error_fp = :fp "
+                                     "ORDER BY updated_at DESC LIMIT 1"), p).first()
+            if first is not None:
+                firsts.append(first)
+            if last is not None:
+                lasts.append(last[0] or 0)
+                if newest is None or (last[0] or 0) > newest[0]:
+                    newest = (last[0] or 0, last[1] or "")
+        g.first_seen = min(firsts, default=0)
+        g.last_seen = max(lasts, default=0)
+        g.sample = (newest[1] if newest else "").split("\n", 1)[0]
     return shown

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from console.domain import jobs as J
-from console.store.derived import fts_query
 
 SortKey = Literal["created", "updated", "next_run"]
 SORTS: dict[str, tuple[str, str]] = {
@@ -103,7 +103,27 @@ def _row(r: Any) -> JobRow:
                   created_at=r[13] or 0, updated_at=r[14] or 0, sort_value=r[15])
 
 
-def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
+DENSE = 5000  # matches of a text search from which reading in sort order beats looking each match up
+
+
+def text_match(q: JobQuery) -> str | None:
+    """The FTS5 query for what was typed: quoted terms (FTS syntax is plain text), the last one a prefix
+    when it has two characters or more (search as you type)."""
+    terms = re.findall(r"[^\W_]+", q.text)
+    if not terms:
+        return None
+    out = [f'"{t}"' for t in terms]
+    if len(terms[-1]) >= 2:
+        out[-1] += "*"
+    return " ".join(out)
+
+
+def _dense(conn: Connection, match: str) -> bool:
+    return (conn.execute(text("SELECT count(*) FROM (SELECT 1 FROM jobs_fts WHERE jobs_fts MATCH :m LIMIT :n)"),
+                         {"m": match, "n": DENSE}).scalar() or 0) >= DENSE
+
+
+def _filters(q: JobQuery, now_ms: int, dense: bool = False) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
     p: dict[str, Any] = {}
     if q.status == STUCK:
@@ -114,10 +134,7 @@ def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
         where.append("j.status = :status")
         p["status"] = q.status
     if q.type:
-        # Sorted by last change with no state chosen, the type's own indexes would mean sorting every job of
-        # that type; the unary + hands the plan to by_job_updated instead, which stops after a page.
-        unindexed = q.sort == "updated" and not q.status
-        where.append(f"{'+' if unindexed else ''}j.type = :type")
+        where.append("j.type = :type")  # by_type_* indexes serve every sort of a type, with or without a state
         p["type"] = q.type
     if q.created_from is not None:
         where.append("j.created_at >= :cfrom")
@@ -136,9 +153,11 @@ def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
         p["fp"] = q.error_group
         if not q.status:
             where.append("j.status IN ('retrying', 'dead')")
-    match = fts_query(q.text) if q.text.strip() else None
+    match = text_match(q)
     if match:
-        where.append("j.pk IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :match)")
+        # Few matches: look each one up by pk and sort them. Many: walk the sort's index and keep the matches
+        # (the unary + stops SQLite from choosing the pk lookups), which stops after a page.
+        where.append(f"{'+' if dense else ''}j.pk IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :match)")
         p["match"] = match
     return where, p
 
@@ -150,7 +169,8 @@ def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = Non
            now_ms: int | None = None) -> JobPage:
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     col, direction = SORTS[q.sort]
-    where, params = _filters(q, now_ms)
+    match = text_match(q)
+    where, params = _filters(q, now_ms, dense=bool(match) and _dense(conn, match))
     if after is not None:
         cmp = ">" if direction == "ASC" else "<"
         where.append(f"({col}, j.pk) {cmp} (:after_v, :after_pk)")

@@ -77,21 +77,23 @@ def type_table(conn: Connection, now_ms: int | None = None) -> list[TypeRow]:
         r.oldest_waiting_ms = None if oldest is None else now_ms - oldest
     minute = now_ms // 60_000
     hour_from, day_from = minute - 59, minute - 24 * 60 + 1
-    for m, t, status, n in conn.execute(text("SELECT minute, type, status, n FROM job_events WHERE minute >= :d"),
-                                        {"d": day_from}):
+    for t, status, n in conn.execute(text("SELECT type, status, sum(n) FROM job_events WHERE minute >= :d "
+                                          "AND status IN ('succeeded', 'dead') GROUP BY 1, 2"), {"d": day_from}):
         r = row(t)
         if status == J.SUCCEEDED:
-            r.succeeded_24h += n
-        elif status == J.DEAD:
-            r.dead_24h += n
-        if m >= hour_from:
-            if not r.per_minute:
-                r.per_minute = [(0, 0)] * 60
-            ok, bad = r.per_minute[m - hour_from]
-            if status == J.SUCCEEDED:
-                r.succeeded_hour += n
-                r.per_minute[m - hour_from] = (ok + n, bad)
-            else:
-                r.failed_hour += n
-                r.per_minute[m - hour_from] = (ok, bad + n)
+            r.succeeded_24h = n
+        else:
+            r.dead_24h = n
+    for m, t, status, n in conn.execute(text("SELECT minute, type, status, n FROM job_events WHERE minute >= :h"),
+                                        {"h": hour_from}):
+        r = row(t)
+        if not r.per_minute:
+            r.per_minute = [(0, 0)] * 60
+        ok, bad = r.per_minute[m - hour_from]
+        if status == J.SUCCEEDED:
+            r.succeeded_hour += n
+            r.per_minute[m - hour_from] = (ok + n, bad)
+        else:
+            r.failed_hour += n
+            r.per_minute[m - hour_from] = (ok, bad + n)
     return sorted(rows.values(), key=lambda r: r.type)

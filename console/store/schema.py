@@ -205,7 +205,9 @@ class Job(Replicated, table=True):
         Index("by_status_claimed", "status", "claimed_at", "lease_ms"),
         # Queue by type: the oldest waiting job of a type; error groups: failed jobs by fingerprint.
         Index("by_type_status_next_run", "type", "status", "next_run_at"),
-        Index("by_status_fp", "status", "error_fp", "type", "updated_at"),
+        Index("by_type_status_updated", "type", "status", "updated_at"),
+        Index("by_type_updated", "type", "updated_at"),
+        Index("by_status_fp", "status", "error_fp", "updated_at"),
         Index("by_fp_created", "error_fp", "created_at"),
     )
     key: Optional[str] = None
