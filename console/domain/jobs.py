@@ -17,6 +17,7 @@ PENDING, RUNNING, RETRYING, DEAD, SUCCEEDED, CANCELED = "pending", "running", "r
 STATES = (PENDING, RUNNING, RETRYING, DEAD, SUCCEEDED, CANCELED)
 RUNNABLE = (PENDING, RETRYING)
 FINISHED = (DEAD, SUCCEEDED, CANCELED)
+FAILED_STATES = (RETRYING, DEAD)  # what error groups count: a failed attempt waiting to retry, or dead
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,9 @@ def cancel(job: dict, now_ms: int) -> dict:
     out = dict(job, status=CANCELED, updatedAt=now_ms, claimedAt=None, claimedBy=None)
     out.pop("nextRunAt", None)
     return out
+
+
+def check_purge(job: dict) -> None:
+    """Only finished jobs (succeeded, canceled, dead) may be deleted: a waiting or running one would be lost."""
+    if job.get("status") not in FINISHED:
+        raise JobRuleError(f"only finished jobs can be purged (this one is {job.get('status')})")

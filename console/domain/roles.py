@@ -109,7 +109,7 @@ def permissions(user: dict) -> set[str]:
     perms = {p for p in user.get("permissions") or [] if isinstance(p, str)}
     roles = app_roles(user)
     if ADMIN in roles:
-        perms |= {"jobs:retry", "jobs:cancel", "roles:write", "users:write", "webhooks:replay"}
+        perms |= {"jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay"}
     if SUPPORT in roles:
         perms |= {"jobs:retry"}
     return perms
@@ -123,3 +123,12 @@ def check_permission(actor: dict | None, permission: str, what: str) -> str | No
     if permission not in permissions(actor):
         return f"{actor.get('email') or 'The operator'} may not {what} (needs {permission})."
     return None
+
+
+# Bulk job actions: the permission each needs and what a refusal calls it. Purging (deleting finished jobs) is
+# admin-only, as canceling is: support may retry.
+BULK = {
+    "retry": ("jobs:retry", "retry jobs"),
+    "cancel": ("jobs:cancel", "cancel jobs"),
+    "purge": ("jobs:purge", "purge jobs"),
+}

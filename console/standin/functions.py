@@ -22,6 +22,7 @@ from console.convex.values import ValueError_, decode
 from console.demo.generator import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
+from console.domain.fingerprint import fingerprint
 from console.standin.store import DocStore, Tx
 
 COMPONENT_TABLES = {"organization", "member", "invitation"}  # the betterAuth component's
@@ -254,6 +255,7 @@ JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
     "createdFrom": lambda j, v: (j.get("createdAt") or 0) >= v,
     "createdTo": lambda j, v: (j.get("createdAt") or 0) < v,
     "text": lambda j, v: str(v).lower() in _haystack(j).lower(),
+    "errorGroup": lambda j, v: fingerprint(j.get("lastError")) == v,
 }
 
 
@@ -264,31 +266,57 @@ def _haystack(job: dict) -> str:
                                               json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
 
 
-def retry_jobs(call: Call, args: dict) -> Any:
-    """Retry every job matching `filter`, at most `limit` (default 1000). One audit entry for the batch."""
+_BULK_DONE = {"retry": "retried", "cancel": "canceled", "purge": "purged"}
+
+
+def _bulk_jobs(call: Call, args: dict, verb: str) -> Any:
+    """Every job matching `filter`, at most `limit` (default 1000) changed. One audit entry for the batch."""
+    permission, what = R.BULK[verb]
     actor = call.require_actor()
-    _need(actor, "jobs:retry", "retry jobs")
+    _need(actor, permission, what)
+    if verb != "retry":
+        _refuse(R.check_reason(args.get("reason")), "reason_required")
     flt = args.get("filter") or {}
     unknown = set(flt) - set(JOB_FILTERS)
     if unknown:
         raise FunctionThrew("bad_args", f"Unknown filter fields: {', '.join(sorted(unknown))}.")
     limit = 1000 if args.get("limit") is None else max(0, int(args["limit"]))
-    matched = retried = 0
+    done_key = _BULK_DONE[verb]
+    matched = done = 0
     skipped: dict[str, int] = {}
     for job in call.store.scan("jobs"):
         if not all(JOB_FILTERS[k](job, v) for k, v in flt.items()):
             continue
+        if "errorGroup" in flt and "status" not in flt and job.get("status") not in J.FAILED_STATES:
+            continue
         matched += 1
-        if retried >= limit:
+        if done >= limit:
             continue
         try:
-            call.tx.replace("jobs", J.manual_retry(job, call.now_ms))
-            retried += 1
+            if verb == "purge":
+                J.check_purge(job)
+                call.tx.delete("jobs", job["_id"])
+            else:
+                call.tx.replace("jobs", (J.manual_retry if verb == "retry" else J.cancel)(job, call.now_ms))
+            done += 1
         except J.JobRuleError:
             skipped[job.get("status") or "?"] = skipped.get(job.get("status") or "?", 0) + 1
-    call.audit(actor, "job.retry_many", "jobs", "*", {"filter": flt, "matched": matched, "retried": retried,
-                                                      "limit": limit}, args.get("reason"))
-    return {"matched": matched, "retried": retried, "skipped": skipped, "capped": matched - sum(skipped.values()) > retried}
+    call.audit(actor, f"job.{verb}_many", "jobs", "*", {"filter": flt, "matched": matched, done_key: done,
+                                                        "limit": limit}, args.get("reason"))
+    return {"matched": matched, done_key: done, "skipped": skipped,
+            "capped": matched - sum(skipped.values()) > done}
+
+
+def retry_jobs(call: Call, args: dict) -> Any:
+    return _bulk_jobs(call, args, "retry")
+
+
+def cancel_jobs(call: Call, args: dict) -> Any:
+    return _bulk_jobs(call, args, "cancel")
+
+
+def purge_jobs(call: Call, args: dict) -> Any:
+    return _bulk_jobs(call, args, "purge")
 
 
 def cancel_job(call: Call, args: dict) -> Any:
@@ -392,6 +420,8 @@ QUERIES: dict[str, Callable[[Call, dict], Any]] = {
 MUTATIONS: dict[str, Callable[[Call, dict], Any]] = {
     "console:retryJob": retry_job,
     "console:retryJobs": retry_jobs,
+    "console:cancelJobs": cancel_jobs,
+    "console:purgeJobs": purge_jobs,
     "console:cancelJob": cancel_job,
     "console:setUserRoles": set_user_roles,
     "console:setUserActive": set_user_active,

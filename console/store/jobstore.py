@@ -163,13 +163,34 @@ class LocalJobStore:
                    canceled: Callable[[], bool] | None = None, chunk: int = 100) -> dict:
         """Retry up to `cap` jobs matching `query`, in chunks (each its own transaction), reporting progress;
         stops early when `canceled()` says so. One audit entry for the whole batch."""
+        return self._many("retry", query, cap, actor_id, reason, progress=progress, canceled=canceled, chunk=chunk)
+
+    def cancel_many(self, query: JobQuery, cap: int, actor_id: str | None, reason: str | None = None, *,
+                    progress: Callable[[int, int], None] | None = None,
+                    canceled: Callable[[], bool] | None = None, chunk: int = 100) -> dict:
+        """Cancel up to `cap` matching jobs (finished ones are skipped and counted), as retry_many."""
+        return self._many("cancel", query, cap, actor_id, reason, progress=progress, canceled=canceled, chunk=chunk)
+
+    def purge_many(self, query: JobQuery, cap: int, actor_id: str | None, reason: str | None = None, *,
+                   progress: Callable[[int, int], None] | None = None,
+                   canceled: Callable[[], bool] | None = None, chunk: int = 100) -> dict:
+        """Delete up to `cap` matching finished jobs (succeeded, canceled, dead); others are skipped and counted."""
+        return self._many("purge", query, cap, actor_id, reason, progress=progress, canceled=canceled, chunk=chunk)
+
+    def _many(self, verb: str, query: JobQuery, cap: int, actor_id: str | None, reason: str | None, *,
+              progress: Callable[[int, int], None] | None, canceled: Callable[[], bool] | None, chunk: int) -> dict:
+        permission, what = R.BULK[verb]
         with self.engine.connect() as conn:
             actor = self.actor(conn, actor_id)
-            refusal = R.check_permission(actor, "jobs:retry", "retry jobs")
+            refusal = R.check_permission(actor, permission, what)
             if refusal:
                 raise Refused(refusal)
+            if verb != "retry":  # bulk cancel and purge need a reason, as every destructive change
+                refusal = R.check_reason(reason)
+                if refusal:
+                    raise Refused(refusal)
             ids = matching_ids(conn, query, cap)
-        retried, skipped, stopped = 0, {}, False
+        done, skipped, stopped = 0, {}, False
         for i in range(0, len(ids), chunk):
             if canceled and canceled():
                 stopped = True
@@ -182,18 +203,23 @@ class LocalJobStore:
                         continue
                     doc, ts = found
                     try:
-                        self._save(conn, J.manual_retry(doc, now), ts)
-                        retried += 1
+                        if verb == "purge":
+                            J.check_purge(doc)
+                            conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job_id})
+                        else:
+                            self._save(conn, (J.manual_retry if verb == "retry" else J.cancel)(doc, now), ts)
+                        done += 1
                     except J.JobRuleError:
                         skipped[doc.get("status") or "?"] = skipped.get(doc.get("status") or "?", 0) + 1
             if progress:
                 progress(min(i + chunk, len(ids)), len(ids))
         filter_doc = {k: v for k, v in vars(query).items() if v not in (None, "")}
+        counted = {"retry": "retried", "cancel": "canceled", "purge": "purged"}[verb]
         with immediate(self.engine) as conn:
-            self._audit(conn, actor, "job.retry_many", "*",  # type: ignore[arg-type]
-                        {"filter": filter_doc, "selected": len(ids), "retried": retried, "cap": cap,
+            self._audit(conn, actor, f"job.{verb}_many", "*",  # type: ignore[arg-type]
+                        {"filter": filter_doc, "selected": len(ids), counted: done, "cap": cap,
                          "stopped": stopped}, reason)
-        return {"selected": len(ids), "retried": retried, "skipped": skipped, "stopped": stopped}
+        return {"selected": len(ids), counted: done, "skipped": skipped, "stopped": stopped}
 
     # -- the demo's worker ---------------------------------------------------------------------------------------
     def work_once(self, worker: str = "demo-worker", failure_rate: float = 0.15, limit: int = 10,

@@ -56,7 +56,7 @@ def test_states_show_live_counts_and_filter(qtbot, window, ctx):
     panel.apply_query()
     wait_idle(qtbot, ctx)
     assert all("twilio" in (r.last_error.lower() + r.type) or r.status == "dead" for r in panel.model.rows)
-    assert "searched" in panel.summary.text()
+    assert "full-text match" in panel.summary.text()
 
 
 def test_retry_a_failed_demo_job_and_see_it_run(qtbot, window, ctx):

@@ -254,6 +254,9 @@ const jobFilter = v.object({
   createdFrom: v.optional(v.number()),
   createdTo: v.optional(v.number()),
   text: v.optional(v.string()),
+  // An error group: the fingerprint of the last error (R.errorFingerprint); without a status, failed
+  // (retrying) and dead jobs only, as the console groups them.
+  errorGroup: v.optional(v.string()),
 });
 
 type JobFilter = {
@@ -264,6 +267,7 @@ type JobFilter = {
   createdFrom?: number;
   createdTo?: number;
   text?: string;
+  errorGroup?: string;
 };
 
 function matches(job: Doc<"jobs">, f: JobFilter): boolean {
@@ -276,6 +280,10 @@ function matches(job: Doc<"jobs">, f: JobFilter): boolean {
   if (f.text !== undefined) {
     const hay = (job.lastError ?? "") + (job.payload === undefined || job.payload === null ? "" : JSON.stringify(job.payload));
     if (!hay.toLowerCase().includes(f.text.toLowerCase())) return false;
+  }
+  if (f.errorGroup !== undefined) {
+    if (f.status === undefined && !R.FAILED.has(job.status)) return false;
+    if (R.errorFingerprint(job.lastError) !== f.errorGroup) return false;
   }
   return true;
 }
@@ -297,39 +305,70 @@ function candidates(ctx: MutationCtx, f: JobFilter) {
   return ctx.db.query("jobs");
 }
 
+type Bulk = "retry" | "cancel" | "purge";
+const BULK: Record<Bulk, { permission: string; what: string; done: string }> = {
+  retry: { permission: "jobs:retry", what: "retry jobs", done: "retried" },
+  cancel: { permission: "jobs:cancel", what: "cancel jobs", done: "canceled" },
+  purge: { permission: "jobs:purge", what: "purge jobs", done: "purged" },
+};
+
+async function bulkJobs(
+  ctx: MutationCtx,
+  verb: Bulk,
+  args: { filter: JobFilter; limit?: number; reason?: string },
+): Promise<Record<string, unknown>> {
+  // Every job matching `filter`, at most `limit` (default 1000) changed; one audit entry for the batch.
+  // One mutation reads what Convex allows one transaction to read: the console sends limit <= 1000.
+  const { permission, what, done } = BULK[verb];
+  const actor = await requireOperator(ctx);
+  need(actor, permission, what);
+  if (verb !== "retry") refuseIf(R.checkReason(args.reason), "reason_required");
+  const limit = args.limit === undefined ? 1000 : Math.max(0, Math.trunc(args.limit));
+  const now = Date.now();
+  let matched = 0;
+  let changed = 0;
+  const skipped: Record<string, number> = {};
+  const found: Doc<"jobs">[] = [];
+  for await (const job of candidates(ctx, args.filter)) {
+    if (matches(job, args.filter)) found.push(job);
+  }
+  found.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)); // id order, as the stand-in
+  for (const job of found) {
+    matched += 1;
+    if (changed >= limit) continue;
+    try {
+      if (verb === "purge") {
+        R.checkPurge(job);
+        await ctx.db.delete(job._id);
+      } else {
+        const next = verb === "retry" ? R.manualRetry(job, now) : R.cancel(job, now);
+        await ctx.db.replace(job._id, withoutSystemFields(next));
+      }
+      changed += 1;
+    } catch (e) {
+      if (!(e instanceof R.JobRuleError)) throw e;
+      skipped[job.status] = (skipped[job.status] ?? 0) + 1;
+    }
+  }
+  await audit(ctx, actor, `job.${verb}_many`, "jobs", "*", { filter: args.filter, matched, [done]: changed, limit }, args.reason);
+  const nSkipped = Object.values(skipped).reduce((a, b) => a + b, 0);
+  return { matched, [done]: changed, skipped, capped: matched - nSkipped > changed };
+}
+
 export const retryJobs = internalMutation({
   args: { filter: jobFilter, limit: v.optional(v.number()), reason: v.optional(v.string()) },
-  handler: async (ctx, args) => {
-    // Retry every job matching `filter`, at most `limit` (default 1000); one audit entry for the batch.
-    // One mutation reads what Convex allows one transaction to read: the console sends limit <= 1000.
-    const actor = await requireOperator(ctx);
-    need(actor, "jobs:retry", "retry jobs");
-    const limit = args.limit === undefined ? 1000 : Math.max(0, Math.trunc(args.limit));
-    const now = Date.now();
-    let matched = 0;
-    let retried = 0;
-    const skipped: Record<string, number> = {};
-    const found: Doc<"jobs">[] = [];
-    for await (const job of candidates(ctx, args.filter)) {
-      if (matches(job, args.filter)) found.push(job);
-    }
-    found.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)); // id order, as the stand-in
-    for (const job of found) {
-      matched += 1;
-      if (retried >= limit) continue;
-      try {
-        const next = R.manualRetry(job, now);
-        await ctx.db.replace(job._id, withoutSystemFields(next));
-        retried += 1;
-      } catch (e) {
-        if (!(e instanceof R.JobRuleError)) throw e;
-        skipped[job.status] = (skipped[job.status] ?? 0) + 1;
-      }
-    }
-    await audit(ctx, actor, "job.retry_many", "jobs", "*", { filter: args.filter, matched, retried, limit }, args.reason);
-    const nSkipped = Object.values(skipped).reduce((a, b) => a + b, 0);
-    return { matched, retried, skipped, capped: matched - nSkipped > retried };
-  },
+  handler: async (ctx, args) => await bulkJobs(ctx, "retry", args),
+});
+
+export const cancelJobs = internalMutation({
+  args: { filter: jobFilter, limit: v.optional(v.number()), reason: v.string() },
+  handler: async (ctx, args) => await bulkJobs(ctx, "cancel", args),
+});
+
+export const purgeJobs = internalMutation({
+  // Deletes finished jobs (succeeded, canceled, dead) only; waiting and running ones are skipped.
+  args: { filter: jobFilter, limit: v.optional(v.number()), reason: v.string() },
+  handler: async (ctx, args) => await bulkJobs(ctx, "purge", args),
 });
 
 // -- writes: users and roles --------------------------------------------------------------------------------

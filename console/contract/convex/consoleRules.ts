@@ -53,7 +53,9 @@ export function permissions(user: UserLike): Set<string> {
   const perms = new Set((user.permissions ?? []).filter((p) => typeof p === "string"));
   const roles = appRoles(user);
   if (roles.has(ADMIN)) {
-    for (const p of ["jobs:retry", "jobs:cancel", "roles:write", "users:write", "webhooks:replay"]) perms.add(p);
+    for (const p of ["jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay"]) {
+      perms.add(p);
+    }
   }
   if (roles.has(SUPPORT)) perms.add("jobs:retry");
   return perms;
@@ -182,3 +184,46 @@ export function cancel<J extends JobLike>(job: J, nowMs: number): J {
   delete out.nextRunAt;
   return out as J;
 }
+
+export function checkPurge(job: JobLike): void {
+  // Only finished jobs may be deleted: a waiting or running one would be lost.
+  if (!FINISHED.has(job.status)) throw new JobRuleError(`only finished jobs can be purged (this one is ${job.status})`);
+}
+
+// -- error fingerprints (console/domain/fingerprint.py) ---------------------------------------------
+// The same patterns (ASCII classes, explicit lookarounds) and the same hash (FNV-1a 64 of the UTF-8), so an
+// `errorGroup` filter selects here what the console's replica groups.
+
+const T = "A-Za-z0-9_";
+const FP_RULES: [RegExp, string][] = [
+  [/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^ \t\r'"<>()]+/g, "<url>"],
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, "<email>"],
+  [/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, "<uuid>"],
+  [/'[^']*'|"[^"]*"|`[^`]*`/g, "<q>"],
+  [new RegExp(`(?<![${T}])0x[0-9a-fA-F]+(?![${T}])`, "g"), "<hex>"],
+  [new RegExp(`(?<![${T}])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}(?![${T}])`, "g"), "<hex>"],
+  [new RegExp(`(?<![${T}-])(?=[${T}-]*[0-9])(?=[${T}-]*[A-Za-z])[${T}-]{4,}(?![${T}-])`, "g"), "<id>"],
+  [/[0-9]+(?:\.[0-9]+)?/g, "<n>"],
+  [/[ \t\r]+/g, " "],
+];
+
+export function normaliseError(error: string | null | undefined): string {
+  let text = (error ?? "").split("\n", 1)[0];
+  for (const [pattern, placeholder] of FP_RULES) text = text.replace(pattern, placeholder);
+  return text.replace(/^ +| +$/g, "");
+}
+
+const FNV_OFFSET = BigInt("0xcbf29ce484222325");
+const FNV_PRIME = BigInt("0x100000001b3");
+const MASK = (BigInt(1) << BigInt(64)) - BigInt(1);
+
+export function errorFingerprint(error: unknown): string | null {
+  if (typeof error !== "string" || !error) return null;
+  let h = FNV_OFFSET;
+  for (const byte of new TextEncoder().encode(normaliseError(error))) {
+    h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+export const FAILED = new Set(["retrying", "dead"]); // the states error groups count

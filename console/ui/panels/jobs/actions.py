@@ -33,7 +33,13 @@ def contract_filter(q: JobQuery) -> dict[str, Any]:
             out[name] = float(value) if name.startswith("created") else value  # v.number(): Float64
     if q.text.strip():
         out["text"] = q.text.strip()
+    if q.error_group:
+        out["errorGroup"] = q.error_group
     return out
+
+
+BULK_FUNCTIONS = {"retry": "console:retryJobs", "cancel": "console:cancelJobs", "purge": "console:purgeJobs"}
+BULK_WORDS = {"retry": ("Retried", "retried"), "cancel": ("Canceled", "canceled"), "purge": ("Purged", "purged")}
 
 
 class Progress(QObject):
@@ -124,7 +130,14 @@ class JobActions:
 
     def retry_matching(self, query: JobQuery, cap: int, reason: str, progress: Progress, cancel: threading.Event,
                        done: Done, failed: Done) -> None:
+        self.bulk_matching("retry", query, cap, reason, progress, cancel, done, failed)
+
+    def bulk_matching(self, verb: str, query: JobQuery, cap: int, reason: str, progress: Progress,
+                      cancel: threading.Event, done: Done, failed: Done) -> None:
+        """Retry, cancel or purge (delete finished) up to `cap` jobs matching `query`: in the demo in chunks with
+        progress and Stop, live in one contract call; one audit entry either way."""
         actor = self.operator_id()
+        past, key = BULK_WORDS[verb]
         if not self.live:
             def work(store: LocalJobStore) -> str:
                 tasks = self.ctx.tasks
@@ -132,9 +145,10 @@ class JobActions:
                 def report(done: int, total: int) -> None:  # from the worker: posted to the GUI thread
                     tasks.post(lambda: progress.changed.emit(done, total))
 
-                r = store.retry_many(query, cap, actor, reason, progress=report, canceled=cancel.is_set)
+                many = {"retry": store.retry_many, "cancel": store.cancel_many, "purge": store.purge_many}[verb]
+                r = many(query, cap, actor, reason, progress=report, canceled=cancel.is_set)
                 skipped = ", ".join(f"{n} {s}" for s, n in r["skipped"].items())
-                return (f"Retried {r['retried']} of {r['selected']} matching jobs"
+                return (f"{past} {r[key]} of {r['selected']} matching jobs"
                         + (f" (skipped {skipped})" if skipped else "") + (" — stopped early" if r["stopped"] else ""))
 
             self._local(work, done, failed)
@@ -142,8 +156,8 @@ class JobActions:
         client, identity = self.ctx.live.client, self.ctx.live.identity()
 
         async def remote() -> str:
-            r = await client.mutation("console:retryJobs", {"filter": contract_filter(query), "limit": float(cap),
-                                                            "reason": reason}, identity=identity)
-            return f"The deployment retried {int(r.get('retried', 0))} of {int(r.get('matched', 0))} matching jobs"
+            r = await client.mutation(BULK_FUNCTIONS[verb], {"filter": contract_filter(query), "limit": float(cap),
+                                                             "reason": reason}, identity=identity)
+            return f"The deployment {key} {int(r.get(key, 0))} of {int(r.get('matched', 0))} matching jobs"
 
         self._remote(remote, done, failed)

@@ -1,4 +1,5 @@
-"""Confirming "retry all matching": how many match, the cap, and a reason for the audit log."""
+"""Confirming "retry / cancel / purge all matching": how many match, the cap, and a reason for the audit log
+(required for cancel and purge, which cannot be undone)."""
 
 from __future__ import annotations
 
@@ -24,18 +25,31 @@ def describe(q: JobQuery) -> str:
         parts.append(f"id {q.id}")
     if q.text.strip():
         parts.append(f"error or payload containing “{q.text.strip()}”")
+    if q.error_group:
+        parts.append("in the chosen error group")
     return ", ".join(parts)
 
 
+VERBS = {
+    "retry": ("Retry", "retried", "Jobs that cannot be retried (running, succeeded) are skipped and counted."),
+    "cancel": ("Cancel", "canceled", "Finished jobs (succeeded, canceled, dead) are skipped and counted. "
+               "Canceling cannot be undone."),
+    "purge": ("Delete", "deleted", "Only finished jobs (succeeded, canceled, dead) are deleted; waiting and running "
+              "ones are skipped and counted. Deleting cannot be undone."),
+}
+
+
 class BulkRetryDialog(QDialog):
-    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None) -> None:
+    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None, verb: str = "retry") -> None:
         super().__init__(parent)
-        self.setWindowTitle("Retry all matching jobs")
-        self.setObjectName("bulk-retry-dialog")
+        self.verb = verb
+        self.word, self.past, rule = VERBS[verb]
+        self.setWindowTitle(f"{self.word} all matching jobs")
+        self.setObjectName(f"bulk-{verb}-dialog")
         more = "+" if matching > 100_000 else ""
         self.matching = matching
         intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
-                       "Jobs that cannot be retried (running, succeeded) are skipped and counted.")
+                       f"{esc(rule)}")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.cap = QSpinBox()
@@ -45,6 +59,7 @@ class BulkRetryDialog(QDialog):
         self.reason = QLineEdit(placeholderText="why (goes into the audit log)")
         self.will = QLabel()
         self.cap.valueChanged.connect(self._update)
+        self.reason.textChanged.connect(self._update)
         form = QFormLayout()
         form.addRow("Cap", self.cap)
         form.addRow("Reason", self.reason)
@@ -61,7 +76,9 @@ class BulkRetryDialog(QDialog):
 
     def _update(self) -> None:
         n = min(self.matching, self.cap.value())
-        self.ok.setText(f"Retry {count(n)} jobs")
-        self.ok.setEnabled(n > 0)
-        self.will.setText(f"{count(n)} will be retried" + (f"; {count(self.matching - n)} more match beyond the cap."
-                                                           if self.matching > n else "."))
+        self.ok.setText(f"{self.word} {count(n)} jobs")
+        needs_reason = self.verb != "retry" and not self.reason.text().strip()
+        self.ok.setEnabled(n > 0 and not needs_reason)
+        self.will.setText(f"At most {count(n)} will be {self.past}" + (
+            f"; {count(self.matching - n)} more match beyond the cap." if self.matching > n else ".")
+            + (" A reason is required." if needs_reason else ""))

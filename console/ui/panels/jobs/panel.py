@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
 )
 
 from console.domain import jobs as J
+from console.store.errorgroups import error_groups
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
+from console.store.jobtypes import type_table
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -33,6 +36,8 @@ from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import BulkRetryDialog
 from console.ui.panels.jobs.detail import JobDetailView
+from console.ui.panels.jobs.groups import GroupChip, GroupsView
+from console.ui.panels.jobs.types import TypesView
 from console.ui.panels.jobs.health import HealthView
 from console.ui.panels.jobs.model import SORTABLE, JobsModel
 
@@ -99,7 +104,8 @@ class JobsPanel(Panel):
         self.key_edit = QLineEdit(placeholderText="exact key")
         self.id_edit = QLineEdit(placeholderText="exact id")
         self.text_edit = QLineEdit(placeholderText="error or payload contains…")
-        self.text_edit.setToolTip("A bounded scan, newest first: the summary says how many jobs it read.")
+        self.text_edit.setToolTip("Full-text search over the last error, the attempt errors and the payload: every "
+                                  "word must appear (the last one as a prefix).")
         for w in (self.key_edit, self.id_edit, self.text_edit):
             w.setClearButtonEnabled(True)
         self.debounce = QTimer(self)
@@ -108,27 +114,36 @@ class JobsPanel(Panel):
         self.debounce.timeout.connect(self.apply_query)
         for w in (self.key_edit, self.id_edit, self.text_edit):
             w.textChanged.connect(lambda _t: self.debounce.start())
-        self.type.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self.type.currentIndexChanged.connect(lambda _i: (self.apply_query(), self.tick()))  # counts follow the type
         self.created.currentIndexChanged.connect(self._created_changed)
         filters = QHBoxLayout()
         for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit):
             filters.addWidget(w)
         filters.addWidget(self.text_edit, 1)
+        self.error_group: tuple[str, str] | None = None  # (fingerprint, title) the table is filtered to
+        self.group_chip = GroupChip()
+        self.group_chip.cleared.connect(lambda: self.set_error_group(None))
+        filters.addWidget(self.group_chip)
 
         # actions
         self.retry_button = QPushButton("Retry selected")
         self.retry_all_button = QPushButton("Retry all matching…")
         self.cancel_button = QPushButton("Cancel selected")
+        self.cancel_all_button = QPushButton("Cancel all matching…")
+        self.purge_button = QPushButton("Purge finished matching…")
         self.retry_button.clicked.connect(self.retry_selected)
         self.retry_all_button.clicked.connect(self.retry_all_matching)
         self.cancel_button.clicked.connect(self.cancel_selected)
+        self.cancel_all_button.clicked.connect(lambda: self.bulk_matching("cancel"))
+        self.purge_button.clicked.connect(lambda: self.bulk_matching("purge"))
         self.acting = QLabel()
         self.acting.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.acting.setWordWrap(True)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         actions = QHBoxLayout()
-        for w in (self.retry_button, self.retry_all_button, self.cancel_button):
+        for w in (self.retry_button, self.retry_all_button, self.cancel_button, self.cancel_all_button,
+                  self.purge_button):
             actions.addWidget(w)
         actions.addWidget(self.acting, 1)
         actions.addWidget(self.summary)
@@ -157,7 +172,18 @@ class JobsPanel(Panel):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.detail = JobDetailView(ctx)
         self.health = HealthView(ctx)
-        self.health.setMaximumHeight(190)
+        self.types = TypesView(ctx)
+        self.types.picked.connect(self.pick_type)
+        self.groups = GroupsView(ctx)
+        self.groups.picked.connect(lambda fp, title: self.set_error_group((fp, title)))
+        self.groups.act.connect(lambda verb, fp, title: self.bulk_matching(verb, self._group_query(fp)))
+        self.bottom = QTabWidget()
+        self.bottom.setObjectName("jobs-bottom-tabs")
+        self.bottom.addTab(self.health, "Health")
+        self.bottom.addTab(self.types, "By type")
+        self.bottom.addTab(self.groups, "Error groups")
+        self.bottom.setMaximumHeight(260)
+        self.bottom.currentChanged.connect(lambda _i: self.tick())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
@@ -169,7 +195,7 @@ class JobsPanel(Panel):
         layout.addLayout(filters)
         layout.addLayout(actions)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.health)
+        layout.addWidget(self.bottom)
 
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
@@ -197,7 +223,33 @@ class JobsPanel(Panel):
             sort = "created"  # only waiting jobs have a next run
         return JobQuery(status=state, type=self.type.currentData(), created_from=created_from, created_to=created_to,
                         key=self.key_edit.text().strip() or None, id=self.id_edit.text().strip() or None,
-                        text=self.text_edit.text(), sort=sort)
+                        text=self.text_edit.text(), sort=sort,
+                        error_group=self.error_group[0] if self.error_group else None)
+
+    def pick_type(self, jtype: str, state: str | None) -> None:
+        """A cell of the type table: that type (and state) in the jobs table."""
+        self.type.blockSignals(True)
+        index = self.type.findData(jtype)
+        if index < 0:
+            self.type.addItem(jtype, jtype)
+            index = self.type.count() - 1
+        self.type.setCurrentIndex(index)
+        self.type.blockSignals(False)
+        button = next(b for b in self.state_buttons.buttons() if b.property("state") == state)
+        button.setChecked(True)
+        self.apply_query()
+        self.tick()  # the state counts follow the type
+
+    def set_error_group(self, group: tuple[str, str] | None) -> None:
+        self.error_group = group
+        self.group_chip.show_group(group[1] if group else None)
+        if group:
+            for b in self.state_buttons.buttons():
+                b.setChecked(b.property("state") is None)
+        self.apply_query()
+
+    def _group_query(self, fingerprint: str) -> JobQuery:
+        return JobQuery(error_group=fingerprint)
 
     def apply_query(self) -> None:
         self.debounce.stop()
@@ -230,8 +282,7 @@ class JobsPanel(Panel):
         more = "+" if self.model.has_more else ""
         text_ = f"{count(rows)}{more} jobs"
         if self.model.query.text.strip() and page is not None:
-            reach = "all of them" if page.scan_exhausted else "scroll to search further"
-            text_ += f" · searched {count(page.scanned)} jobs for this page ({reach})"
+            text_ += " · full-text match"
         self.summary.setText(text_)
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
         if self._pending_select:
@@ -288,6 +339,14 @@ class JobsPanel(Panel):
         self.retry_button.setEnabled(bool(selected) and retry_no is None)
         self.retry_all_button.setEnabled(retry_no is None)
         self.cancel_button.setEnabled(bool(selected) and cancel_no is None)
+        purge_no = self.actions.refusal(self.actor, "jobs:purge", "purge jobs")
+        self.cancel_all_button.setEnabled(cancel_no is None)
+        self.purge_button.setEnabled(purge_no is None)
+        self.cancel_all_button.setToolTip(tip(cancel_no) or "Preview how many match, give a reason, then cancel them "
+                                                            "in the background with progress (finished jobs are skipped)")
+        self.purge_button.setToolTip(tip(purge_no) or "Delete the matching finished jobs (succeeded, canceled, dead): "
+                                                      "preview, reason, progress, Stop; one audit entry")
+        self.groups.set_allowed(retry_no is None, cancel_no is None, retry_no or "", cancel_no or "")
         self.retry_button.setToolTip(tip(retry_no) or MANUAL_RETRY_RULE)
         self.retry_all_button.setToolTip(tip(retry_no) or "Preview how many match, confirm, then retry them in the "
                                                      "background with progress. " + MANUAL_RETRY_RULE)
@@ -322,21 +381,29 @@ class JobsPanel(Panel):
             self.actions.cancel(ids, self._done, self._failed)
 
     def retry_all_matching(self) -> None:
-        query = self.current_query()
+        self.bulk_matching("retry")
+
+    def bulk_matching(self, verb: str, query: JobQuery | None = None) -> None:
+        """Count what matches, confirm (cap, reason), then retry / cancel / purge it with progress and Stop."""
+        query = query or self.current_query()
 
         def preview(n: int) -> None:
-            dialog = BulkRetryDialog(query, n, self)
-            dialog.accepted.connect(lambda: self.start_bulk_retry(query, dialog.cap.value(), dialog.reason.text()))
+            dialog = BulkRetryDialog(query, n, self, verb=verb)
+            dialog.accepted.connect(lambda: self.start_bulk(verb, query, dialog.cap.value(), dialog.reason.text()))
             dialog.open()
             self._bulk_dialog = dialog
 
         self.ctx.read(lambda conn: count_matching(conn, query, cap=100_000), preview)
 
     def start_bulk_retry(self, query: JobQuery, cap: int, reason: str) -> None:
+        self.start_bulk("retry", query, cap, reason)
+
+    def start_bulk(self, verb: str, query: JobQuery, cap: int, reason: str) -> None:
         progress = Progress()
         cancel = threading.Event()
-        dialog = QProgressDialog("Retrying matching jobs…", "Stop", 0, cap, self)
-        dialog.setWindowTitle("Retry all matching")
+        word = {"retry": "Retrying", "cancel": "Canceling", "purge": "Deleting finished"}[verb]
+        dialog = QProgressDialog(f"{word} matching jobs…", "Stop", 0, cap, self)
+        dialog.setWindowTitle(f"{verb.capitalize()} all matching")
         dialog.setMinimumDuration(0)
         dialog.canceled.connect(cancel.set)
         if self.actions.live:
@@ -355,7 +422,7 @@ class JobsPanel(Panel):
 
         self._bulk = (progress, cancel, dialog)  # keep them alive while the work runs
         dialog.show()
-        self.actions.retry_matching(query, cap, reason, progress, cancel, finished, failed)
+        self.actions.bulk_matching(verb, query, cap, reason, progress, cancel, finished, failed)
 
     # -- refresh -----------------------------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -371,11 +438,18 @@ class JobsPanel(Panel):
             return  # the previous tick is still running: skip rather than pile up
         loaded = [r.id for r in self.model.rows[:400]]
         query = self.model.query
-        at_top = self.table.verticalScrollBar().value() == 0 and not query.text.strip()
+        at_top = self.table.verticalScrollBar().value() == 0
+        tab = self.bottom.currentWidget()
 
         def work(conn) -> dict:
             now = int(time.time() * 1000)
-            out: dict[str, Any] = {"counts": counts(conn, now), "health": health(conn, now), "now": now}
+            out: dict[str, Any] = {"counts": counts(conn, now, type=query.type), "now": now}
+            if tab is self.health:
+                out["health"] = health(conn, now)
+            elif tab is self.types:
+                out["types"] = type_table(conn, now)
+            else:
+                out["groups"] = error_groups(conn, now)
             if at_top:
                 out["first"] = search(conn, query, limit=min(200, max(50, len(loaded))), now_ms=now).rows
             elif loaded:
@@ -401,7 +475,12 @@ class JobsPanel(Panel):
             label = next(lbl for lbl, v in STATES if v == state)
             n = sum(v for k, v in c.items() if k != STUCK) if state is None else c.get(state, 0)
             button.setText(f"{label} {count(n)}")
-        self.health.show_health(result["health"])
+        if "health" in result:
+            self.health.show_health(result["health"])
+        if "types" in result:
+            self.types.show_rows(result["types"])
+        if "groups" in result:
+            self.groups.show_groups(result["groups"], result["now"])
         self.model.now_ms = result["now"]
         first = result.get("first")
         if first is not None:
@@ -440,6 +519,8 @@ class JobsPanel(Panel):
     def navigate(self, target: Any) -> None:
         if isinstance(target, str):
             self.state_buttons.button(0).setChecked(True)
+            self.error_group = None
+            self.group_chip.show_group(None)
             self.id_edit.setText(target)
             self.apply_query()
             self._pending_select = target
@@ -456,6 +537,7 @@ class JobsPanel(Panel):
         state.setValue("jobs/splitter", self.splitter.saveState())
         state.setValue("jobs/header", self.table.horizontalHeader().saveState())
         state.setValue("jobs/refresh", self.refresh_choice.currentIndex())
+        state.setValue("jobs/bottom", self.bottom.currentIndex())
 
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("jobs/splitter")) is not None:
@@ -465,4 +547,6 @@ class JobsPanel(Panel):
             self._sync_sort_indicator()
         if (value := state.value("jobs/refresh")) is not None:
             self.refresh_choice.setCurrentIndex(int(value))
+        if (value := state.value("jobs/bottom")) is not None:
+            self.bottom.setCurrentIndex(int(value))
 

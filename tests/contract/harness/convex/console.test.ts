@@ -12,7 +12,7 @@ const baModules = import.meta.glob("./betterAuth/**/*.ts");
 
 test("every contract function is internal: only the deploy key reaches it", () => {
   const fns = Object.entries(contract).filter(([, f]) => typeof (f as any).exportArgs === "function");
-  expect(fns.length).toBe(13);
+  expect(fns.length).toBe(15);
   for (const [name, f] of fns) expect((f as any).isInternal, name).toBe(true);
 });
 
