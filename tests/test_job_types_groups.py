@@ -226,3 +226,65 @@ def test_a_version_7_replica_gets_fingerprints_type_counts_and_search(tmp_path):
         assert len(groups) == 1 and groups[0].count == 2 and groups[0].fingerprint == fingerprint("boom 3")
         assert len(all_ids(c, JobQuery(text="quokka"))) == 3
     eng.dispose()
+
+
+# -- bulk cancel and purge (demo store) ------------------------------------------------------------------------
+
+def _staff(conn, roles):
+    return conn.execute(text("SELECT id FROM users WHERE roles = :r AND is_active LIMIT 1"), {"r": roles}).scalar()
+
+
+def test_cancel_all_matching_skips_finished_caps_stops_and_audits_once(engine, conn):
+    from console.store.jobstore import Refused
+
+    store = LocalJobStore(engine)
+    admin = _staff(conn, '["admin","support"]')
+    q = JobQuery(type="sms.send")
+    before = counts(conn, type="sms.send")
+    with pytest.raises(Refused, match="reason"):
+        store.cancel_many(q, 10, admin, "  ")
+    with pytest.raises(Refused, match="needs jobs:cancel"):
+        store.cancel_many(q, 10, _staff(conn, '["support"]'), "r")
+    r = store.cancel_many(JobQuery(type="sms.send", status="retrying"), 5, admin, "carrier outage", chunk=2)
+    assert r == {"selected": 5, "canceled": 5, "skipped": {}, "stopped": False}
+    after = counts(conn, type="sms.send")
+    assert after["retrying"] == before["retrying"] - 5 and after["canceled"] == before["canceled"] + 5
+    r = store.cancel_many(JobQuery(type="sms.send", status="dead"), 3, admin, "r")
+    assert r["canceled"] == 0 and r["skipped"] == {"dead": 3}
+    calls = []
+    r = store.cancel_many(JobQuery(type="sms.send", status="pending"), 50, admin, "r", chunk=2,
+                          progress=lambda d, t: calls.append(d), canceled=lambda: len(calls) >= 1)
+    assert r["stopped"] and r["canceled"] == min(2, before["pending"])
+    entries = conn.execute(text("SELECT reason, changes FROM audit_logs WHERE action = 'job.cancel_many' ORDER BY at")).all()
+    assert len(entries) == 3 and entries[0].reason == "carrier outage" and json.loads(entries[0].changes)["canceled"] == 5
+
+
+def test_purge_finished_matching_deletes_only_finished_jobs(engine, conn):
+    from console.store.jobstore import Refused
+
+    store = LocalJobStore(engine)
+    admin = _staff(conn, '["admin","support"]')
+    with pytest.raises(Refused, match="needs jobs:purge"):
+        store.purge_many(JobQuery(), 10, _staff(conn, '["support"]'), "r")
+    t = "email.send_digest"
+    before = counts(conn, type=t)
+    finished = before["succeeded"] + before["canceled"] + before["dead"]
+    total = sum(v for k, v in before.items() if k != STUCK)
+    r = store.purge_many(JobQuery(type=t), 100_000, admin, "housekeeping", chunk=50)
+    assert r["purged"] == finished and sum(r["skipped"].values()) == total - finished
+    after = counts(conn, type=t)
+    assert after["succeeded"] == after["canceled"] == after["dead"] == 0
+    assert after["pending"] == before["pending"] and after["retrying"] == before["retrying"]
+    assert conn.execute(text("SELECT count(*) FROM jobs WHERE type = :t"), {"t": t}).scalar() == total - finished
+    assert conn.execute(text("SELECT n FROM table_counts WHERE name = 'jobs'")).scalar() == \
+        conn.execute(text("SELECT count(*) FROM jobs")).scalar()
+    entry = conn.execute(text("SELECT reason, changes FROM audit_logs WHERE action = 'job.purge_many'")).one()
+    assert entry.reason == "housekeeping" and json.loads(entry.changes)["purged"] == finished
+
+
+def test_an_error_group_is_retried_as_a_whole(engine, conn):
+    store = LocalJobStore(engine)
+    g = error_groups(conn, DEMO_NOW_MS)[0]
+    r = store.retry_many(JobQuery(error_group=g.fingerprint), 100_000, _staff(conn, '["support"]'), "fixed")
+    assert r["retried"] == g.count
+    assert not [x for x in error_groups(conn) if x.fingerprint == g.fingerprint]

@@ -85,5 +85,5 @@ def test_every_contract_function_has_a_spec_with_no_int64():
     spec = arg_spec()
     assert sorted(spec) == sorted(f"console:{n}" for n in (
         "whoami", "getUser", "getJob", "jobStats", "listMessages", "getOrganization", "listOrganizations",
-        "retryJob", "retryJobs", "cancelJob", "setUserRoles", "setUserActive", "setMemberRole"))
+        "retryJob", "retryJobs", "cancelJob", "cancelJobs", "purgeJobs", "setUserRoles", "setUserActive", "setMemberRole"))
     assert '"bigint"' not in str(spec).replace("'", '"')
