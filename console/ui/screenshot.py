@@ -160,8 +160,20 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 with ctx.engine.connect() as conn:
                     job = conn.execute(text("SELECT id FROM jobs WHERE status = 'dead' AND user_id IS NOT NULL "
                                             "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
-                window.panels["jobs"].show_job(job) if job else None
+                panel = window.panels["jobs"]
+                panel.show_job(job) if job else None
                 shot("jobs")
+                panel.bottom.setCurrentWidget(panel.types)  # the queue by type
+                panel.tick()
+                shot("jobs-types")
+                panel.bottom.setCurrentWidget(panel.groups)
+                panel.tick()
+                settle(app, ctx)
+                if panel.groups.model.rowCount():
+                    panel.groups.table.selectRow(0)  # a group's jobs in the table above
+                shot("jobs-error-groups")
+                panel.set_error_group(None)
+                panel.bottom.setCurrentWidget(panel.health)
             elif spec.key == "chats":
                 panel = window.panels["chats"]
                 settle(app, ctx)

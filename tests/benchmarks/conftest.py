@@ -15,6 +15,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "benchmarks" in str(item.fspath):
             item.add_marker(pytest.mark.benchmark)
+            # The first benchmark also generates the 1M-job replica (its indexes, FTS and derived tables):
+            # minutes on a busy machine, past the suite's 300 s per test.
+            item.add_marker(pytest.mark.timeout(1800))
 
 
 @pytest.fixture(scope="session")
