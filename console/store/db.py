@@ -88,7 +88,9 @@ def _v7_to_v8(conn: Connection) -> None:
     rows = conn.exec_driver_sql("SELECT pk, last_error FROM jobs WHERE last_error IS NOT NULL").fetchall()
     if rows:
         conn.exec_driver_sql("UPDATE jobs SET error_fp = ? WHERE pk = ?", [(fingerprint(e), pk) for pk, e in rows])
-    for name, cols in (("by_type_status_next_run", "type, status, next_run_at"),
+    conn.exec_driver_sql("DROP INDEX IF EXISTS by_status_claimed")  # now with the type: stuck per type, covered
+    for name, cols in (("by_status_claimed", "status, claimed_at, lease_ms, type"),
+                       ("by_type_status_next_run", "type, status, next_run_at"),
                        ("by_type_status_updated", "type, status, updated_at"), ("by_type_updated", "type, updated_at"),
                        ("by_status_fp", "status, error_fp, updated_at"), ("by_fp_created", "error_fp, created_at")):
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")

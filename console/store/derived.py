@@ -242,26 +242,30 @@ ERROR_GROUPS_REBUILD = [
 ]
 DERIVED_DDL += ERROR_GROUPS_DDL
 
-# "Error or payload contains": full-text search over the jobs' last error, attempt errors and payload,
-# external-content (no second copy of the text). Rewrites that leave the text as it was skip the index.
+# "Error or payload contains": full-text search over the jobs' error texts (the last error and each attempt's)
+# and the payload's values, kept by triggers. Its own small copy of the text, not external content: the JSON
+# keys ("userId", "attempt", "at"...) would otherwise be words of every job, and match everything.
+def _job_text(p: str) -> str:
+    errors = (f"coalesce({p}.last_error, '') || ' ' || coalesce((SELECT group_concat(DISTINCT "
+              f"json_extract(value, '$.error')) FROM json_each(CASE WHEN json_valid({p}.errors) THEN {p}.errors ELSE '[]' END)), '')")
+    payload = (f"coalesce((SELECT group_concat(atom, ' ') FROM json_tree(CASE WHEN json_valid({p}.payload) "
+               f"THEN {p}.payload ELSE '{{}}' END) WHERE atom IS NOT NULL), '')")
+    return f"{p}.pk, {errors}, {payload}"
+
+
 JOBS_FTS_DDL = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5(last_error, errors, payload, content='jobs', "
-    "content_rowid='pk', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE TRIGGER IF NOT EXISTS jobs_fts_ai AFTER INSERT ON jobs BEGIN "
-    "INSERT INTO jobs_fts(rowid, last_error, errors, payload) VALUES (new.pk, new.last_error, new.errors, new.payload); "
-    "END",
-    "CREATE TRIGGER IF NOT EXISTS jobs_fts_ad AFTER DELETE ON jobs BEGIN "
-    "INSERT INTO jobs_fts(jobs_fts, rowid, last_error, errors, payload) "
-    "VALUES ('delete', old.pk, old.last_error, old.errors, old.payload); END",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5(error, payload, "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    f"CREATE TRIGGER IF NOT EXISTS jobs_fts_ai AFTER INSERT ON jobs BEGIN "
+    f"INSERT INTO jobs_fts(rowid, error, payload) SELECT {_job_text('new')}; END",
+    "CREATE TRIGGER IF NOT EXISTS jobs_fts_ad AFTER DELETE ON jobs BEGIN DELETE FROM jobs_fts WHERE rowid = old.pk; END",
     "CREATE TRIGGER IF NOT EXISTS jobs_fts_au AFTER UPDATE OF last_error, errors, payload ON jobs "
     "WHEN old.last_error IS NOT new.last_error OR old.errors IS NOT new.errors OR old.payload IS NOT new.payload "
-    "BEGIN "
-    "INSERT INTO jobs_fts(jobs_fts, rowid, last_error, errors, payload) "
-    "VALUES ('delete', old.pk, old.last_error, old.errors, old.payload); "
-    "INSERT INTO jobs_fts(rowid, last_error, errors, payload) VALUES (new.pk, new.last_error, new.errors, new.payload); "
-    "END",
+    f"BEGIN DELETE FROM jobs_fts WHERE rowid = old.pk; "
+    f"INSERT INTO jobs_fts(rowid, error, payload) SELECT {_job_text('new')}; END",
 ]
-JOBS_FTS_REBUILD = ["INSERT INTO jobs_fts(jobs_fts) VALUES ('rebuild')"]
+JOBS_FTS_REBUILD = ["DELETE FROM jobs_fts",
+                    f"INSERT INTO jobs_fts(rowid, error, payload) SELECT {_job_text('jobs')} FROM jobs"]
 DERIVED_DDL += JOBS_FTS_DDL
 
 # Rebuild the derived indexes from their tables (after a bulk load without triggers).

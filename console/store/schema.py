@@ -202,7 +202,7 @@ class Job(Replicated, table=True):
         # Jobs panel: a state sorted by creation or by last change, and stuck jobs (running past the lease).
         Index("by_status_created", "status", "created_at"),
         Index("by_status_updated", "status", "updated_at"),
-        Index("by_status_claimed", "status", "claimed_at", "lease_ms"),
+        Index("by_status_claimed", "status", "claimed_at", "lease_ms", "type"),  # type: stuck per type, covered
         # Queue by type: the oldest waiting job of a type; error groups: failed jobs by fingerprint.
         Index("by_type_status_next_run", "type", "status", "next_run_at"),
         Index("by_type_status_updated", "type", "status", "updated_at"),
