@@ -518,6 +518,8 @@ class JobsPanel(Panel):
 
     def navigate(self, target: Any) -> None:
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"status": ..., "type": ...}
+            self.error_group = None
+            self.group_chip.show_group(None)
             status = target.get("status")
             for button in self.state_buttons.buttons():
                 if button.property("state") == status:
