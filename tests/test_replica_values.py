@@ -85,7 +85,8 @@ def _stored_form(spec, doc):
 
 
 TYPES = {"int": {"integer", "null"}, "float": {"real", "null"}, "str": {"text", "null"}, "bool": {"integer"},
-         "bool_true": {"integer"}, "list": {"text"}, "object": {"text"}, "bytes": {"blob"}}
+         "bool_true": {"integer"}, "list": {"text"}, "object": {"text"}, "bytes": {"blob"},
+         "fingerprint": {"text", "null"}}
 
 
 @pytest.mark.parametrize("spec", SPECS + [None], ids=[s.table for s in SPECS] + ["raw"])

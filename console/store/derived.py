@@ -247,7 +247,7 @@ DERIVED_DDL += ERROR_GROUPS_DDL
 # keys ("userId", "attempt", "at"...) would otherwise be words of every job, and match everything.
 def _job_text(p: str) -> str:
     errors = (f"coalesce({p}.last_error, '') || ' ' || coalesce((SELECT group_concat(DISTINCT "
-              f"json_extract(value, '$.error')) FROM json_each(CASE WHEN json_valid({p}.errors) THEN {p}.errors ELSE '[]' END)), '')")
+              f"json_extract(value, '$.error')) FROM json_each(CASE WHEN json_valid({p}.errors) THEN {p}.errors ELSE '[]' END) WHERE type = 'object'), '')")
     payload = (f"coalesce((SELECT group_concat(atom, ' ') FROM json_tree(CASE WHEN json_valid({p}.payload) "
                f"THEN {p}.payload ELSE '{{}}' END) WHERE atom IS NOT NULL), '')")
     return f"{p}.pk, {errors}, {payload}"
