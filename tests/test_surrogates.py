@@ -104,3 +104,27 @@ def test_arguments_with_a_lone_surrogate_are_a_typed_error_never_a_crash_on_the_
             await client.aclose()
 
     asyncio.run(go())
+
+
+def test_the_standin_refuses_a_lone_surrogate_escape_as_serde_json_does():
+    """Python's json reads "\\ud800" into a str no Convex string can hold (the stand-in then failed with a 500
+    or a dropped connection); serde_json refuses it, so the deployment answers 400."""
+    from tests.standin_helpers import KEY, standin
+
+    s = standin(seed="none")
+    try:
+        auth = {"Content-Type": "application/json", "Authorization": "Convex " + KEY}
+        for path, body in (("/api/query", b'{"path":"console:whoami","args":{"x":"\\ud800"},"format":"json"}'),
+                           ("/api/mutation", b'{"path":"messages:send","args":{"chatId":"\\udc00"},"format":"json"}'),
+                           ("/api/query", b'{"path":"\\ud800","args":{},"format":"json"}'),
+                           ("/api/query_batch", b'{"queries":[{"path":"a:b","args":{"\\ud800":1}}]}')):
+            r = httpx.post(s.url + path, content=body, headers=auth)
+            assert (r.status_code, r.json()["code"]) == (400, "BadJsonBody"), (path, r.text)
+        r = httpx.get(s.url + "/api/query", params={"path": "console:whoami", "args": '{"x":"\\udfff"}'}, headers=auth)
+        assert (r.status_code, r.json()["code"]) == (400, "BadQueryArgs")
+        # A surrogate pair written as an escape is one character, as JSON says.
+        r = httpx.post(s.url + "/api/query", headers=auth,
+                       content=b'{"path":"console:whoami","args":{"x":"\\ud83d\\ude00"},"format":"json"}')
+        assert r.status_code == 200 and "😀" in r.json()["errorMessage"]
+    finally:
+        s.stop()
