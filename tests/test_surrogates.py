@@ -88,12 +88,12 @@ def test_arguments_with_a_lone_surrogate_are_a_typed_error_never_a_crash_on_the_
         http = client.http
         try:
             for args in ({"reason": "\ud800"}, {"filter": {"text": ["ok", "a\udfffb"]}}, {"\ud800key": 1}):
-                with pytest.raises(E.InvalidArguments, match="console:retryJobs.*surrogate"):
+                with pytest.raises(E.InvalidText, match="console:retryJobs.*surrogate"):
                     await client.mutation("console:retryJobs", args)
-            with pytest.raises(E.InvalidArguments, match="surrogate"):
+            with pytest.raises(E.InvalidText, match="surrogate"):
                 await client.query("console:searchUsers", {"text": "\udc00"})
             # A query-string parameter from server data (a function name in the metrics probe, say).
-            with pytest.raises(E.InvalidArguments, match="surrogate"):
+            with pytest.raises(E.InvalidText, match="surrogate"):
                 await http.request("GET", "/api/app_metrics/udf_rate", params={"path": "jobs:\ud800"})
             assert sent == []
             assert await client.query("console:searchUsers", {"text": "\ud83d\ude00 ok"}) is None

@@ -26,7 +26,7 @@ from console.client import errors as E
 from console.client.cache import EVENTS, Key, QueryCache, apply_rules, make_key, rules_for
 from console.client.calllog import CallLog
 from console.client.http import CallRecord, ConvexHttp, Deployment, RetryPolicy, WaitListener
-from console.convex.values import InvalidUnicode, ValueError_, decode, encode
+from console.convex.values import ValueError_, decode, encode
 
 FORMAT = "convex_encoded_json"
 _REQUEST_ID = re.compile(r"^\[Request ID: ([0-9A-Za-z_-]+)\] Server Error")
@@ -37,8 +37,6 @@ def encode_args(path: str, args: Any) -> Any:
     """Arguments by their declared type (values.py): a typed error instead of a bare ValueError."""
     try:
         return encode(args)
-    except InvalidUnicode as exc:
-        raise E.InvalidText(f"{path}: {exc}.", path=path) from exc
     except ValueError as exc:
         raise E.InvalidArguments(f"{path}: {exc}.", path=path) from exc
 

@@ -47,13 +47,10 @@ class Int64(int):
         return f"Int64({int(self)})"
 
 
-class InvalidUnicode(ValueError):
-    """Text with a lone surrogate: no Convex string can hold it."""
-
-
 def _unicode(text: str) -> str:
-    """Convex strings are valid Unicode (a Rust String): a lone surrogate cannot be sent, so say so here
-    rather than let the JSON encoder fail on it. A pair spelled as two code points is the character it spells."""
+    """A surrogate pair spelled as two code points is the character it spells. A lone surrogate stays: it can
+    arrive in a document a hostile server sent, and no Convex string can hold it, so sending it is refused
+    where the request is built (ConvexHttp: InvalidText), not here."""
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -61,9 +58,7 @@ def _unicode(text: str) -> str:
             try:
                 return text.encode("utf-16", "surrogatepass").decode("utf-16")
             except UnicodeDecodeError:
-                bad = next(c for c in text if 0xD800 <= ord(c) <= 0xDFFF)
-                raise InvalidUnicode(f"text {text[:30]!r} holds a lone surrogate (U+{ord(bad):04X}), which is not "
-                                     f"valid Unicode and cannot be a Convex string") from None
+                return text
     return text
 
 
