@@ -262,6 +262,11 @@ class WebhooksPanel(Panel):
         self.text.selectAll()
 
     def navigate(self, target: Any) -> None:
+        if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
+            self.verdict.setCurrentIndex(max(0, self.verdict.findData(target.get("verdict"))))
+            self.received.setCurrentIndex(max(0, self.received.findData(target.get("received_s"))))
+            self.apply_query()
+            return
         if isinstance(target, str):
             self._pending_select = target
             self.show_delivery(target)
