@@ -32,6 +32,7 @@ from console.standin.auth import (Caller, ClientVersion, Token, check_token, mus
 from console.standin.errors import HttpError
 from console.standin.logs import LogEntry
 from console.standin.store import DocStore
+from console.standin.sync_ws import SyncHub, is_sync_route, serve_upgrade
 from console.standin.values import dumps
 
 FAULTS = ("500", "503", "slow", "drop", "truncate")
@@ -231,6 +232,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.state
 
     def do_GET(self) -> None:
+        if is_sync_route(self.path):  # the WebSocket sync protocol: this thread serves the socket from here on
+            self.state.requests += 1
+            serve_upgrade(self)
+            return
         self._dispatch("GET")
 
     def do_POST(self) -> None:
@@ -464,6 +469,7 @@ class StandinServer(ThreadingHTTPServer):
         self.state = state
         self.stopping = False
         super().__init__(address, Handler)
+        self.sync = SyncHub(self)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
@@ -481,4 +487,5 @@ class StandinServer(ThreadingHTTPServer):
         with self.state.logs_changed:
             self.state.logs_changed.notify_all()
         self.shutdown()
+        self.sync.close()
         self.server_close()
