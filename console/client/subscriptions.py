@@ -102,6 +102,7 @@ class Subscriptions:
         self.subs: dict[int, Subscription] = {}
         self.connections = 0
         self.transitions = 0
+        self.messages_in = 0  # every sync message received (Transitions, Pings, ...)
         self.session_id = str(uuid.uuid4())
         self._ids = itertools.count()
         self._ws: Any = None
@@ -229,6 +230,7 @@ class Subscriptions:
 
     def _message(self, raw: str | bytes) -> None:
         message = json.loads(raw)
+        self.messages_in += 1
         kind = message.get("type")
         if kind == "Transition":
             if message.get("startVersion") != self._version:
