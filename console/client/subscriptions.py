@@ -218,11 +218,14 @@ class Subscriptions:
                 if self.identity:
                     auth["impersonating"] = self.identity
                 await ws.send(json.dumps(auth))
-            self._query_set = 1
-            await ws.send(json.dumps({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [
+            # Built, versioned and marked live in one step: a subscribe() from here on goes out as its own
+            # ModifyQuerySet after this one, none falls in between.
+            initial = json.dumps({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [
                 {"type": "Add", "queryId": s.query_id, "udfPath": s.path, "args": [encode(s.args)]}
-                for s in self.subs.values()]}))
+                for s in self.subs.values()]})
+            self._query_set = 1
             self._set_mode("live")
+            await ws.send(initial)
             async for raw in ws:
                 self._message(raw)
         finally:

@@ -100,6 +100,6 @@ def serve_upgrade(handler: "Handler") -> None:
     protocol = ServerProtocol(state=State.OPEN, max_size=MAX_MESSAGE)
     protocol.extensions = handshake.extensions
     protocol.subprotocol = handshake.subprotocol
-    conn = Connection(sock, protocol, ping_interval=15, ping_timeout=60, max_queue=None)
+    conn = Connection(sock, protocol, ping_interval=15, ping_timeout=60, close_timeout=2, max_queue=None)
     conn.request, conn.response = request, response
     handler.server.sync.serve(conn)
