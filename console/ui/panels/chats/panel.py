@@ -164,6 +164,7 @@ class ChatsPanel(Panel):
         self.simulate_box.toggled.connect(self._toggle_simulated)
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats.setWordWrap(True)  # a long statistics line must not set the window's minimum width
         bottom = QHBoxLayout()
         bottom.addWidget(self.prefetch_box)
         bottom.addWidget(self.simulate_box)
