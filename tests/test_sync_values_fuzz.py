@@ -92,7 +92,7 @@ def _sync(url, engine, first):
     return asyncio.run(go())
 
 
-TYPES = {"int": {"integer", "null"}, "float": {"real", "null", "integer"}, "str": {"text", "null"},
+TYPES = {"int": {"integer", "null"}, "fingerprint": {"text", "null"}, "float": {"real", "null", "integer"}, "str": {"text", "null"},
          "bool": {"integer"}, "bool_true": {"integer"}, "list": {"text"}, "object": {"text"}, "bytes": {"blob", "null"}}
 
 
