@@ -26,6 +26,8 @@ EMPTY_HELP = """
 <li><b>Email</b>: type the start of an address (<code>olivia.sm</code>), or all of it.</li>
 <li><b>Name</b>: any words in any order, prefixes work (<code>smi oli</code>); accents are ignored.</li>
 <li><b>Phone</b>: digits in any format (<code>415 555 01</code>, <code>+1 (415) 555-0123</code>).</li>
+<li><b>Ids</b>: a users <code>_id</code>, the Clerk (external) id, a Stripe customer id (<code>cus_…</code>),
+a session token or its hint as shown here (<code>sess…w9Qz</code>).</li>
 <li>Narrow by role or show only deactivated accounts with the filters above the list.</li>
 </ul>
 <h3>Keys</h3>

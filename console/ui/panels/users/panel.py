@@ -43,7 +43,7 @@ class UsersPanel(Panel):
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
-        self.search.setPlaceholderText("Search by email, name or phone…   (Ctrl+F)")
+        self.search.setPlaceholderText("Search by email, name, phone, _id, Clerk id, Stripe customer, session token…   (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.role = QComboBox()
         for label, value in ROLE_CHOICES:
