@@ -42,6 +42,7 @@ class JobQuery:
     id: str | None = None
     text: str = ""  # error or payload contains (bounded scan)
     sort: SortKey = "created"
+    user_id: str | None = None  # the jobs about one user (by_job_user)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ def _filters(q: JobQuery, now_ms: int) -> tuple[list[str], dict[str, Any]]:
     if q.id:
         where.append("j.id = :id")
         p["id"] = q.id
+    if q.user_id:
+        where.append("j.user_id = :user_id")
+        p["user_id"] = q.user_id
     return where, p
 
 

@@ -21,6 +21,43 @@ class DeliveryQuery:
     received_from: int | None = None
     received_to: int | None = None
     text: str = ""
+    user_id: str | None = None  # the deliveries about one user (see user_links)
+
+
+# How far back a user filter reads delivery bodies for the user's identifiers (the job link is indexed).
+USER_BODY_SCAN = 50_000
+
+
+def user_links(conn: Connection, user_id: str) -> list[str]:
+    """What in a delivery body names this user: their Stripe customer id (Stripe events), phone number as
+    Twilio posts it (`From=%2B1...`), email and external id (Clerk/Svix events). Short values are left out."""
+    import urllib.parse
+
+    row = conn.execute(text("SELECT email, phone, external_id FROM users WHERE id = :u"), {"u": user_id}).first()
+    if row is None:
+        return []
+    found = [row[0], row[2]]
+    if row[1]:
+        found += [row[1], urllib.parse.quote_plus(row[1])]
+    found += [r[0] for r in conn.execute(text("SELECT stripe_customer_id FROM billing_accounts WHERE user_id = :u"),
+                                         {"u": user_id})]
+    return sorted({v for v in found if isinstance(v, str) and len(v) >= 6})
+
+
+def _user_filter(conn: Connection, user_id: str, p: dict[str, Any]) -> str:
+    """Deliveries whose job is about the user (jobs.user_id, indexed), or, among the newest USER_BODY_SCAN,
+    whose body names one of the user's identifiers."""
+    p["user_id"] = user_id
+    cand = ("SELECT d2.pk FROM jobs j CROSS JOIN webhook_deliveries d2 ON d2.id = j.delivery_id "
+            "WHERE j.user_id = :user_id")
+    needles = user_links(conn, user_id)
+    if needles:
+        tests = " OR ".join(f"instr(CAST(body AS TEXT), :n{i})" for i in range(len(needles)))
+        p.update({f"n{i}": n for i, n in enumerate(needles)})
+        p["body_scan"] = USER_BODY_SCAN
+        cand += (f" UNION SELECT pk FROM (SELECT pk, body FROM webhook_deliveries ORDER BY received_at DESC "
+                 f"LIMIT :body_scan) WHERE {tests}")
+    return f"d.pk IN ({cand})"
 
 
 @dataclass(frozen=True)
@@ -74,6 +111,8 @@ def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None 
         where.append("(instr(lower(coalesce(d.event_type,'')), :t) OR instr(lower(coalesce(d.provider_event_id,'')), :t)"
                      " OR instr(lower(coalesce(d.endpoint,'')), :t) OR instr(lower(CAST(d.body AS TEXT)), :t))")
         p["t"] = q.text.strip().lower()
+    if q.user_id:
+        where.append(_user_filter(conn, q.user_id, p))
     if after is not None:
         where.append("(d.received_at, d.pk) < (:av, :apk)")
         p.update(av=after[0], apk=after[1])

@@ -41,3 +41,50 @@ def test_quick_find_by_support_ids(qtbot, window, ctx, what):
     qtbot.keyClick(window.quick_find.box, Qt.Key.Key_Return)
     users = window.panels["users"]
     qtbot.waitUntil(lambda: users.detail.title.text() == name, timeout=5000)
+
+
+def busiest(ctx):
+    return one(ctx, "SELECT j.user_id FROM jobs j JOIN webhook_deliveries d ON d.id = j.delivery_id "
+                    "WHERE j.user_id IS NOT NULL GROUP BY j.user_id ORDER BY count(*) DESC, j.user_id LIMIT 1")[0]
+
+
+def click_link(users, href):
+    from PySide6.QtCore import QUrl
+
+    assert href in users.detail.body.toHtml()
+    users.detail.body.anchorClicked.emit(QUrl(href))
+
+
+def test_user_detail_opens_their_jobs_and_deliveries(qtbot, window, ctx):
+    uid = busiest(ctx)
+    users = window.panels["users"]
+    window.ctx.navigate("users", uid)
+    qtbot.waitUntil(lambda: users.detail.detail is not None and users.detail.detail.user["id"] == uid, timeout=5000)
+    # Someone left filters on the Jobs panel: opening a user's jobs replaces them.
+    jobs = window.panel("jobs")
+    wait_idle(qtbot, ctx)
+    jobs.key_edit.setText("some-key")
+    click_link(users, f"jobs-user:{uid}")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is jobs, timeout=5000)
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: jobs.model.query.user_id == uid and not ctx.tasks.busy, timeout=5000)
+    with ctx.engine.connect() as c:
+        expected = set(c.execute(text("SELECT id FROM jobs WHERE user_id = :u"), {"u": uid}).scalars())
+    qtbot.waitUntil(lambda: {r.id for r in jobs.model.rows} == expected, timeout=5000)
+    assert jobs.key_edit.text() == "" and jobs.user_edit.text() == uid
+
+    window.ctx.navigate("users", uid)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is users, timeout=5000)
+    click_link(users, f"deliveries-user:{uid}")
+    hooks = window.panel("webhooks")
+    qtbot.waitUntil(lambda: hooks.model.query.user_id == uid, timeout=5000)
+    wait_idle(qtbot, ctx)
+    with ctx.engine.connect() as c:
+        linked = set(c.execute(text("SELECT delivery_id FROM jobs WHERE user_id = :u AND delivery_id IS NOT NULL"),
+                               {"u": uid}).scalars())
+    qtbot.waitUntil(lambda: linked <= {r.id for r in hooks.model.rows}, timeout=5000)
+    # Clearing the filter shows every delivery again.
+    hooks.user_edit.clear()
+    hooks.apply_query()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: hooks.model.query.user_id is None, timeout=5000)

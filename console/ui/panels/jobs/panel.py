@@ -98,20 +98,24 @@ class JobsPanel(Panel):
             w.dateTimeChanged.connect(lambda _d: self.debounce.start())
         self.key_edit = QLineEdit(placeholderText="exact key")
         self.id_edit = QLineEdit(placeholderText="exact id")
+        # The jobs about one user (a users _id): the user detail's "open their jobs" fills it in.
+        self.user_edit = QLineEdit(placeholderText="user _id")
+        self.user_edit.setObjectName("jobs-user-filter")
         self.text_edit = QLineEdit(placeholderText="error or payload contains…")
         self.text_edit.setToolTip("A bounded scan, newest first: the summary says how many jobs it read.")
-        for w in (self.key_edit, self.id_edit, self.text_edit):
+        for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.setClearButtonEnabled(True)
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(300)
         self.debounce.timeout.connect(self.apply_query)
-        for w in (self.key_edit, self.id_edit, self.text_edit):
+        for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.textChanged.connect(lambda _t: self.debounce.start())
         self.type.currentIndexChanged.connect(lambda _i: self.apply_query())
         self.created.currentIndexChanged.connect(self._created_changed)
         filters = QHBoxLayout()
-        for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit):
+        for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit,
+                  self.user_edit):
             filters.addWidget(w)
         filters.addWidget(self.text_edit, 1)
 
@@ -197,7 +201,7 @@ class JobsPanel(Panel):
             sort = "created"  # only waiting jobs have a next run
         return JobQuery(status=state, type=self.type.currentData(), created_from=created_from, created_to=created_to,
                         key=self.key_edit.text().strip() or None, id=self.id_edit.text().strip() or None,
-                        text=self.text_edit.text(), sort=sort)
+                        text=self.text_edit.text(), sort=sort, user_id=self.user_edit.text().strip() or None)
 
     def apply_query(self) -> None:
         self.debounce.stop()
@@ -438,12 +442,26 @@ class JobsPanel(Panel):
         self.text_edit.selectAll()
 
     def navigate(self, target: Any) -> None:
-        if isinstance(target, str):
+        if isinstance(target, dict) and target.get("user"):
+            self.show_user_jobs(str(target["user"]))
+        elif isinstance(target, str):
             self.state_buttons.button(0).setChecked(True)
             self.id_edit.setText(target)
             self.apply_query()
             self._pending_select = target
             self.show_job(target)
+
+    def show_user_jobs(self, user_id: str) -> None:
+        """Every job about one user, whatever their state (from the user detail)."""
+        self.state_buttons.button(0).setChecked(True)
+        for w in (self.key_edit, self.id_edit, self.text_edit):
+            w.blockSignals(True)
+            w.clear()
+            w.blockSignals(False)
+        self.type.setCurrentIndex(0)
+        self.created.setCurrentIndex(0)
+        self.user_edit.setText(user_id)
+        self.apply_query()
 
     def reload(self) -> None:
         self.detail.clear()

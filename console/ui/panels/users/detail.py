@@ -120,6 +120,9 @@ class UserDetailView(QWidget):
         kind, _, target = url.toString().partition(":")
         if kind == "chats":
             self.ctx.navigate("chats", {"user": target})
+        elif kind in ("jobs-user", "deliveries-user"):
+            # Their jobs, or their webhook deliveries, as a filtered list in that panel.
+            self.ctx.navigate("jobs" if kind == "jobs-user" else "webhooks", {"user": target})
         elif kind:
             self.ctx.navigate(kind, target)
 
@@ -250,7 +253,9 @@ class UserDetailView(QWidget):
         parts.append("<h3>Activity</h3>" + self._fields([
             ("Chats", (f"<a href='chats:{esc(u['id'])}'>{d.chats_count} — open</a>" if d.chats_count else "0")
              + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
-            ("Jobs about this user", esc(jobs)),
+            ("Jobs about this user", (f"<a href='jobs-user:{esc(u['id'])}'>{esc(jobs)} — open</a>"
+                                      if d.jobs_by_status else "none")),
+            ("Webhook deliveries", f"<a href='deliveries-user:{esc(u['id'])}'>open the deliveries about them</a>"),
         ]))
 
         parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
