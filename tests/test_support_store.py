@@ -78,3 +78,91 @@ def test_deliveries_user_filter_with_provider_and_unknown_user(conn):
     rows = search_deliveries(conn, DeliveryQuery(user_id=uid, provider="twilio"), limit=1000).rows
     assert all(r.provider == "twilio" for r in rows)
     assert search_deliveries(conn, DeliveryQuery(user_id="nosuchuser")).rows == []
+
+
+# -- ending sessions in the demo (the local store follows the contract's rules) -----------------------
+
+from console.store.jobstore import Refused  # noqa: E402
+from console.store.sessions import LocalSessionStore  # noqa: E402
+
+
+def _staff(conn, role):
+    return conn.execute(text("SELECT u.id FROM users u JOIN user_roles r ON r.user_pk = u.pk WHERE r.role = :r "
+                             "AND u.is_active ORDER BY u.pk LIMIT 1"), {"r": role}).scalar()
+
+
+def _user_with_live_sessions(conn, n=2):
+    """A customer with `n` live sessions now: the demo replica was made at a fixed past moment, so its sessions
+    have expired by the wall clock; these are added through ingest as sync would."""
+    return live_sessions(conn.engine, n)
+
+
+def live_sessions(engine, n=2, user_id=None):
+    import time
+
+    from console.store.ingest import upsert_documents
+    from console.store.mapping import BY_SOURCE
+
+    with engine.begin() as c:
+        uid = user_id or c.execute(text("SELECT id FROM users WHERE role = 'user' AND is_active ORDER BY pk "
+                                        "LIMIT 1 OFFSET 7")).scalar()
+        now = int(time.time() * 1000)
+        upsert_documents(c, BY_SOURCE[("", "sessions")], [{
+            "_id": f"{'s' * 28}{i:03d}{uid[-1]}", "_creationTime": float(now - 1000), "_ts": time.time_ns(),
+            "userId": uid, "token": f"sess_{uid}{i:04d}live", "isActive": True, "createdAt": now - 1000,
+            "lastActivityAt": now - 500, "expiresAt": now + 86_400_000, "ipAddress": "203.0.113.7"} for i in range(n)])
+    return uid
+
+
+def test_support_ends_one_session_audited_on_the_user(engine, conn):
+    support = _staff(conn, "support")
+    uid = _user_with_live_sessions(conn)
+    sid, hint, sha = conn.execute(text("SELECT id, token_hint, token_sha256 FROM sessions WHERE user_id = :u AND active "
+                                       "AND expires_at > :now ORDER BY id LIMIT 1"), {"u": uid, "now": int(__import__("time").time() * 1000)}).one()
+    out = LocalSessionStore(engine).end_session(sid, support, "suspicious login")
+    assert out == {"sessionId": sid, "userId": uid, "ended": 1}
+    with engine.connect() as c:
+        row = c.execute(text("SELECT active, token_hint, token_sha256, expires_at, doc FROM sessions WHERE id = :s"),
+                        {"s": sid}).one()
+        assert not row[0] and row[1] == hint and row[2] == sha  # the hint and hash survive the write-back
+        assert row[3] <= int(__import__("time").time() * 1000)
+        audit = c.execute(text("SELECT action, actor_user_id, reason, changes FROM audit_logs WHERE resource = 'users' "
+                               "AND resource_id = :u ORDER BY at DESC LIMIT 1"), {"u": uid}).one()
+    assert audit[:3] == ("session.end", support, "suspicious login") and sid in audit[3]
+    with pytest.raises(Refused, match="already ended"):
+        LocalSessionStore(engine).end_session(sid, support, "again")
+
+
+def test_end_all_sessions_of_a_user(engine, conn):
+    admin = _staff(conn, "admin")
+    uid = _user_with_live_sessions(conn)
+    live = set(conn.execute(text("SELECT id FROM sessions WHERE user_id = :u AND active AND expires_at > :now"),
+                            {"u": uid, "now": int(__import__("time").time() * 1000)}).scalars())
+    out = LocalSessionStore(engine).end_user_sessions(uid, admin, "account takeover")
+    assert set(out["sessionIds"]) == live and out["ended"] == len(live)
+    with engine.connect() as c:
+        # Sessions past their expiry had ended already: they are left as they are.
+        assert c.execute(text("SELECT count(*) FROM sessions WHERE user_id = :u AND active AND expires_at > :now"),
+                         {"u": uid, "now": int(__import__("time").time() * 1000)}).scalar() == 0
+        n = c.execute(text("SELECT count(*) FROM audit_logs WHERE action = 'user.end_sessions' AND resource_id = :u"),
+                      {"u": uid}).scalar()
+    assert n == 1
+    with pytest.raises(Refused, match="no active sessions"):
+        LocalSessionStore(engine).end_user_sessions(uid, admin, "again")
+
+
+def test_ending_sessions_needs_the_permission_and_a_reason(engine, conn):
+    customer = conn.execute(text("SELECT id FROM users WHERE role = 'user' AND is_active AND permissions = '[]' "
+                                 "ORDER BY pk LIMIT 1")).scalar()
+    uid = _user_with_live_sessions(conn)
+    store = LocalSessionStore(engine)
+    with pytest.raises(Refused, match=r"may not end sessions \(needs sessions:revoke\)"):
+        store.end_user_sessions(uid, customer, "r")
+    with pytest.raises(Refused, match="needs a reason"):
+        store.end_user_sessions(uid, _staff(conn, "support"), "  ")
+    with pytest.raises(Refused, match="No operator identity"):
+        store.end_user_sessions(uid, None, "r")
+    with pytest.raises(Refused, match="No session with id"):
+        store.end_session("nosuchsession", _staff(conn, "support"), "r")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM sessions WHERE user_id = :u AND active"), {"u": uid}).scalar() > 0
