@@ -6,7 +6,9 @@ import html
 import json
 from typing import Any, Iterable
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
@@ -44,6 +46,11 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def live_session(s: dict, now_ms: int) -> bool:
+    """Marked active and not past its expiry (console/domain/sessions.py, on the replica's columns)."""
+    return bool(s["active"]) and not (s["expires_at"] is not None and s["expires_at"] <= now_ms)
+
+
 def _short_agent(agent: str | None) -> str:
     if not agent:
         return ""
@@ -55,6 +62,8 @@ def _short_agent(agent: str | None) -> str:
 
 
 class UserDetailView(QWidget):
+    end_session_requested = Signal(str)  # a session id, from its "end…" link
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -82,6 +91,10 @@ class UserDetailView(QWidget):
         self.active_button.setObjectName("user-active-button")
         self.active_button.setEnabled(False)
         head.addWidget(self.active_button)
+        self.end_sessions_button = QToolButton(text="End all sessions…")
+        self.end_sessions_button.setObjectName("end-sessions-button")
+        self.end_sessions_button.setEnabled(False)
+        head.addWidget(self.end_sessions_button)
         self.copy_id = QToolButton(text="Copy ID")
         self.copy_email = QToolButton(text="Copy email")
         self.copy_id.clicked.connect(lambda: self._copy("_id"))
@@ -120,6 +133,8 @@ class UserDetailView(QWidget):
         kind, _, target = url.toString().partition(":")
         if kind == "chats":
             self.ctx.navigate("chats", {"user": target})
+        elif kind == "end-session":
+            self.end_session_requested.emit(target)
         elif kind in ("jobs-user", "deliveries-user"):
             # Their jobs, or their webhook deliveries, as a filtered list in that panel.
             self.ctx.navigate("jobs" if kind == "jobs-user" else "webhooks", {"user": target})
@@ -134,6 +149,7 @@ class UserDetailView(QWidget):
         self.body.setHtml(EMPTY_HELP)
         self.copy_id.setEnabled(False)
         self.copy_email.setEnabled(False)
+        self.end_sessions_button.setEnabled(False)
 
     # -- rendering ----------------------------------------------------------------------------------
     def show_detail(self, d: UserDetail) -> None:
@@ -258,9 +274,11 @@ class UserDetailView(QWidget):
             ("Webhook deliveries", f"<a href='deliveries-user:{esc(u['id'])}'>open the deliveries about them</a>"),
         ]))
 
+        now_ms = int(time.time() * 1000)
         parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
-            ["", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
+            ["", "", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
             ([self._session_state(s["active"], u["is_active"]),
+              (f"<a href='end-session:{esc(s['id'])}'>end…</a>" if live_session(s, now_ms) else ""),
               f"<code>{esc(s['token_hint'] or '…')}</code>", esc(s["ip"]), esc(_short_agent(s["user_agent"])),
               esc(local_time(s["created_at"])), esc(age(s["last_activity_at"])), esc(local_time(s["expires_at"]))]
              for s in d.sessions),
