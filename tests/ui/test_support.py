@@ -187,7 +187,7 @@ def test_live_end_sessions_through_the_contract(qtbot, ctx, loop):
                                "json_extract(doc,'$.isActive') = 1", limit=1)[0]
         target = s.store.scan("users", where="json_extract(doc,'$.role') = 'user'", limit=1)[0]
         customer = s.store.scan("users", where="json_extract(doc,'$.role') = 'user' AND id != ? "
-                                "AND json_extract(doc,'$.permissions') IS NULL", params=(target["_id"],), limit=1)
+                                "AND coalesce(json_extract(doc,'$.permissions'), '[]') = '[]'", params=(target["_id"],), limit=1)
         now = int(time.time() * 1000)
         with s.store.transaction() as tx:
             ids = [tx.insert("sessions", {"userId": target["_id"], "token": f"sess_live_{i:030d}", "isActive": True,
