@@ -166,3 +166,67 @@ def test_ending_sessions_needs_the_permission_and_a_reason(engine, conn):
         store.end_session("nosuchsession", _staff(conn, "support"), "r")
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM sessions WHERE user_id = :u AND active"), {"u": uid}).scalar() > 0
+
+
+# -- the user timeline ---------------------------------------------------------------------------
+
+from console.store.timeline import KINDS, timeline  # noqa: E402
+
+
+def _rich_user(conn):
+    return conn.execute(text(
+        "SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id) "
+        "AND EXISTS (SELECT 1 FROM security_events e WHERE e.user_id = u.id) "
+        "AND EXISTS (SELECT 1 FROM chats c WHERE c.user_id = u.id) "
+        "AND EXISTS (SELECT 1 FROM jobs j WHERE j.user_id = u.id AND j.delivery_id IS NOT NULL) ORDER BY u.pk LIMIT 1")).scalar()
+
+
+def test_timeline_merges_every_source_newest_first(conn):
+    uid = _rich_user(conn)
+    events = timeline(conn, uid, limit=10_000)
+    assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
+    kinds = {e.kind for e in events}
+    assert {"session", "security", "job", "delivery", "message"} <= kinds
+    n = lambda sql: conn.execute(text(sql), {"u": uid}).scalar()  # noqa: E731
+    assert sum(e.kind == "security" for e in events) == n("SELECT count(*) FROM security_events WHERE user_id = :u")
+    assert sum(e.kind == "job" for e in events) == n("SELECT count(*) FROM jobs WHERE user_id = :u")
+    assert sum(e.kind == "message" for e in events) == n(
+        "SELECT count(*) FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.user_id = :u")
+    assert sum(e.kind == "session" for e in events) >= n("SELECT count(*) FROM sessions WHERE user_id = :u")
+    job = next(e for e in events if e.kind == "job")
+    assert job.panel == "jobs" and n("SELECT count(*) FROM jobs WHERE id = '%s'" % job.target) == 1
+
+
+def test_timeline_filters_by_kind_and_pages_before(conn):
+    uid = _rich_user(conn)
+    only = timeline(conn, uid, {"security", "job"}, limit=10_000)
+    assert only and {e.kind for e in only} <= {"security", "job"}
+    full = [e for e in timeline(conn, uid, limit=10_000) if e.kind in ("security", "job")]
+    assert only == full
+    first = timeline(conn, uid, limit=3)
+    rest = timeline(conn, uid, before=first[-1].at, limit=10_000)
+    assert all(e.at < first[-1].at for e in rest)
+    assert len(first) == 3 and first == timeline(conn, uid, limit=10_000)[:3]
+
+
+def test_timeline_shows_audit_entries_and_invitations(conn, engine):
+    uid = conn.execute(text("SELECT id FROM users WHERE NOT is_active LIMIT 1")).scalar()
+    assert any(e.kind == "audit" and "user.deactivate" in e.title for e in timeline(conn, uid))
+    email, org = conn.execute(text("SELECT i.email, o.name FROM invitations i JOIN organizations o "
+                                   "ON o.id = i.organization_id LIMIT 1")).one()
+    # Give a user the invited address: the invitation shows in their timeline.
+    from console.store.ingest import upsert_documents
+    from console.store.mapping import BY_SOURCE
+    import json as _json
+
+    row = conn.execute(text("SELECT doc, ts FROM users WHERE id = :u"), {"u": uid}).one()
+    with engine.begin() as c:
+        upsert_documents(c, BY_SOURCE[("", "users")], [{**_json.loads(row[0]), "email": email, "_ts": row[1] + 1}])
+    with engine.connect() as c:
+        invited = [e for e in timeline(c, uid) if e.kind == "invitation"]
+    assert invited and org in invited[0].title
+
+
+def test_timeline_of_unknown_user_is_empty(conn):
+    assert timeline(conn, "nosuchuser") == []
+    assert set(KINDS) == {"session", "security", "audit", "job", "delivery", "message", "invitation"}
