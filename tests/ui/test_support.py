@@ -229,3 +229,50 @@ def test_live_end_sessions_through_the_contract(qtbot, ctx, loop):
         assert "needs sessions:revoke" in refused[-1]
     finally:
         close(window, loop, qtbot, ctx, s)
+
+
+# -- the timeline -----------------------------------------------------------------------------------
+
+def test_timeline_tab_lists_filters_and_opens_events(qtbot, window, ctx):
+    uid = busiest(ctx)
+    users = open_user(qtbot, window, uid)
+    view = users.detail.timeline
+    assert view.table.rowCount() == 0  # not read until shown
+    users.detail.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=5000)
+    kinds = {e.kind for e in view.events}
+    assert {"job", "delivery"} <= kinds
+    ats = [e.at for e in view.shown()]
+    assert ats == sorted(ats, reverse=True)
+    # Only jobs: every other kind toggled off.
+    for kind, b in view.kind_buttons.items():
+        b.setChecked(kind == "job")
+    assert view.table.rowCount() == sum(e.kind == "job" for e in view.events)
+    assert all(view.table.item(r, 1).text() == "Jobs" for r in range(view.table.rowCount()))
+    target = view.shown()[0].target
+    view.table.cellDoubleClicked.emit(0, 2)
+    jobs = window.panel("jobs")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is jobs, timeout=5000)
+    wait_idle(qtbot, ctx)
+    assert jobs.id_edit.text() == target
+
+
+def test_timeline_shows_hostile_text_literally(qtbot, window, ctx):
+    """A message body that looks like markup is shown as typed (plain text), never rendered."""
+    import time
+
+    from console.store.ingest import upsert_documents
+    from console.store.mapping import BY_SOURCE
+
+    chat, uid = one(ctx, "SELECT id, user_id FROM chats ORDER BY pk LIMIT 1")
+    hostile = "<img src='file:///etc/passwd'><b>bold</b> &amp;"
+    with ctx.engine.begin() as c:
+        upsert_documents(c, BY_SOURCE[("", "messages")], [{
+            "_id": "m" * 31 + "h", "_creationTime": 1.0, "_ts": time.time_ns(), "chatId": chat, "role": "user",
+            "body": hostile, "createdAt": int(time.time() * 1000) + 60_000}])
+    users = open_user(qtbot, window, uid)
+    view = users.detail.timeline
+    users.detail.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=5000)
+    assert view.table.item(0, 3).text() == hostile
+    assert "&lt;img" in view.table.item(0, 3).toolTip()

@@ -10,11 +10,21 @@ import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.store.users import UserDetail
 from console.ui.context import AppContext
 from console.ui.format import age, local_time
+from console.ui.panels.users.timeline import TimelineView
 
 # Fields of the users document shown in their own place; anything else is listed as "other fields".
 _MODELLED = {
@@ -120,7 +130,14 @@ class UserDetailView(QWidget):
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._link)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
-        layout.addWidget(self.body, 1)
+        # Details, or the timeline of everything that happened to the user (console/store/timeline.py).
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("user-detail-tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.body, "Details")
+        self.timeline = TimelineView(ctx)
+        self.tabs.addTab(self.timeline, "Timeline")
+        layout.addWidget(self.tabs, 1)
         self.body.setHtml(EMPTY_HELP)
 
     def _copy(self, field: str) -> None:
@@ -150,11 +167,13 @@ class UserDetailView(QWidget):
         self.copy_id.setEnabled(False)
         self.copy_email.setEnabled(False)
         self.end_sessions_button.setEnabled(False)
+        self.timeline.set_user(None)
 
     # -- rendering ----------------------------------------------------------------------------------
     def show_detail(self, d: UserDetail) -> None:
         self.detail = d
         u = d.user
+        self.timeline.set_user(u["id"])
         theme = self.ctx.theme
         self.title.setText(u["name"] or "(no name)")
         chips = " ".join(self._chip(r, "ok" if r == "admin" else "muted") for r in d.roles) or self._chip("customer", "muted")
