@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -68,6 +68,14 @@ def _v5_to_v6(conn: Connection) -> None:
 
 
 def _v6_to_v7(conn: Connection) -> None:
+    """Call rates: per-function rollups of the function-log history (deployment metrics in the demo and offline)."""
+    from console.store.derived import FUNCTION_ROLLUP_DDL, FUNCTION_ROLLUP_REBUILD
+
+    for stmt in FUNCTION_ROLLUP_DDL + FUNCTION_ROLLUP_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
+def _v7_to_v8(conn: Connection) -> None:
     """Support: find a user by a session token (its SHA-256) or the token hint the console shows."""
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_session_token_hint ON sessions (token_hint)")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_session_token_sha ON sessions (token_sha256)")
@@ -75,7 +83,7 @@ def _v6_to_v7(conn: Connection) -> None:
 
 # version -> step that upgrades a replica from that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                     6: _v6_to_v7}
+                                                       6: _v6_to_v7, 7: _v7_to_v8}
 
 
 class ReplicaError(Exception):

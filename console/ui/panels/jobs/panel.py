@@ -444,7 +444,20 @@ class JobsPanel(Panel):
     def navigate(self, target: Any) -> None:
         if isinstance(target, dict) and target.get("user"):
             self.show_user_jobs(str(target["user"]))
-        elif isinstance(target, str):
+            return
+        if isinstance(target, dict):  # a filter (an alert's "open matching"): {"status": ..., "type": ...}
+            self.user_edit.blockSignals(True)
+            self.user_edit.clear()  # an alert is about every user's jobs
+            self.user_edit.blockSignals(False)
+            status = target.get("status")
+            for button in self.state_buttons.buttons():
+                if button.property("state") == status:
+                    button.setChecked(True)
+            if "type" in target:
+                self.type.setCurrentIndex(max(0, self.type.findData(target["type"])))
+            self.apply_query()
+            return
+        if isinstance(target, str):
             self.state_buttons.button(0).setChecked(True)
             self.id_edit.setText(target)
             self.apply_query()

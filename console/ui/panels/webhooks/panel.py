@@ -281,7 +281,16 @@ class WebhooksPanel(Panel):
             self.text.blockSignals(False)
             self.user_edit.setText(str(target["user"]))
             self.apply_query()
-        elif isinstance(target, str):
+            return
+        if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
+            self.user_edit.blockSignals(True)
+            self.user_edit.clear()  # an alert is about every user's deliveries
+            self.user_edit.blockSignals(False)
+            self.verdict.setCurrentIndex(max(0, self.verdict.findData(target.get("verdict"))))
+            self.received.setCurrentIndex(max(0, self.received.findData(target.get("received_s"))))
+            self.apply_query()
+            return
+        if isinstance(target, str):
             self._pending_select = target
             self.show_delivery(target)
             row = self.model.row_of(target)
