@@ -276,3 +276,13 @@ def test_timeline_shows_hostile_text_literally(qtbot, window, ctx):
     qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=5000)
     assert view.table.item(0, 3).text() == hostile
     assert "&lt;img" in view.table.item(0, 3).toolTip()
+
+
+def test_retry_all_matching_keeps_the_user_filter_for_the_contract():
+    """"Retry all matching" on a user's jobs retries only theirs on the deployment too (retryJobs filter.userId)."""
+    from console.contract.install import arg_spec
+    from console.store.jobs import JobQuery
+    from console.ui.panels.jobs.actions import contract_filter
+
+    assert contract_filter(JobQuery(status="dead", user_id="u1")) == {"status": "dead", "userId": "u1"}
+    assert "userId" in arg_spec()["console:retryJobs"]["value"]["filter"]["fieldType"]["value"]
