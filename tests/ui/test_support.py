@@ -194,22 +194,22 @@ def test_live_end_sessions_through_the_contract(qtbot, ctx, loop):
                                           "createdAt": now, "expiresAt": now + 86_400_000}) for i in range(2)]
         ctx.settings.operator_user_id, ctx.settings.operator_email = support["_id"], support["email"]
         controller = connect_live(window, Deployment(s.url, KEY))
-        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live", timeout=60)
         actions = SessionActions(ctx)
         done, refused = [], []
         actions.finished.connect(done.append)
         actions.refused.connect(refused.append)
 
         actions.end_session(ids[0], "suspicious login")
-        run_until(loop, lambda: done or refused)
+        run_until(loop, lambda: done or refused, timeout=60)
         assert done == ["Ended 1 session."], refused
         assert s.store.get("sessions", ids[0])["isActive"] is False
         actions.end_session(ids[0], "again")
-        run_until(loop, lambda: refused)
+        run_until(loop, lambda: refused, timeout=60)
         assert refused[-1] == "The session has already ended."
 
         actions.end_user_sessions(target["_id"], "account takeover")
-        run_until(loop, lambda: len(done) > 1 or len(refused) > 1)
+        run_until(loop, lambda: len(done) > 1 or len(refused) > 1, timeout=60)
         assert done[-1].startswith("Ended ") and all(
             not x.get("isActive", True) or x.get("expiresAt", now + 1) <= int(time.time() * 1000)
             for x in s.store.scan("sessions", where="json_extract(doc,'$.userId') = ?", params=(target["_id"],)))
@@ -220,12 +220,12 @@ def test_live_end_sessions_through_the_contract(qtbot, ctx, loop):
         def replica_active():
             with ctx.engine.connect() as c:
                 return c.execute(text("SELECT active FROM sessions WHERE id = :s"), {"s": ids[1]}).scalar()
-        run_until(loop, lambda: replica_active() == 0)
+        run_until(loop, lambda: replica_active() == 0, timeout=60)
 
         assert customer
         ctx.settings.operator_user_id, ctx.settings.operator_email = customer[0]["_id"], customer[0]["email"]
         actions.end_user_sessions(target["_id"], "r")
-        run_until(loop, lambda: len(refused) > 1)
+        run_until(loop, lambda: len(refused) > 1, timeout=60)
         assert "needs sessions:revoke" in refused[-1]
     finally:
         close(window, loop, qtbot, ctx, s)

@@ -92,6 +92,8 @@ class SessionActions(QObject):
                 self.refused.emit(str(data.get("message") or exc))
             except E.ConvexRequestError as exc:
                 self.refused.emit(str(exc))
+            except Exception as exc:  # noqa: BLE001  (say so, rather than leave the operator waiting)
+                self.refused.emit(f"{type(exc).__name__}: {exc}")
             else:
                 self.finished.emit(self._say(result if isinstance(result, dict) else {}))
 
