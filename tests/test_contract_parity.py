@@ -17,7 +17,7 @@ from console.standin.values import decode_arg as _wire_in
 from console.standin.store import DocStore
 
 CASES = json.loads((Path(__file__).parent / "contract" / "cases.json").read_text())
-APP_TABLES = ["users", "chats", "messages", "jobs", "auditLogs"]
+APP_TABLES = ["users", "sessions", "chats", "messages", "jobs", "auditLogs"]
 COMPONENT_TABLES = ["organization", "member"]
 
 

@@ -198,8 +198,8 @@ def test_text_search_follows_writes(engine, conn):
 
 # -- migration -----------------------------------------------------------------------------------------------
 
-def test_a_version_7_replica_gets_fingerprints_type_counts_and_search(tmp_path):
-    path = tmp_path / "v7.sqlite"
+def test_a_version_8_replica_gets_fingerprints_type_counts_and_search(tmp_path):
+    path = tmp_path / "v8.sqlite"
     eng = open_replica(path)
     with eng.begin() as c:
         upsert_documents(c, JOBS, [
@@ -215,11 +215,11 @@ def test_a_version_7_replica_gets_fingerprints_type_counts_and_search(tmp_path):
                      "DROP INDEX by_type_status_next_run", "DROP INDEX by_status_fp", "DROP INDEX by_fp_created",
                      "UPDATE jobs SET error_fp = NULL", "ALTER TABLE jobs DROP COLUMN error_fp"):
             c.exec_driver_sql(stmt)
-        dbmod.set_meta(c, "schema_version", "7")
+        dbmod.set_meta(c, "schema_version", "8")
     eng.dispose()
     eng = open_replica(path)
     with eng.connect() as c:
-        assert dbmod.get_meta(c, "schema_version") == "8"
+        assert dbmod.get_meta(c, "schema_version") == "9"
         table = {r.type: r for r in type_table(c, 10)}
         assert table["a"].counts["dead"] == 2 and table["b"].counts["pending"] == 1
         groups = error_groups(c, 10)

@@ -125,3 +125,51 @@ def test_quick_find_puts_exact_email_first(conn):
     email, uid = conn.execute(text("SELECT email, id FROM users ORDER BY pk LIMIT 1 OFFSET 99")).one()
     assert quick_find(conn, email.upper())[0].id == uid
     assert quick_find(conn, "   ") == []
+
+
+# -- finding a user by the ids support is handed -------------------------------------------------
+
+def _found(conn, q):
+    return [r.id for r in search(conn, UserQuery(text=q)).rows]
+
+
+def test_find_by_users_id_external_id_and_stripe_customer(conn):
+    uid, ext = conn.execute(text("SELECT id, external_id FROM users WHERE external_id IS NOT NULL "
+                                 "ORDER BY pk LIMIT 1 OFFSET 17")).one()
+    assert _found(conn, uid) == [uid]
+    assert _found(conn, ext) == [uid]
+    buid, cus = conn.execute(text("SELECT user_id, stripe_customer_id FROM billing_accounts "
+                                  "ORDER BY pk LIMIT 1 OFFSET 5")).one()
+    assert cus.startswith("cus_") and _found(conn, cus) == [buid]
+    assert quick_find(conn, cus)[0].id == buid
+    assert quick_find(conn, f"  {uid} ")[0].id == uid
+    # Near misses find nothing: these are exact identifiers, not prefixes.
+    assert _found(conn, uid[:-1]) == [] and _found(conn, cus + "x") == []
+
+
+def test_find_by_session_token_hint_or_whole_token(conn, engine):
+    from console.store.ingest import upsert_documents
+    from console.store.mapping import BY_SOURCE
+
+    suid, hint = conn.execute(text("SELECT user_id, token_hint FROM sessions ORDER BY pk LIMIT 1 OFFSET 9")).one()
+    assert "…" in hint and suid in _found(conn, hint)
+    assert suid in _found(conn, hint.replace("…", "..."))  # typed with three dots
+    # The replica holds only the hint and the token's hash: the whole token, pasted, finds its user.
+    token = "sess_" + "Q" * 30 + "support1"
+    with engine.begin() as c:
+        upsert_documents(c, BY_SOURCE[("", "sessions")], [{
+            "_id": "k" * 31 + "s", "_creationTime": 1.0, "_ts": 1, "userId": suid, "token": token,
+            "isActive": True}])
+    with engine.connect() as c:
+        assert suid in _found(c, token)
+        assert c.execute(text("SELECT count(*) FROM sessions WHERE token_hint = :t OR doc LIKE :l"),
+                         {"t": token, "l": f"%{token}%"}).scalar() == 0
+
+
+def test_id_lookups_use_indexes(conn):
+    sql = ("EXPLAIN QUERY PLAN SELECT pk FROM users WHERE external_id = 'x' UNION SELECT u.pk FROM sessions s "
+           "CROSS JOIN users u ON u.id = s.user_id WHERE s.token_hint = 'x' OR s.token_sha256 = 'y' "
+           "UNION SELECT u.pk FROM billing_accounts b CROSS JOIN users u ON u.id = b.user_id "
+           "WHERE b.stripe_customer_id = 'x'")
+    plan = " | ".join(r[-1] for r in conn.execute(text(sql)))
+    assert "SCAN" not in plan.replace("SCAN CONSTANT", ""), plan

@@ -85,5 +85,6 @@ def test_every_contract_function_has_a_spec_with_no_int64():
     spec = arg_spec()
     assert sorted(spec) == sorted(f"console:{n}" for n in (
         "whoami", "getUser", "getJob", "jobStats", "listMessages", "getOrganization", "listOrganizations",
-        "retryJob", "retryJobs", "cancelJob", "cancelJobs", "purgeJobs", "setUserRoles", "setUserActive", "setMemberRole"))
+        "retryJob", "retryJobs", "cancelJob", "cancelJobs", "purgeJobs", "setUserRoles", "setUserActive", "setMemberRole", "endSession",
+        "endUserSessions"))
     assert '"bigint"' not in str(spec).replace("'", '"')

@@ -204,7 +204,8 @@ class DemoGenerator:
             doc = {k: v for k, v in doc.items() if v is not None}
             user = {"id": ids[i], "first": first, "email": email, "created": created, "active": active,
                     "deactivated": deactivated, "beta": roles == ["beta"],
-                    "phone": doc.get("phoneNumber"), "role": role, "name": doc["name"]}
+                    "phone": doc.get("phoneNumber"), "role": role, "name": doc["name"],
+                    "external_id": doc["externalId"]}
             self.users.append(user)
             if role != "user":
                 self.staff.append(user)
@@ -340,9 +341,10 @@ class DemoGenerator:
             if r.random() < 0.85:
                 plan = r.choice(["free", "basic", "basic", "pro", "pro", "team"])
                 status = r.choice(["active"] * 6 + ["trialing", "past_due", "canceled"])
+                u["stripe_customer_id"] = "cus_" + self._alnum(14)  # Stripe's events about them name it
                 yield "billingAccounts", {
                     "_id": self.ids.new(TABLE_NUMBERS["billingAccounts"]), "_creationTime": self._ct(created + HOUR),
-                    "userId": uid, "stripeCustomerId": "cus_" + self._alnum(14), "plan": plan, "status": status,
+                    "userId": uid, "stripeCustomerId": u["stripe_customer_id"], "plan": plan, "status": status,
                     "currentPeriodEnd": self.now + r.randrange(-5 * DAY, 30 * DAY),
                 }
 
@@ -435,9 +437,10 @@ class DemoGenerator:
             elif provider == "stripe":
                 event_id = "evt_" + self._alnum(24)
                 event_type = r.choice(W.STRIPE_EVENTS)
+                stray_customer = "cus_" + self._alnum(14)  # drawn always, so the rest of the data stays the same
                 payload = {"id": event_id, "object": "event", "api_version": "2024-06-20", "created": signed_at,
                            "data": {"object": {"id": "in_" + self._alnum(24), "object": "invoice",
-                                               "customer": "cus_" + self._alnum(14), "amount_paid": r.choice([900, 1900, 4900]),
+                                               "customer": u.get("stripe_customer_id", stray_customer), "amount_paid": r.choice([900, 1900, 4900]),
                                                "currency": "usd", "status": "paid"}},
                            "livemode": False, "pending_webhooks": 1, "type": event_type}
                 body = json.dumps(payload, indent=2).encode()
@@ -450,7 +453,8 @@ class DemoGenerator:
             else:
                 event_id = "msg_" + self._alnum(27)
                 event_type = r.choice(W.CLERK_EVENTS)
-                payload = {"data": {"id": "user_2" + self._alnum(26), "email_addresses": [{"email_address": u["email"]}],
+                stray_user = "user_2" + self._alnum(26)
+                payload = {"data": {"id": u.get("external_id", stray_user), "email_addresses": [{"email_address": u["email"]}],
                                     "first_name": u["first"]},
                            "object": "event", "type": event_type, "timestamp": signed_at * 1000}
                 body = json.dumps(payload, separators=(",", ":")).encode()

@@ -113,9 +113,10 @@ def permissions(user: dict) -> set[str]:
     perms = {p for p in user.get("permissions") or [] if isinstance(p, str)}
     roles = app_roles(user)
     if ADMIN in roles:
-        perms |= {"jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay"}
+        perms |= {"jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay", "sessions:revoke"}
     if SUPPORT in roles:
-        perms |= {"jobs:retry"}
+        # Ending a session is support's answer to a suspicious security event (console/domain/sessions.py).
+        perms |= {"jobs:retry", "sessions:revoke"}
     return perms
 
 

@@ -23,6 +23,7 @@ from console.demo.generator import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
 from console.domain.fingerprint import fingerprint
+from console.domain import sessions as S
 from console.standin.store import DocStore, Tx
 
 COMPONENT_TABLES = {"organization", "member", "invitation"}  # the betterAuth component's
@@ -254,6 +255,7 @@ JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
     "type": lambda j, v: j.get("type") == v,
     "key": lambda j, v: j.get("key") == v,
     "id": lambda j, v: j.get("_id") == v,
+    "userId": lambda j, v: j.get("userId") == v,
     "createdFrom": lambda j, v: (j.get("createdAt") or 0) >= v,
     "createdTo": lambda j, v: (j.get("createdAt") or 0) < v,
     "text": lambda j, v: str(v).lower() in _haystack(j).lower(),
@@ -383,6 +385,38 @@ def set_member_role(call: Call, args: dict) -> Any:
     return {"memberId": member["_id"], "organizationId": org_id, "role": role}
 
 
+# -- writes: sessions -----------------------------------------------------------------------------------
+
+def end_session(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    _need(actor, S.PERMISSION, S.WHAT)
+    session = _get(call, "sessions", args.get("sessionId"), "session")
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
+    now = call.now_ms
+    _refuse(S.check_end_session(session, now))
+    call.tx.replace("sessions", S.end(session, now))
+    call.audit(actor, "session.end", "users", session.get("userId") or "",
+               {"sessions": [session["_id"]], "isActive": {"before": True, "after": False}}, args.get("reason"))
+    return {"sessionId": session["_id"], "userId": session.get("userId"), "ended": 1}
+
+
+def end_user_sessions(call: Call, args: dict) -> Any:
+    actor = call.require_actor()
+    _need(actor, S.PERMISSION, S.WHAT)
+    user = _get(call, "users", args.get("userId"), "user")
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
+    now = call.now_ms
+    live = sorted((s for s in call.store.scan("sessions", where="json_extract(doc, '$.userId') = ?",
+                                              params=(user["_id"],)) if S.is_live(s, now)), key=lambda s: s["_id"])
+    _refuse(S.check_end_user_sessions(len(live)))
+    for s in live:
+        call.tx.replace("sessions", S.end(s, now))
+    ids = [s["_id"] for s in live]
+    call.audit(actor, "user.end_sessions", "users", user["_id"], {"sessions": ids, "ended": len(live)},
+               args.get("reason"))
+    return {"userId": user["_id"], "ended": len(live), "sessionIds": ids}
+
+
 def send_message(call: Call, args: dict) -> Any:
     """Idempotent by (chatId, clientMessageId): sending twice yields one message."""
     chat = _get(call, "chats", args.get("chatId"), "chat")
@@ -428,6 +462,8 @@ MUTATIONS: dict[str, Callable[[Call, dict], Any]] = {
     "console:setUserRoles": set_user_roles,
     "console:setUserActive": set_user_active,
     "console:setMemberRole": set_member_role,
+    "console:endSession": end_session,
+    "console:endUserSessions": end_user_sessions,
     "jobs:enqueue": enqueue,
     "messages:send": send_message,
 }

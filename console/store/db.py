@@ -17,7 +17,7 @@ from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 from console.store.text import is_read, valid_params, valid_text
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -77,6 +77,12 @@ def _v6_to_v7(conn: Connection) -> None:
 
 
 def _v7_to_v8(conn: Connection) -> None:
+    """Support: find a user by a session token (its SHA-256) or the token hint the console shows."""
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_session_token_hint ON sessions (token_hint)")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_session_token_sha ON sessions (token_sha256)")
+
+
+def _v8_to_v9(conn: Connection) -> None:
     """Operators' first day: jobs per (type, status) and per-minute finish rollups (triggers), error fingerprints
     (a column, backfilled here, computed by ingest from then on), the indexes of the queue-by-type table and of
     error groups, and full-text search over errors and payloads."""
@@ -102,7 +108,7 @@ def _v7_to_v8(conn: Connection) -> None:
 
 # version -> step that upgrades a replica from that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                       6: _v6_to_v7, 7: _v7_to_v8}
+                                                       6: _v6_to_v7, 7: _v7_to_v8, 8: _v8_to_v9}
 
 
 class ReplicaError(Exception):

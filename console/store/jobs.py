@@ -45,6 +45,7 @@ class JobQuery:
     text: str = ""  # error or payload contains (full-text: words, each a prefix)
     sort: SortKey = "created"
     error_group: str | None = None  # an error fingerprint: the failed (retrying) and dead jobs of that group
+    user_id: str | None = None  # the jobs about one user (by_job_user)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,9 @@ def _filters(q: JobQuery, now_ms: int, dense: bool = False) -> tuple[list[str], 
         # (the unary + stops SQLite from choosing the pk lookups), which stops after a page.
         where.append(f"{'+' if dense else ''}j.pk IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH :match)")
         p["match"] = match
+    if q.user_id:
+        where.append("j.user_id = :user_id")
+        p["user_id"] = q.user_id
     return where, p
 
 

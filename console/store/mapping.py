@@ -235,6 +235,8 @@ def _scrub_session(doc: dict) -> dict:
     token = doc.get("token")
     if not isinstance(token, str):
         return doc
+    if isinstance(doc.get("tokenSha256"), str) and "…" in token:
+        return doc  # masked already (a replica document written back, e.g. by the demo's local store)
     out = dict(doc)
     out["token"] = mask_token(token)
     out["tokenSha256"] = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

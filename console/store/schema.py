@@ -55,7 +55,9 @@ class User(Replicated, table=True):
 
 class Session(Replicated, table=True):
     __tablename__ = "sessions"
-    __table_args__ = (Index("by_user_active", "user_id", "active"),)
+    __table_args__ = (Index("by_user_active", "user_id", "active"),
+                      # Support finds a user by a session token (its hash) or the hint the console shows.
+                      Index("by_session_token_hint", "token_hint"), Index("by_session_token_sha", "token_sha256"))
     user_id: Optional[str] = None
     # The token itself is never stored: a replica on a support laptop must not hand out live sessions.
     token_hint: Optional[str] = None

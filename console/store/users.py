@@ -1,12 +1,14 @@
 """User search and the everything-about-a-user view. Qt-free; every query is bounded and indexed.
 
 Search: an email prefix goes through the `by_email` index; names, email words and phone numbers
-through FTS5 (`users_fts`); digits typed as a phone number match the stored digits. Results page by
+through FTS5 (`users_fts`); digits typed as a phone number match the stored digits; a `_id`, external
+(Clerk) id, Stripe customer id or session token (or its hint) matches exactly, each through an index. Results page by
 keyset on (sort key, pk), so page 500 costs what page 1 costs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -89,9 +91,29 @@ def _text_filter(q: str) -> tuple[str, str, dict[str, Any]] | None:
         if match:
             parts.append("SELECT rowid AS pk FROM users_fts WHERE users_fts MATCH :match")
             params["match"] = match
+    exact = _exact_candidates(q)
+    if exact:
+        parts.append(exact[0])
+        params.update(exact[1])
     if not parts:
         return "where", "0", {}
     return "cand", " UNION ".join(parts), params
+
+
+def _exact_candidates(q: str) -> tuple[str, dict[str, Any]] | None:
+    """Identifiers support is handed: a users `_id`, the external (Clerk) id, a Stripe customer id, a session
+    token (matched by its SHA-256, the replica never holds tokens) or its hint as the console shows it.
+    Each is one indexed equality, so these cost nothing on a large replica."""
+    if len(q) < 4 or any(c.isspace() for c in q):
+        return None
+    hint = q.replace("...", "\u2026")
+    sql = ("SELECT pk FROM users WHERE id = :exact UNION SELECT pk FROM users WHERE external_id = :exact "
+           "UNION SELECT u.pk FROM billing_accounts b CROSS JOIN users u ON u.id = b.user_id "
+           "WHERE b.stripe_customer_id = :exact "
+           "UNION SELECT u.pk FROM sessions s CROSS JOIN users u ON u.id = s.user_id "
+           "WHERE s.token_hint = :hint OR s.token_sha256 = :sha")
+    return sql, {"exact": q, "hint": hint,
+                 "sha": hashlib.sha256(q.encode("utf-8", "surrogatepass")).hexdigest()}
 
 
 def search(conn: Connection, query: UserQuery, *, after: tuple[Any, int] | None = None, limit: int = 200) -> Page:

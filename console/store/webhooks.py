@@ -22,6 +22,43 @@ class DeliveryQuery:
     received_from: int | None = None
     received_to: int | None = None
     text: str = ""
+    user_id: str | None = None  # the deliveries about one user (see user_links)
+
+
+# How far back a user filter reads delivery bodies for the user's identifiers (the job link is indexed).
+USER_BODY_SCAN = 50_000
+
+
+def user_links(conn: Connection, user_id: str) -> list[str]:
+    """What in a delivery body names this user: their Stripe customer id (Stripe events), phone number as
+    Twilio posts it (`From=%2B1...`), email and external id (Clerk/Svix events). Short values are left out."""
+    import urllib.parse
+
+    row = conn.execute(text("SELECT email, phone, external_id FROM users WHERE id = :u"), {"u": user_id}).first()
+    if row is None:
+        return []
+    found = [row[0], row[2]]
+    if row[1]:
+        found += [row[1], urllib.parse.quote_plus(row[1])]
+    found += [r[0] for r in conn.execute(text("SELECT stripe_customer_id FROM billing_accounts WHERE user_id = :u"),
+                                         {"u": user_id})]
+    return sorted({v for v in found if isinstance(v, str) and len(v) >= 6})
+
+
+def _user_filter(conn: Connection, user_id: str, p: dict[str, Any]) -> str:
+    """Deliveries whose job is about the user (jobs.user_id, indexed), or, among the newest USER_BODY_SCAN,
+    whose body names one of the user's identifiers."""
+    p["user_id"] = user_id
+    cand = ("SELECT d2.pk FROM jobs j CROSS JOIN webhook_deliveries d2 ON d2.id = j.delivery_id "
+            "WHERE j.user_id = :user_id")
+    needles = user_links(conn, user_id)
+    if needles:
+        tests = " OR ".join(f"instr(CAST(body AS TEXT), :n{i})" for i in range(len(needles)))
+        p.update({f"n{i}": n for i, n in enumerate(needles)})
+        p["body_scan"] = USER_BODY_SCAN
+        cand += (f" UNION SELECT pk FROM (SELECT pk, body FROM webhook_deliveries ORDER BY received_at DESC "
+                 f"LIMIT :body_scan) WHERE {tests}")
+    return f"d.pk IN ({cand})"
 
 
 @dataclass(frozen=True)
@@ -51,7 +88,7 @@ class DeliveryPage:
         return (self.rows[-1].sort_value, self.rows[-1].pk) if self.rows else None
 
 
-def _where(q: DeliveryQuery) -> tuple[list[str], dict[str, Any]]:
+def _where(conn: Connection, q: DeliveryQuery) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
     p: dict[str, Any] = {}
     if q.provider:
@@ -74,12 +111,14 @@ def _where(q: DeliveryQuery) -> tuple[list[str], dict[str, Any]]:
         where.append("(instr(lower(coalesce(d.event_type,'')), :t) OR instr(lower(coalesce(d.provider_event_id,'')), :t)"
                      " OR instr(lower(coalesce(d.endpoint,'')), :t) OR instr(lower(CAST(d.body AS TEXT)), :t))")
         p["t"] = q.text.strip().lower()
+    if q.user_id:
+        where.append(_user_filter(conn, q.user_id, p))
     return where, p
 
 
 def count(conn: Connection, q: DeliveryQuery) -> int:
     """Exactly how many deliveries match (bulk replay shows this before anything is sent)."""
-    where, p = _where(q)
+    where, p = _where(conn, q)
     return int(conn.execute(text(
         "SELECT count(*) FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id"
         + (" WHERE " + " AND ".join(where) if where else "")), p).scalar() or 0)
@@ -87,7 +126,7 @@ def count(conn: Connection, q: DeliveryQuery) -> int:
 
 def matching_ids(conn: Connection, q: DeliveryQuery, limit: int) -> list[str]:
     """The first `limit` matching deliveries, oldest first: a bulk replay sends them in the order they arrived."""
-    where, p = _where(q)
+    where, p = _where(conn, q)
     return list(conn.execute(text(
         "SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id"
         + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.received_at, d.pk LIMIT :n"),
@@ -96,7 +135,7 @@ def matching_ids(conn: Connection, q: DeliveryQuery, limit: int) -> list[str]:
 
 def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None = None,
            limit: int = 200) -> DeliveryPage:
-    where, p = _where(q)
+    where, p = _where(conn, q)
     p["limit"] = limit + 1
     if after is not None:
         where.append("(d.received_at, d.pk) < (:av, :apk)")

@@ -18,7 +18,7 @@ class QuickFindDialog(QDialog):
         self.setObjectName("quick-find")
         self.resize(560, 380)
         self.box = QLineEdit()
-        self.box.setPlaceholderText("Find a user by email, name or phone…")
+        self.box.setPlaceholderText("Find a user by email, name, phone, _id, Clerk id, Stripe customer or session token…")
         self.results = QListWidget()
         self.hint = QLabel("Enter opens the selected result · Esc closes")
         layout = QVBoxLayout(self)

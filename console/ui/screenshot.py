@@ -153,6 +153,10 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 if active:
                     window.navigate("users", active)
                 shot("users")
+                detail = window.panels["users"].detail
+                detail.tabs.setCurrentWidget(detail.timeline)  # everything about the user, in time order
+                shot("users-timeline")
+                detail.tabs.setCurrentIndex(0)
                 if inactive:
                     window.navigate("users", inactive)
                     shot("users-deactivated")

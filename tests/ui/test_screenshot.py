@@ -6,7 +6,7 @@ from console.ui.screenshot import take_screenshots
 def test_screenshot_renders_every_panel(tmp_path, demo_db, qapp):
     paths = take_screenshots(tmp_path / "shots", db=demo_db)
     names = {p.stem for p in paths}
-    assert {"users", "users-deactivated", "quick-find", "settings"} <= names
+    assert {"users", "users-timeline", "users-deactivated", "quick-find", "settings"} <= names
     for p in paths:
         image = QImage(str(p))
         assert image.width() > 300 and image.height() > 200, p

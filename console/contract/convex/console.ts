@@ -257,6 +257,7 @@ const jobFilter = v.object({
   // An error group: the fingerprint of the last error (R.errorFingerprint); without a status, failed
   // (retrying) and dead jobs only, as the console groups them.
   errorGroup: v.optional(v.string()),
+  userId: v.optional(v.string()),
 });
 
 type JobFilter = {
@@ -268,6 +269,7 @@ type JobFilter = {
   createdTo?: number;
   text?: string;
   errorGroup?: string;
+  userId?: string;
 };
 
 function matches(job: Doc<"jobs">, f: JobFilter): boolean {
@@ -275,6 +277,7 @@ function matches(job: Doc<"jobs">, f: JobFilter): boolean {
   if (f.type !== undefined && job.type !== f.type) return false;
   if (f.key !== undefined && job.key !== f.key) return false;
   if (f.id !== undefined && job._id !== f.id) return false;
+  if (f.userId !== undefined && job.userId !== f.userId) return false;
   if (f.createdFrom !== undefined && (job.createdAt || 0) < f.createdFrom) return false;
   if (f.createdTo !== undefined && (job.createdAt || 0) >= f.createdTo) return false;
   if (f.text !== undefined) {
@@ -486,5 +489,47 @@ export const setMemberRole = internalMutation({
       args.reason,
     );
     return { memberId: member._id, organizationId: orgId, role };
+  },
+});
+
+// -- writes: sessions -----------------------------------------------------------------------------------
+// Ending a session is the usual answer to a suspicious security event: `sessions:revoke` (admin, support),
+// a reason, one audit entry on the user (resource "users"), so it shows in the user's history.
+
+export const endSession = internalMutation({
+  args: { sessionId: v.id("sessions"), reason: v.string() },
+  handler: async (ctx, args) => {
+    const actor = await requireOperator(ctx);
+    need(actor, "sessions:revoke", "end sessions");
+    const session = await getOr404(ctx.db.get(args.sessionId), "session", args.sessionId);
+    refuseIf(R.checkReason(args.reason), "reason_required");
+    const now = Date.now();
+    refuseIf(R.checkEndSession(session, now));
+    await ctx.db.replace(session._id, withoutSystemFields(R.endSession(session, now)));
+    await audit(ctx, actor, "session.end", "users", session.userId,
+      { sessions: [session._id], isActive: { before: true, after: false } }, args.reason);
+    return { sessionId: session._id, userId: session.userId, ended: 1 };
+  },
+});
+
+export const endUserSessions = internalMutation({
+  args: { userId: v.id("users"), reason: v.string() },
+  handler: async (ctx, args) => {
+    const actor = await requireOperator(ctx);
+    need(actor, "sessions:revoke", "end sessions");
+    const user = await getOr404(ctx.db.get(args.userId), "user", args.userId);
+    refuseIf(R.checkReason(args.reason), "reason_required");
+    const now = Date.now();
+    const live: Doc<"sessions">[] = [];
+    for await (const s of ctx.db.query("sessions").withIndex("by_userId", (q) => q.eq("userId", user._id))) {
+      if (R.sessionLive(s, now)) live.push(s);
+    }
+    refuseIf(R.checkEndUserSessions(live.length));
+    live.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)); // id order, as the stand-in
+    for (const s of live) await ctx.db.replace(s._id, withoutSystemFields(R.endSession(s, now)));
+    const sessionIds = live.map((s) => s._id);
+    await audit(ctx, actor, "user.end_sessions", "users", user._id, { sessions: sessionIds, ended: live.length },
+      args.reason);
+    return { userId: user._id, ended: live.length, sessionIds };
   },
 });

@@ -53,11 +53,14 @@ export function permissions(user: UserLike): Set<string> {
   const perms = new Set((user.permissions ?? []).filter((p) => typeof p === "string"));
   const roles = appRoles(user);
   if (roles.has(ADMIN)) {
-    for (const p of ["jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay"]) {
+    for (const p of ["jobs:retry", "jobs:cancel", "jobs:purge", "roles:write", "users:write", "webhooks:replay", "sessions:revoke"]) {
       perms.add(p);
     }
   }
-  if (roles.has(SUPPORT)) perms.add("jobs:retry");
+  if (roles.has(SUPPORT)) {
+    perms.add("jobs:retry");
+    perms.add("sessions:revoke"); // ending a session: support's answer to a suspicious security event
+  }
   return perms;
 }
 
@@ -227,3 +230,29 @@ export function errorFingerprint(error: unknown): string | null {
 }
 
 export const FAILED = new Set(["retrying", "dead"]); // the states error groups count
+
+// -- sessions (console/domain/sessions.py) -----------------------------------------------------------
+
+type SessionLike = { isActive?: boolean; active?: boolean; expiresAt?: number | null; endedAt?: number };
+
+export function sessionLive(session: SessionLike, nowMs: number): boolean {
+  // Live unless marked inactive or past its expiry.
+  if (session.isActive === false || session.active === false) return false;
+  return !(typeof session.expiresAt === "number" && session.expiresAt <= nowMs);
+}
+
+export function checkEndSession(session: SessionLike, nowMs: number): Refusal {
+  return sessionLive(session, nowMs) ? null : "The session has already ended.";
+}
+
+export function checkEndUserSessions(live: number): Refusal {
+  return live > 0 ? null : "The user has no active sessions.";
+}
+
+export function endSession<S extends SessionLike>(session: S, nowMs: number): S {
+  // Marked inactive and expired now: the product's middleware refuses it from then on.
+  const out: S = { ...session, isActive: false, endedAt: nowMs };
+  if ("active" in session) out.active = false;
+  if (typeof session.expiresAt !== "number" || session.expiresAt > nowMs) out.expiresAt = nowMs;
+  return out;
+}

@@ -87,6 +87,20 @@ export const consoleMessageFields = {
   clientMessageId: v.optional(v.string()),
 };
 
+export const consoleSessionFields = {
+  userId: v.string(),
+  // The product's own fields: the contract reads and writes only isActive, expiresAt and endedAt.
+  token: v.optional(v.string()),
+  ipAddress: v.optional(v.string()),
+  userAgent: v.optional(v.string()),
+  createdAt: v.optional(v.number()),
+  lastActivityAt: v.optional(v.number()),
+  isActive: v.optional(v.boolean()),
+  expiresAt: v.optional(v.number()),
+  endedAt: v.optional(v.number()),
+  activeOrganizationId: v.optional(v.string()),
+};
+
 export const consoleTables = {
   users: defineTable(consoleUserFields).index("by_externalId", ["externalId"]).index("by_role", ["role"]),
   jobs: defineTable(consoleJobFields)
@@ -96,4 +110,5 @@ export const consoleTables = {
   auditLogs: defineTable(consoleAuditLogFields).index("by_resource", ["resource", "resourceId"]),
   chats: defineTable(consoleChatFields).index("by_userId", ["userId"]),
   messages: defineTable(consoleMessageFields).index("by_chatId_createdAt", ["chatId", "createdAt"]),
+  sessions: defineTable(consoleSessionFields).index("by_userId", ["userId"]),
 };

@@ -27,7 +27,7 @@ def contract_filter(q: JobQuery) -> dict[str, Any]:
     if q.status:
         out["status"] = "running" if q.status == STUCK else q.status
     for field, name in (("type", "type"), ("key", "key"), ("id", "id"), ("created_from", "createdFrom"),
-                        ("created_to", "createdTo")):
+                        ("created_to", "createdTo"), ("user_id", "userId")):
         value = getattr(q, field)
         if value not in (None, ""):
             out[name] = float(value) if name.startswith("created") else value  # v.number(): Float64

@@ -103,21 +103,25 @@ class JobsPanel(Panel):
             w.dateTimeChanged.connect(lambda _d: self.debounce.start())
         self.key_edit = QLineEdit(placeholderText="exact key")
         self.id_edit = QLineEdit(placeholderText="exact id")
+        # The jobs about one user (a users _id): the user detail's "open their jobs" fills it in.
+        self.user_edit = QLineEdit(placeholderText="user _id")
+        self.user_edit.setObjectName("jobs-user-filter")
         self.text_edit = QLineEdit(placeholderText="error or payload contains…")
         self.text_edit.setToolTip("Full-text search over the last error, the attempt errors and the payload: every "
                                   "word must appear (the last one as a prefix).")
-        for w in (self.key_edit, self.id_edit, self.text_edit):
+        for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.setClearButtonEnabled(True)
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(300)
         self.debounce.timeout.connect(self.apply_query)
-        for w in (self.key_edit, self.id_edit, self.text_edit):
+        for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.textChanged.connect(lambda _t: self.debounce.start())
         self.type.currentIndexChanged.connect(lambda _i: (self.apply_query(), self.tick()))  # counts follow the type
         self.created.currentIndexChanged.connect(self._created_changed)
         filters = QHBoxLayout()
-        for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit):
+        for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit,
+                  self.user_edit):
             filters.addWidget(w)
         filters.addWidget(self.text_edit, 1)
         self.error_group: tuple[str, str] | None = None  # (fingerprint, title) the table is filtered to
@@ -227,7 +231,8 @@ class JobsPanel(Panel):
         return JobQuery(status=state, type=self.type.currentData(), created_from=created_from, created_to=created_to,
                         key=self.key_edit.text().strip() or None, id=self.id_edit.text().strip() or None,
                         text=self.text_edit.text(), sort=sort,
-                        error_group=self.error_group[0] if self.error_group else None)
+                        error_group=self.error_group[0] if self.error_group else None,
+                        user_id=self.user_edit.text().strip() or None)
 
     def pick_type(self, jtype: str, state: str | None) -> None:
         """A cell of the type table: that type (and state) in the jobs table."""
@@ -538,9 +543,15 @@ class JobsPanel(Panel):
         self.text_edit.selectAll()
 
     def navigate(self, target: Any) -> None:
+        if isinstance(target, dict) and target.get("user"):
+            self.show_user_jobs(str(target["user"]))
+            return
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"status": ..., "type": ...}
             self.error_group = None
             self.group_chip.show_group(None)
+            self.user_edit.blockSignals(True)
+            self.user_edit.clear()  # an alert is about every user's jobs
+            self.user_edit.blockSignals(False)
             status = target.get("status")
             for button in self.state_buttons.buttons():
                 if button.property("state") == status:
@@ -557,6 +568,18 @@ class JobsPanel(Panel):
             self.apply_query()
             self._pending_select = target
             self.show_job(target)
+
+    def show_user_jobs(self, user_id: str) -> None:
+        """Every job about one user, whatever their state (from the user detail)."""
+        self.state_buttons.button(0).setChecked(True)
+        for w in (self.key_edit, self.id_edit, self.text_edit):
+            w.blockSignals(True)
+            w.clear()
+            w.blockSignals(False)
+        self.type.setCurrentIndex(0)
+        self.created.setCurrentIndex(0)
+        self.user_edit.setText(user_id)
+        self.apply_query()
 
     def reload(self) -> None:
         self.detail.clear()

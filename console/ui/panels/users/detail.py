@@ -6,13 +6,25 @@ import html
 import json
 from typing import Any, Iterable
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console.store.users import UserDetail
 from console.ui.context import AppContext
 from console.ui.format import age, local_time
+from console.ui.panels.users.timeline import TimelineView
 
 # Fields of the users document shown in their own place; anything else is listed as "other fields".
 _MODELLED = {
@@ -26,6 +38,8 @@ EMPTY_HELP = """
 <li><b>Email</b>: type the start of an address (<code>olivia.sm</code>), or all of it.</li>
 <li><b>Name</b>: any words in any order, prefixes work (<code>smi oli</code>); accents are ignored.</li>
 <li><b>Phone</b>: digits in any format (<code>415 555 01</code>, <code>+1 (415) 555-0123</code>).</li>
+<li><b>Ids</b>: a users <code>_id</code>, the Clerk (external) id, a Stripe customer id (<code>cus_…</code>),
+a session token or its hint as shown here (<code>sess…w9Qz</code>).</li>
 <li>Narrow by role or show only deactivated accounts with the filters above the list.</li>
 </ul>
 <h3>Keys</h3>
@@ -42,6 +56,11 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def live_session(s: dict, now_ms: int) -> bool:
+    """Marked active and not past its expiry (console/domain/sessions.py, on the replica's columns)."""
+    return bool(s["active"]) and not (s["expires_at"] is not None and s["expires_at"] <= now_ms)
+
+
 def _short_agent(agent: str | None) -> str:
     if not agent:
         return ""
@@ -53,6 +72,8 @@ def _short_agent(agent: str | None) -> str:
 
 
 class UserDetailView(QWidget):
+    end_session_requested = Signal(str)  # a session id, from its "end…" link
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -80,6 +101,10 @@ class UserDetailView(QWidget):
         self.active_button.setObjectName("user-active-button")
         self.active_button.setEnabled(False)
         head.addWidget(self.active_button)
+        self.end_sessions_button = QToolButton(text="End all sessions…")
+        self.end_sessions_button.setObjectName("end-sessions-button")
+        self.end_sessions_button.setEnabled(False)
+        head.addWidget(self.end_sessions_button)
         self.copy_id = QToolButton(text="Copy ID")
         self.copy_email = QToolButton(text="Copy email")
         self.copy_id.clicked.connect(lambda: self._copy("_id"))
@@ -105,7 +130,14 @@ class UserDetailView(QWidget):
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._link)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
-        layout.addWidget(self.body, 1)
+        # Details, or the timeline of everything that happened to the user (console/store/timeline.py).
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("user-detail-tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.body, "Details")
+        self.timeline = TimelineView(ctx)
+        self.tabs.addTab(self.timeline, "Timeline")
+        layout.addWidget(self.tabs, 1)
         self.body.setHtml(EMPTY_HELP)
 
     def _copy(self, field: str) -> None:
@@ -118,6 +150,11 @@ class UserDetailView(QWidget):
         kind, _, target = url.toString().partition(":")
         if kind == "chats":
             self.ctx.navigate("chats", {"user": target})
+        elif kind == "end-session":
+            self.end_session_requested.emit(target)
+        elif kind in ("jobs-user", "deliveries-user"):
+            # Their jobs, or their webhook deliveries, as a filtered list in that panel.
+            self.ctx.navigate("jobs" if kind == "jobs-user" else "webhooks", {"user": target})
         elif kind:
             self.ctx.navigate(kind, target)
 
@@ -129,11 +166,14 @@ class UserDetailView(QWidget):
         self.body.setHtml(EMPTY_HELP)
         self.copy_id.setEnabled(False)
         self.copy_email.setEnabled(False)
+        self.end_sessions_button.setEnabled(False)
+        self.timeline.set_user(None)
 
     # -- rendering ----------------------------------------------------------------------------------
     def show_detail(self, d: UserDetail) -> None:
         self.detail = d
         u = d.user
+        self.timeline.set_user(u["id"])
         theme = self.ctx.theme
         self.title.setText(u["name"] or "(no name)")
         chips = " ".join(self._chip(r, "ok" if r == "admin" else "muted") for r in d.roles) or self._chip("customer", "muted")
@@ -248,12 +288,16 @@ class UserDetailView(QWidget):
         parts.append("<h3>Activity</h3>" + self._fields([
             ("Chats", (f"<a href='chats:{esc(u['id'])}'>{d.chats_count} — open</a>" if d.chats_count else "0")
              + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
-            ("Jobs about this user", esc(jobs)),
+            ("Jobs about this user", (f"<a href='jobs-user:{esc(u['id'])}'>{esc(jobs)} — open</a>"
+                                      if d.jobs_by_status else "none")),
+            ("Webhook deliveries", f"<a href='deliveries-user:{esc(u['id'])}'>open the deliveries about them</a>"),
         ]))
 
+        now_ms = int(time.time() * 1000)
         parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
-            ["", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
+            ["", "", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
             ([self._session_state(s["active"], u["is_active"]),
+              (f"<a href='end-session:{esc(s['id'])}'>end…</a>" if live_session(s, now_ms) else ""),
               f"<code>{esc(s['token_hint'] or '…')}</code>", esc(s["ip"]), esc(_short_agent(s["user_agent"])),
               esc(local_time(s["created_at"])), esc(age(s["last_activity_at"])), esc(local_time(s["expires_at"]))]
              for s in d.sessions),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer
@@ -19,13 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import roles as R
+from console.domain import sessions as S
 from console.store.users import UserQuery, detail
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import literal, tip
-from console.ui.panels.users.detail import UserDetailView
+from console.ui.panels.users.detail import UserDetailView, live_session
 from console.ui.panels.users.model import SORTABLE, UsersModel
+from console.ui.panels.users.sessions import EndSessionsDialog, SessionActions
 from console.ui.user_actions import user_actions
 
 ROLE_CHOICES = [("All roles", None), ("Admins", "admin"), ("Support", "support"), ("Customers", "user")]
@@ -43,7 +46,7 @@ class UsersPanel(Panel):
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
-        self.search.setPlaceholderText("Search by email, name or phone…   (Ctrl+F)")
+        self.search.setPlaceholderText("Search by email, name, phone, _id, Clerk id, Stripe customer, session token…   (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.role = QComboBox()
         for label, value in ROLE_CHOICES:
@@ -92,6 +95,11 @@ class UsersPanel(Panel):
         self.actor: dict | None = None
         self.detail.active_button.clicked.connect(self.toggle_active)
         self.actions.refused.connect(self._on_refused)
+        self.sessions = SessionActions(ctx)
+        self.sessions.finished.connect(lambda m: self.ctx.status_message.emit(m))
+        self.sessions.refused.connect(lambda m: self.ctx.status_message.emit(f"Refused: {m}"))
+        self.detail.end_sessions_button.clicked.connect(self.end_all_sessions)
+        self.detail.end_session_requested.connect(self.end_session)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -180,6 +188,7 @@ class UsersPanel(Panel):
                 self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
                 self.detail.show_detail(result)
                 self._update_active_button()
+                self._update_sessions_button()
 
         self._detail.read(lambda conn: detail(conn, user_id), done,
                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
@@ -189,6 +198,7 @@ class UsersPanel(Panel):
         def done(actor: dict | None) -> None:
             self.actor = actor
             self._update_active_button()
+            self._update_sessions_button()
 
         self.ctx.load_operator(done)
 
@@ -205,6 +215,41 @@ class UsersPanel(Panel):
         button.setEnabled(refusal is None and state is None)
         button.setToolTip(tip(refusal) or "Soft delete: the product refuses the user's sessions from then on. "
                                      "Needs a reason; audited.")
+
+    # -- ending sessions (sessions:revoke: admins and support, with a reason) ------------------------------
+    def _update_sessions_button(self) -> None:
+        d = self.detail.detail
+        button = self.detail.end_sessions_button
+        allowed = self.actor is not None and S.PERMISSION in R.permissions(self.actor)
+        live = bool(d) and any(live_session(s, int(time.time() * 1000)) for s in d.sessions)
+        button.setEnabled(allowed and live)
+        button.setToolTip(tip(
+            "Needs sessions:revoke (admins and support; choose the operator in Settings)." if not allowed else
+            "No active session." if not live else
+            "End every active session: the product refuses them from then on. Needs a reason; audited."))
+
+    def end_all_sessions(self) -> None:
+        d = self.detail.detail
+        if d is None:
+            return
+        user_id, email = d.user["id"], d.user["email"]
+        self._ask(f"End all sessions of {d.user['name'] or email}",
+                  f"End every active session of {email}?", lambda reason: self.sessions.end_user_sessions(user_id, reason))
+
+    def end_session(self, session_id: str) -> None:
+        d = self.detail.detail
+        if d is None:
+            return
+        s = next((x for x in d.sessions if x["id"] == session_id), None)
+        where = f" ({s['token_hint'] or '…'}, {s['ip'] or 'unknown IP'})" if s else ""
+        self._ask("End session", f"End this session of {d.user['email']}{where}?",
+                  lambda reason: self.sessions.end_session(session_id, reason))
+
+    def _ask(self, title: str, what: str, then) -> None:
+        dialog = EndSessionsDialog(title, what, self)
+        dialog.accepted.connect(lambda: then(dialog.reason.text().strip()))
+        self.end_dialog = dialog  # kept for tests and so it lives while open
+        dialog.open()
 
     def toggle_active(self) -> None:
         from PySide6.QtWidgets import QInputDialog

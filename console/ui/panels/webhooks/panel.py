@@ -67,6 +67,13 @@ class WebhooksPanel(Panel):
             self.received.addItem(label, value)
         self.text = QLineEdit(placeholderText="event, provider id, endpoint or body contains…")
         self.text.setClearButtonEnabled(True)
+        # The deliveries about one user (a users _id): by their jobs, and their ids named in the body.
+        self.user_edit = QLineEdit(placeholderText="user _id")
+        self.user_edit.setObjectName("deliveries-user-filter")
+        self.user_edit.setClearButtonEnabled(True)
+        self.user_edit.setToolTip("Deliveries whose job is about this user, or whose body names their Stripe "
+                                  "customer id, phone, email or external id (newest 50,000 bodies).")
+        self.user_edit.textChanged.connect(lambda _t: self.debounce.start())
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(300)
@@ -88,6 +95,7 @@ class WebhooksPanel(Panel):
         top = QHBoxLayout()
         for w in (self.provider, self.verdict, self.received):
             top.addWidget(w)
+        top.addWidget(self.user_edit)
         top.addWidget(self.text, 1)
         for w in (self.replay_all_button, self.secrets_button, self.import_button, self.export_button):
             top.addWidget(w)
@@ -165,7 +173,7 @@ class WebhooksPanel(Panel):
         seconds = self.received.currentData()
         return DeliveryQuery(provider=self.provider.currentData(), verdict=self.verdict.currentData(),
                              received_from=int((time.time() - seconds) * 1000) if seconds else None,
-                             text=self.text.text())
+                             text=self.text.text(), user_id=self.user_edit.text().strip() or None)
 
     def apply_query(self) -> None:
         self.debounce.stop()
@@ -312,7 +320,22 @@ class WebhooksPanel(Panel):
         self.text.selectAll()
 
     def navigate(self, target: Any) -> None:
+        if isinstance(target, dict) and target.get("user"):
+            # From the user detail: every delivery about them, whatever the other filters said.
+            for combo in (self.provider, self.verdict, self.received):
+                combo.blockSignals(True)
+                combo.setCurrentIndex(0)
+                combo.blockSignals(False)
+            self.text.blockSignals(True)
+            self.text.clear()
+            self.text.blockSignals(False)
+            self.user_edit.setText(str(target["user"]))
+            self.apply_query()
+            return
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
+            self.user_edit.blockSignals(True)
+            self.user_edit.clear()  # an alert is about every user's deliveries
+            self.user_edit.blockSignals(False)
             self.verdict.setCurrentIndex(max(0, self.verdict.findData(target.get("verdict"))))
             self.received.setCurrentIndex(max(0, self.received.findData(target.get("received_s"))))
             self.apply_query()

@@ -12,7 +12,7 @@ const baModules = import.meta.glob("./betterAuth/**/*.ts");
 
 test("every contract function is internal: only the deploy key reaches it", () => {
   const fns = Object.entries(contract).filter(([, f]) => typeof (f as any).exportArgs === "function");
-  expect(fns.length).toBe(15);
+  expect(fns.length).toBe(17);
   for (const [name, f] of fns) expect((f as any).isInternal, name).toBe(true);
 });
 
@@ -47,5 +47,45 @@ test("the last-owner rule counts every member of a large organization (paged rea
     as.mutation("console:setMemberRole" as any, { memberId, role: "admin", reason: "r" }),
   ).rejects.toMatchObject({
     data: { code: "refused", message: "This is the organization's last owner; make someone else owner first." },
+  });
+});
+
+test("ending a user's sessions keeps the product's session fields and expires them now", async () => {
+  const t = convexTest(schema, modules);
+  t.registerComponent("betterAuth", baSchema, baModules);
+  const later = Date.now() + 86_400_000;
+  const { lead, target, ids, other } = await t.run(async (ctx) => {
+    const lead = await ctx.db.insert("users", { email: "lead@x", role: "support", roles: ["support"], isActive: true });
+    const target = await ctx.db.insert("users", { email: "t@x", role: "user", roles: [], isActive: true });
+    const ids = [];
+    for (let i = 0; i < 30; i++) {
+      ids.push(await ctx.db.insert("sessions", {
+        userId: target, token: `sess_${i}`, ipAddress: "203.0.113.9", isActive: true, expiresAt: later,
+        activeOrganizationId: "org1",
+      }));
+    }
+    const other = await ctx.db.insert("sessions", { userId: lead, isActive: true, expiresAt: later });
+    return { lead, target, ids, other };
+  });
+  const before = Date.now();
+  const result: any = await t
+    .withIdentity({ subject: lead, issuer: "ops-console" })
+    .mutation("console:endUserSessions" as any, { userId: target, reason: "takeover" });
+  expect(result.ended).toBe(30);
+  expect([...result.sessionIds].sort()).toEqual([...ids].sort());
+  await t.run(async (ctx) => {
+    for (const id of ids) {
+      const s: any = await ctx.db.get(id);
+      expect(s).toMatchObject({ isActive: false, token: expect.stringMatching(/^sess_/), ipAddress: "203.0.113.9",
+        activeOrganizationId: "org1" });
+      expect(s.expiresAt).toBeGreaterThanOrEqual(before);
+      expect(s.expiresAt).toBeLessThan(later);
+      expect(s.endedAt).toBe(s.expiresAt);
+    }
+    expect(await ctx.db.get(other)).toMatchObject({ isActive: true, expiresAt: later });
+    const entries = await ctx.db.query("auditLogs").collect();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ action: "user.end_sessions", resource: "users", resourceId: target,
+      actorUserId: lead, reason: "takeover", changes: { ended: 30 } });
   });
 });

@@ -20,7 +20,7 @@ const QUERIES = new Set([
   "console:getOrganization",
   "console:listOrganizations",
 ]);
-const APP_TABLES = ["users", "chats", "messages", "jobs", "auditLogs"];
+const APP_TABLES = ["users", "sessions", "chats", "messages", "jobs", "auditLogs"];
 const COMPONENT_TABLES = ["organization", "member"];
 
 type Json = any;

@@ -1,0 +1,150 @@
+"""The user's timeline in the Users panel: every kind of event in time order, filterable by kind.
+
+Plain text only: product data goes into QTableWidgetItems (never rich text) and tooltips through `tip`.
+Loads off the GUI thread when shown, only the newest read counts; a double click opens the event's panel.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.store.timeline import KINDS, LABELS, Event, timeline
+from console.ui.context import AppContext
+from console.ui.format import local_time
+from console.ui.plain import plain, tip
+
+PAGE = 300
+
+
+class TimelineView(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("user-timeline")
+        self.user_id: str | None = None
+        self.events: list[Event] = []
+        self.has_more = False
+        self._stale = False
+        self._read = ctx.latest()
+
+        self.kind_buttons: dict[str, QToolButton] = {}
+        kinds = QHBoxLayout()
+        for kind in KINDS:
+            b = QToolButton(text=LABELS[kind])
+            b.setCheckable(True)
+            b.setChecked(True)
+            b.setObjectName(f"timeline-kind-{kind}")
+            b.toggled.connect(lambda _on: self._fill())
+            self.kind_buttons[kind] = b
+            kinds.addWidget(b)
+        kinds.addStretch(1)
+        self.summary = plain(QLabel())
+        kinds.addWidget(self.summary)
+
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("timeline-table")
+        self.table.setHorizontalHeaderLabels(["When", "Kind", "What", "Detail"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate([140, 80, 260]):
+            self.table.setColumnWidth(col, width)
+        self.table.cellDoubleClicked.connect(self._open)
+        self.more = QPushButton("Older events")
+        self.more.setEnabled(False)
+        self.more.clicked.connect(self.load_older)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(kinds)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.more)
+
+    # -- loading ---------------------------------------------------------------------------------------
+    def set_user(self, user_id: str | None) -> None:
+        """Show this user's timeline (read now if visible, else when next shown)."""
+        if user_id != self.user_id:
+            self.events, self.has_more = [], False
+            self.table.setRowCount(0)
+        self.user_id = user_id
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def reload(self) -> None:
+        self._stale = False
+        if not self.user_id:
+            self.summary.setText("")
+            return
+        user_id = self.user_id
+        self.summary.setText("loading…")
+
+        def done(events: list[Event]) -> None:
+            if user_id == self.user_id:
+                self.events, self.has_more = events, len(events) >= PAGE
+                self._fill()
+
+        self._read.read(lambda conn: timeline(conn, user_id, limit=PAGE), done,
+                        lambda exc: self.summary.setText(f"timeline failed: {exc}"))
+
+    def load_older(self) -> None:
+        if not self.user_id or not self.events:
+            return
+        user_id, before = self.user_id, self.events[-1].at
+
+        def done(events: list[Event]) -> None:
+            if user_id == self.user_id:
+                self.events += events
+                self.has_more = len(events) >= PAGE
+                self._fill()
+
+        self._read.read(lambda conn: timeline(conn, user_id, before=before, limit=PAGE), done)
+
+    # -- showing ---------------------------------------------------------------------------------------
+    def chosen_kinds(self) -> set[str]:
+        return {k for k, b in self.kind_buttons.items() if b.isChecked()}
+
+    def shown(self) -> list[Event]:
+        kinds = self.chosen_kinds()
+        return [e for e in self.events if e.kind in kinds]
+
+    def _fill(self) -> None:
+        rows = self.shown()
+        self.table.setRowCount(len(rows))
+        for i, e in enumerate(rows):
+            cells = [local_time(e.at), LABELS[e.kind], e.title, e.detail]
+            for col, value in enumerate(cells):
+                item = QTableWidgetItem("" if value is None else str(value))  # plain text, never markup
+                if col >= 2:
+                    item.setToolTip(tip(value))
+                self.table.setItem(i, col, item)
+        more = "+" if self.has_more else ""
+        self.summary.setText(f"{len(rows)}{more} of {len(self.events)}{more} events")
+        self.more.setEnabled(self.has_more)
+
+    def _open(self, row: int, _col: int) -> None:
+        rows = self.shown()
+        if 0 <= row < len(rows) and rows[row].panel:
+            e = rows[row]
+            self.ctx.navigate(e.panel, e.target)
