@@ -79,6 +79,11 @@ class ChangeSet(Mapping[str, frozenset[str]]):
     def __getitem__(self, table: str) -> frozenset[str]:
         return frozenset(self._tables[table])
 
+    @property
+    def tables(self) -> dict[str, set[str]]:
+        """The mapping itself (table -> ids), for readers that want plain sets."""
+        return self._tables
+
     def get_ids(self, table: str) -> set[str]:
         return set(self._tables.get(table, ()))
 

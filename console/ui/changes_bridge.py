@@ -42,6 +42,7 @@ class ChangeBridge(QObject):
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._look_for_foreign)
         tasks.writer_hooks.append(self._absorb_own)
+        tasks.shutdown_hooks.append(self.stop)
 
     def announce(self, changes: ChangeSet | None) -> None:
         """GUI thread: `changes` will be part of the next emission (within WINDOW_MS)."""
@@ -65,7 +66,10 @@ class ChangeBridge(QObject):
         """Notice commits to `path` made outside the writer thread (None: stop watching)."""
         old, self._version = self._version, None
         if old is not None:
-            self.tasks.write(old.close)
+            if self.tasks.closed:
+                old.close()
+            else:
+                self.tasks.write(old.close)
         if path is None:
             self._poll.stop()
             return
@@ -79,7 +83,7 @@ class ChangeBridge(QObject):
 
     def _look_for_foreign(self) -> None:
         version = self._version
-        if version is None or self._polling:
+        if version is None or self._polling or self.tasks.closed:
             return
         self._polling = True
 

@@ -1,5 +1,6 @@
-"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop, and
-the bridge that turns sync progress and changes into Qt signals on the GUI thread."""
+"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop (its
+pages committed on the runner's writer thread, its state read on the read pool), and its progress and
+change sets handed to the GUI thread (changes through the context's change bridge)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from console.client.calllog import CallLog
 from console.client.client import ConvexClient
 from console.client.http import Deployment
 from console.store.db import claim_replica
-from console.sync.engine import Changes, Progress, SyncEngine
+from console.changes import ChangeSet
+from console.sync.engine import Progress, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 from console.ui.context import AppContext
 
@@ -33,11 +35,12 @@ class LiveController(QObject):
         self.call_log = CallLog(ctx.engine)
         self.client = ConvexClient(deployment, call_log=self.call_log)
         self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
-                               on_progress=self.progress.emit, on_changes=self._changes)
+                               on_progress=self.progress.emit, on_changes=self._changes,
+                               read=ctx.tasks.aread, write=ctx.tasks.awrite)
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
         self.last_state: LoopState | None = None
         self._cancel: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Future | None = None
         # The call log is written in batches, off the GUI thread.
         self._flush = QTimer(self)
         self._flush.setInterval(2000)
@@ -51,9 +54,9 @@ class LiveController(QObject):
         if self.running:
             return
         self._cancel = asyncio.Event()
-        self._task = asyncio.ensure_future(self._run())
+        self._task = self.ctx.tasks.spawn(self._run())
         self._flush.start()
-        self.ctx.tasks.run(self.call_log.prune)  # bounded retention, enforced off the GUI thread
+        self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
         try:
@@ -85,14 +88,14 @@ class LiveController(QObject):
 
     def flush_call_log(self) -> None:
         if self.call_log.pending():
-            self.ctx.tasks.run(self.call_log.flush)
+            self.ctx.tasks.write(self.call_log.flush)
 
     def _state(self, state: LoopState) -> None:
         self.last_state = state
         self.state.emit(state)
 
-    def _changes(self, changes: Changes) -> None:
-        self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
+    def _changes(self, changes: ChangeSet) -> None:
+        self.ctx.announce(changes)
 
     def identity(self) -> dict[str, Any] | None:
         """The operator, as the deployment sees them when the console acts as that user."""

@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
             import asyncio
 
             live, self.ctx.live = self.ctx.live, None
-            self._closing = asyncio.ensure_future(live.aclose())
+            self._closing = self.ctx.tasks.spawn(live.aclose())
         if self.standin is not None:
             self.standin.stop()
             self.standin = None

@@ -61,6 +61,8 @@ class TaskRunner(QObject):
         self._coros: set[asyncio.Future] = set()
         self._waiting: set[asyncio.Future] = set()  # awaitables handed out, not yet resolved
         self.writer_hooks: list[Callable[[], None]] = []  # run on the writer thread after each write
+        self.shutdown_hooks: list[Callable[[], None]] = []  # run on the GUI thread when the runner stops
+        self.closed = False
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._pending: set[Task] = set()
         self._outstanding = 0  # futures watched with `watch`, not yet delivered
@@ -249,6 +251,11 @@ class TaskRunner(QObject):
         return not not_done
 
     def shutdown(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for hook in self.shutdown_hooks:
+            hook()
         self._timer.stop()
         self.cancel_coroutines()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -42,11 +42,22 @@ def theme(qapp):
 def ctx(qapp, theme, demo_db):
     context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50, demo_worker=False), SecretStore(), theme)
     yield context
-    context.tasks.wait()
-    qapp.processEvents()
+    settle(qapp, context)
     assert not context.tasks.busy, "a background task was still in flight"
-    context.tasks.shutdown()
+    context.close()
     context.engine.dispose()
+
+
+def settle(qapp, context, timeout=5.0):
+    """Let the work submitted so far finish and its results reach the GUI thread (they go by a timer)."""
+    import time
+
+    context.tasks.wait(timeout)
+    deadline = time.monotonic() + timeout
+    while context.tasks.busy and time.monotonic() < deadline:
+        qapp.processEvents()
+        context.tasks.wait(0.05)
+        time.sleep(0.005)
 
 
 @pytest.fixture(autouse=True)
