@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.backend.base import Backend
 from console.changes import ChangeSet
 from console.paths import config_dir
 from console.secrets import SecretStore
@@ -47,6 +48,8 @@ class AppContext(QObject):
         self.changes.watch_file(replica_path)
         self.mode = self._read_mode()
         self.live: Any = None  # the LiveController while connected to a deployment
+        self._backend: Backend | None = None
+        self._backend_for: tuple[Any, Engine] | None = None
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:
@@ -89,6 +92,24 @@ class AppContext(QObject):
     def latest(self) -> "LatestRead":
         """A read slot where only the newest read counts (the detail of whatever is selected now)."""
         return LatestRead(self)
+
+    @property
+    def backend(self) -> Backend:
+        """Where operator actions go: the one place that picks local (demo) or deployment (live)."""
+        key = (self.live, self.engine)
+        if self._backend is None or self._backend_for != key:
+            runners = dict(read=self.tasks.aread, write=self.tasks.awrite, operator=self.operator_id)
+            if self.live is not None:
+                from console.backend.deployment import DeploymentBackend
+
+                self._backend = DeploymentBackend(self.engine, self.live.client, identity=self.live.identity,
+                                                  **runners)
+            else:
+                from console.backend.local import LocalBackend
+
+                self._backend = LocalBackend(self.engine, **runners)
+            self._backend_for = key
+        return self._backend
 
     def announce(self, changes: ChangeSet | None) -> None:
         """A write of ours changed this (GUI thread); panels hear of it once per short window."""

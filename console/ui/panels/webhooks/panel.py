@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, verdict_counts
+from console.changes import ANY, ChangeSet
+from console.store.webhooks import DeliveryQuery, detail, unverified, verdict_counts
+from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -117,28 +119,32 @@ class WebhooksPanel(Panel):
         self.verify(only_new=True)
 
     # -- verdicts -----------------------------------------------------------------------------------------
-    def verify(self, only_new: bool = False) -> None:
+    def verify(self, only_new: bool = False, then_redraw: bool = False) -> None:
         """Verify deliveries off the GUI thread (new ones, or all after the secrets changed)."""
         engine, secrets = self.ctx.engine, self.secrets
 
-        def work() -> int:
+        def work() -> ChangeSet:
             if only_new:
                 with engine.connect() as conn:
                     ids = unverified(conn)
-                return reverify(engine, secrets, only=ids) if ids else 0
-            return reverify(engine, secrets)
+                return reverify_changes(engine, secrets, only=ids)
+            return reverify_changes(engine, secrets)
 
-        def done(n: int) -> None:
+        def done(changes: ChangeSet) -> None:
+            n = len(changes.get_ids("delivery_verdicts"))
             if n:
                 self.ctx.status_message.emit(f"Verified {count(n)} deliveries")
-                self.refresh(keep_selection=True)
-            self.update_counts()
+                self.ctx.announce(changes)  # the list redraws when it hears of it (once)
+            elif then_redraw:
+                self.when_seen("list", self._redraw)
+            else:
+                self.update_counts()
 
         def failed(exc: BaseException) -> None:  # say so, rather than leave every delivery at "checking…"
             self.ctx.status_message.emit(f"Verifying deliveries failed: {type(exc).__name__}: {exc}")
             self.update_counts()
 
-        self.ctx.tasks.run(work, done, failed)
+        self.ctx.tasks.write(work, done, failed)
 
     def update_counts(self) -> None:
         def done(c: dict[str, int]) -> None:
@@ -202,7 +208,6 @@ class WebhooksPanel(Panel):
         standin = getattr(window, "standin", None)
         dialog = ReplayDialog(self.ctx, self.detail.detail, self.secrets, self.client,
                               standin.url if standin is not None else None, self)
-        dialog.sent.connect(lambda _id: self.refresh(keep_selection=True))
         dialog.open()
         self._replay_dialog = dialog
 
@@ -222,12 +227,12 @@ class WebhooksPanel(Panel):
 
         def done(ids: list[str]) -> None:
             self.ctx.status_message.emit(f"Imported {len(ids)} deliveries from {path.name}")
-            self.ctx.data_changed.emit({"webhook_deliveries": set(ids)})
+            self.ctx.announce(ChangeSet.of("webhook_deliveries", ids))
 
         def failed(exc: BaseException) -> None:
             warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
 
-        self.ctx.tasks.run(lambda: store(engine, parse_file(path)), done, failed)
+        self.ctx.tasks.write(lambda: store(engine, parse_file(path)), done, failed)
 
     def export_file(self) -> None:
         ids = [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()] or \
@@ -249,13 +254,21 @@ class WebhooksPanel(Panel):
         self.ctx.read(work, lambda n: self.ctx.status_message.emit(f"Exported {n} deliveries to {path}"))
 
     # -- Panel ----------------------------------------------------------------------------------------------------
-    def on_data_changed(self, tables: dict) -> None:
-        if "webhook_deliveries" in tables:
-            self.verify(only_new=True)
-            self.refresh(keep_selection=True)
-        elif "jobs" in tables and self.detail.detail and self.detail.detail.job and \
-                self.detail.detail.job["id"] in tables["jobs"]:
-            self.show_delivery(self.detail.detail.row["id"])
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """New deliveries are verified first and the list redraws once, when their verdicts are in. A job
+        change redraws the detail that shows that job."""
+        if changes.touches("webhook_deliveries") and (ANY in changes.whole or not changes.touches("delivery_verdicts")):
+            self.verify(only_new=True, then_redraw=True)
+        elif changes.touches_any(("delivery_verdicts", "replay_attempts")):
+            self.when_seen("list", self._redraw)
+        elif self.detail.detail and self.detail.detail.job and \
+                changes.touches("jobs", [self.detail.detail.job["id"]]):
+            delivery = self.detail.detail.row["id"]
+            self.when_seen("detail", lambda: self.show_delivery(delivery))
+
+    def _redraw(self) -> None:
+        self.refresh(keep_selection=True)
+        self.update_counts()
 
     def focus_search(self) -> None:
         self.text.setFocus()
