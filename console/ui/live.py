@@ -54,7 +54,7 @@ class LiveController(QObject):
         if self.running:
             return
         self._cancel = asyncio.Event()
-        self._task = self.ctx.tasks.spawn(self._run())
+        self._task = self.ctx.tasks.spawn(self._run(), long=True)
         self._flush.start()
         self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 

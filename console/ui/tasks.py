@@ -59,6 +59,7 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="console-task")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-writer")
         self._coros: set[asyncio.Future] = set()
+        self._short: set[asyncio.Future] = set()
         self._waiting: set[asyncio.Future] = set()  # awaitables handed out, not yet resolved
         self.writer_hooks: list[Callable[[], None]] = []  # run on the writer thread after each write
         self.shutdown_hooks: list[Callable[[], None]] = []  # run on the GUI thread when the runner stops
@@ -129,15 +130,19 @@ class TaskRunner(QObject):
         future.add_done_callback(self._forget)
         return waiter
 
-    def spawn(self, coro: Awaitable[Any], name: str = "") -> asyncio.Future:
-        """Run a coroutine on the GUI loop, keeping a reference until it ends; a failure is logged and shown."""
+    def spawn(self, coro: Awaitable[Any], *, long: bool = False) -> asyncio.Future:
+        """Run a coroutine on the GUI loop, keeping a reference until it ends; a failure is logged and shown.
+        A short one (an action) counts as work in flight (`busy`); a `long` one (the sync loop) does not."""
         task = asyncio.ensure_future(coro)
         self._coros.add(task)
+        if not long:
+            self._short.add(task)
         task.add_done_callback(self._coro_done)
         return task
 
     def _coro_done(self, task: asyncio.Future) -> None:
         self._coros.discard(task)
+        self._short.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -236,7 +241,7 @@ class TaskRunner(QObject):
     @property
     def busy(self) -> bool:
         with self._lock:
-            return bool(self._pending) or self._outstanding > 0 or bool(self._waiting)
+            return bool(self._pending) or self._outstanding > 0 or bool(self._waiting) or bool(self._short)
 
     @property
     def coroutines(self) -> int:

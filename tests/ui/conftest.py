@@ -39,7 +39,7 @@ def theme(qapp):
 
 
 @pytest.fixture
-def ctx(qapp, theme, demo_db):
+def ctx(qapp, theme, demo_db, loop):
     context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50, demo_worker=False), SecretStore(), theme)
     yield context
     settle(qapp, context)
