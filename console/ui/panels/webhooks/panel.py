@@ -34,7 +34,7 @@ from console.ui.panels.webhooks.detail import DeliveryDetailView
 from console.ui.panels.webhooks.model import DeliveriesModel
 from console.ui.panels.webhooks.replay_dialog import ReplayDialog
 from console.ui.panels.webhooks.secrets_dialog import SecretsDialog
-from console.webhooks.ingest import ImportError_, export, parse_file, store
+from console.webhooks.ingest import ImportError_, export, parse_file, store_changes
 from console.webhooks.secrets import WebhookSecrets
 
 VERDICTS = [("Any verdict", None), ("Valid", "valid"), ("Invalid", "invalid"), ("Mismatch", "mismatch"),
@@ -225,14 +225,14 @@ class WebhooksPanel(Panel):
     def import_path(self, path: Path) -> None:
         engine = self.ctx.engine
 
-        def done(ids: list[str]) -> None:
-            self.ctx.status_message.emit(f"Imported {len(ids)} deliveries from {path.name}")
-            self.ctx.announce(ChangeSet.of("webhook_deliveries", ids))
+        def done(changes: ChangeSet) -> None:
+            self.ctx.status_message.emit(f"Imported {changes.count()} deliveries from {path.name}")
+            self.ctx.announce(changes)
 
         def failed(exc: BaseException) -> None:
             warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
 
-        self.ctx.tasks.write(lambda: store(engine, parse_file(path)), done, failed)
+        self.ctx.tasks.write(lambda: store_changes(engine, parse_file(path)), done, failed)
 
     def export_file(self) -> None:
         ids = [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()] or \
