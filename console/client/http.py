@@ -274,7 +274,7 @@ class ConvexHttp:
                 raise last
             self._announce(RetryWait(name, wait, attempt + 1, str(last), asked is not None))
             await self._sleep(wait)
-        raise last  # pragma: no cover (loop always returns or raises)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     async def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
                     headers: dict[str, str], name: str) -> tuple[int, httpx.Headers, bytes]:

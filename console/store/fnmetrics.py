@@ -23,7 +23,7 @@ def from_history(conn: Connection, start: float, end: float, buckets: int, top_n
     m = FunctionMetrics(start, end, buckets, source="log history")
     width = (end - start) / buckets
     if width >= ROLLUP_MIN_WIDTH:
-        p = {"s": int(start // 60), "e": int(-(-end // 60))}
+        p: dict[str, float] = {"s": int(start // 60), "e": int(-(-end // 60))}
         where = "minute >= :s AND minute < :e"
         bucket = f"CAST((minute * 60 - {start!r}) / {width!r} AS INTEGER)"
         per_bucket = (f"SELECT {bucket} AS b, identifier, sum(n), sum(errors) FROM function_rollup "

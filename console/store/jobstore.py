@@ -141,8 +141,8 @@ class LocalJobStore:
         with immediate(self.engine) as conn:
             actor = self.actor(conn, actor_id)
             refusal = R.check_permission(actor, permission, what)
-            if refusal:
-                raise Refused(refusal)
+            if refusal or actor is None:
+                raise Refused(refusal or "No operator identity: choose who is operating in Settings.")
             found = self._doc(conn, job_id)
             if found is None:
                 raise Refused(f"No job with id {job_id}.")
@@ -152,8 +152,8 @@ class LocalJobStore:
             except J.JobRuleError as exc:
                 raise Refused(str(exc)) from exc
             self._save(conn, new, ts)
-            self._audit(conn, actor, action, job_id, {"status": {"before": doc.get("status"), "after": new["status"]}},
-                        reason)  # type: ignore[arg-type]
+            self._audit(conn, actor, action, job_id,
+                        {"status": {"before": doc.get("status"), "after": new["status"]}}, reason)
             return new
 
     def retry(self, job_id: str, actor_id: str | None, reason: str | None = None) -> dict:
@@ -173,7 +173,8 @@ class LocalJobStore:
             if refusal:
                 raise Refused(refusal)
             ids = matching_ids(conn, query, cap)
-        retried, skipped, stopped = 0, {}, False
+        retried, stopped = 0, False
+        skipped: dict[str, int] = {}
         for i in range(0, len(ids), chunk):
             if canceled and canceled():
                 stopped = True

@@ -151,8 +151,8 @@ def save_verdicts(conn: Connection, verdicts: list[tuple]) -> ChangeSet:
 
 
 def unverified(conn: Connection) -> list[str]:
-    return conn.execute(text("SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v "
-                             "ON v.delivery_id = d.id WHERE v.delivery_id IS NULL")).scalars().all()
+    return list(conn.execute(text("SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v "
+                             "ON v.delivery_id = d.id WHERE v.delivery_id IS NULL")).scalars().all())
 
 
 def record_replay(engine: Engine, delivery_id: str, target: str, mode: str, status: int | None,
