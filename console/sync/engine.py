@@ -255,7 +255,8 @@ class SyncEngine:
             except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
             asked = snapshot
-            values, snapshot, cursor, more = _snapshot_page(body, component, table, asked)
+            # Checking every value of a page is CPU work: on the read pool, not the GUI thread.
+            values, snapshot, cursor, more = await self.read(lambda: _snapshot_page(body, component, table, asked))
             if more and cursor in seen:
                 raise E.MalformedResponse(f"list_snapshot of {self.progress.table} returned a cursor it returned "
                                           f"before: the export is not advancing. Stopped rather than loop.")
@@ -291,7 +292,8 @@ class SyncEngine:
                 body = await self._get("/api/document_deltas", {"cursor": cursor, "format": FORMAT})
             except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
-            values, new_cursor, more = _delta_page(body, cursor)
+            after = cursor
+            values, new_cursor, more = await self.read(lambda: _delta_page(body, after))
             changes = await self.write(lambda: self._commit(values, GLOBAL, phase="deltas", delta_cursor=new_cursor))
             cursor = new_cursor
             merged.merge(changes)

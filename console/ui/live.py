@@ -37,6 +37,7 @@ class LiveController(QObject):
         self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
                                on_progress=self.progress.emit, on_changes=self._changes,
                                read=ctx.tasks.aread, write=ctx.tasks.awrite)
+        self.client.http.offload = ctx.tasks.aread  # big bodies are decoded on the read pool
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
         self.last_state: LoopState | None = None
         self._cancel: asyncio.Event | None = None

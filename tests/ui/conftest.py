@@ -17,7 +17,9 @@ def loop(qapp):
 
     import qasync
 
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    from console.ui.eventloop import GuiEventLoop
+
+    event_loop = GuiEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
     event_loop.run_until_complete(asyncio.sleep(0.05))

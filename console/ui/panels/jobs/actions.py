@@ -6,6 +6,7 @@ back on the GUI thread. What a local action changed is announced, so panels redr
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Awaitable, Callable
 
@@ -17,6 +18,7 @@ from console.domain import roles as R
 from console.store.jobs import JobQuery
 from console.ui.context import AppContext
 
+log = logging.getLogger(__name__)
 Done = Callable[[str], None]
 __all__ = ["JobActions", "Progress", "contract_filter"]
 
@@ -52,6 +54,7 @@ class JobActions:
             except Refused as exc:
                 failed(str(exc))
             except Exception as exc:  # noqa: BLE001  (a failure is said in the panel, not lost)
+                log.warning("job action failed", exc_info=True)
                 failed(f"{type(exc).__name__}: {exc}")
             else:
                 self.ctx.announce(outcome.changes)
