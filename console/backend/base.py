@@ -75,13 +75,14 @@ class Backend:
 
     # -- webhooks: a replay is recorded in the replica in either mode -----------------------------------------
     async def record_replay(self, delivery_id: str, target: str, mode: str, status: int | None,
-                            latency_ms: float | None, excerpt: str, error: str) -> Outcome:
+                            latency_ms: float | None, excerpt: str, error: str, **audit: str) -> Outcome:
+        """`audit`: actor, deployment, reason, batch (the console's own audit entry of the replay)."""
         from console.store.webhooks import record_replay
 
         engine = self.engine
 
         def work() -> ChangeSet:
-            return record_replay(engine, delivery_id, target, mode, status, latency_ms, excerpt, error)
+            return record_replay(engine, delivery_id, target, mode, status, latency_ms, excerpt, error, **audit)
 
         return Outcome("Replay recorded", await self.write(work))
 

@@ -22,8 +22,9 @@ def from_history(conn: Connection, start: float, end: float, buckets: int, top_n
     function with its totals, error share, cache hit share and execution-time percentiles."""
     m = FunctionMetrics(start, end, buckets, source="log history")
     width = (end - start) / buckets
+    p: dict[str, float]
     if width >= ROLLUP_MIN_WIDTH:
-        p: dict[str, float] = {"s": int(start // 60), "e": int(-(-end // 60))}
+        p = {"s": int(start // 60), "e": int(-(-end // 60))}
         where = "minute >= :s AND minute < :e"
         bucket = f"CAST((minute * 60 - {start!r}) / {width!r} AS INTEGER)"
         per_bucket = (f"SELECT {bucket} AS b, identifier, sum(n), sum(errors) FROM function_rollup "

@@ -33,6 +33,7 @@ class AppContext(QObject):
     data_changed = Signal(ChangeSet)  # what changed: table -> document ids (see console/changes.py)
     replica_replaced = Signal()  # a different replica file is open (demo reset, --db)
     status_message = Signal(str)
+    live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
 
     def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,
                  theme: Theme, tasks: TaskRunner | None = None) -> None:
@@ -50,6 +51,8 @@ class AppContext(QObject):
         self.live: Any = None  # the LiveController while connected to a deployment
         self._backend: Backend | None = None
         self._backend_for: tuple[Any, Engine] | None = None
+        self.alerts: Any = None  # the AlertMonitor of the main window (console.ui.alert_monitor)
+        self.log_tail: Any = None  # the main window's LogTail (console.ui.logtail): feeds the function-log history
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:

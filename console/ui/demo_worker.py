@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer
 from sqlalchemy import text
 
 from console.changes import ChangeSet
+from console.demo import incidents
 from console.demo.words import JOB_ERRORS, JOB_TYPES
 from console.store.jobstore import LocalJobStore
 from console.ui.context import AppContext
@@ -27,9 +28,20 @@ class DemoWorker(QObject):
         self.timer.timeout.connect(self.tick)
         self._busy = False
         self._customers: list[str] = []
+        self.started: float | None = None  # the incidents' cycle counts from here (console.demo.incidents)
+        self.incidents = True
+        self._last_delivery = 0.0
 
     def start(self) -> None:
+        if not self.timer.isActive():
+            self.started = time.monotonic()
         self.timer.start()
+
+    @property
+    def phase(self) -> str:
+        if not self.incidents or self.started is None:
+            return "normal"
+        return incidents.phase(time.monotonic() - self.started)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -40,6 +52,13 @@ class DemoWorker(QObject):
         self._busy = True
         engine, rng, failure_rate = self.ctx.engine, self.rng, self.failure_rate
         customers = self._customers
+        phase = self.phase
+        if phase == "failing":
+            failure_rate = incidents.FAILING_RATE
+        deliver = phase == "failing" and time.monotonic() - self._last_delivery >= incidents.DELIVERY_EVERY_S
+        if deliver:
+            self._last_delivery = time.monotonic()
+        secrets = self.ctx.secrets
 
         def work() -> ChangeSet:
             store = LocalJobStore(engine, rng=rng)
@@ -52,9 +71,19 @@ class DemoWorker(QObject):
                 user = rng.choice(customers) if customers else None
                 store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
             # The demo's stuck jobs stay stuck, as with a workpool whose workers died: an operator has to
-            # notice and retry them (that is what the Stuck count is for).
-            store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS, reclaim_stuck=False)
-            return store.changes
+            # notice and retry them (that is what the Stuck count is for). During an outage nothing is claimed.
+            if phase != "outage":
+                store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS, reclaim_stuck=False)
+            changes = store.changes
+            if deliver:  # signed with the old auth token: verified at once, so the alert sees it
+                from console.webhooks.ingest import store_changes
+                from console.webhooks.reverify import reverify_changes
+                from console.webhooks.secrets import WebhookSecrets
+
+                doc = incidents.twilio_delivery(rng, int(time.time() * 1000), "+14155550123", old_token=True)
+                changes.merge(store_changes(engine, [doc]))
+                changes.merge(reverify_changes(engine, WebhookSecrets(secrets, demo=True), only=[doc["_id"]]))
+            return changes
 
         def done(changed: ChangeSet) -> None:
             self._busy = False
