@@ -167,3 +167,73 @@ def test_health(conn):
     assert h.stuck > 0 and len(h.per_minute) == 61
     assert h.permanent_failure_rate is not None and 0 < h.permanent_failure_rate < 0.5
     assert h.oldest_pending_ms is not None and h.oldest_pending_ms > 0
+
+
+class _SlowClock:
+    """perf_counter for console.store.jobs that says a second passed at every look: each text-search
+    page runs out of its time budget after one chunk, as on a large replica on a busy machine."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 1.0
+        return self.now
+
+    def time(self):
+        import time as _t
+        return _t.time()
+
+
+@pytest.fixture(scope="module")
+def many_jobs_db(tmp_path_factory):
+    """40,000 jobs; the 7 oldest carry an error text no other job has (past the first 10,000-job chunk)."""
+    from console.demo.generator import DemoSizes, generate
+    from console.store.db import open_replica
+
+    path = tmp_path_factory.mktemp("many") / "jobs.sqlite"
+    generate(path, DemoSizes(users=100, messages=200, jobs=40_000), seed=3, now_ms=DEMO_NOW_MS)
+    engine = open_replica(path)
+    with engine.begin() as c:
+        ids = c.execute(text("SELECT id FROM jobs ORDER BY created_at ASC, pk ASC LIMIT 7")).scalars().all()
+        for job_id in ids:
+            c.execute(text("UPDATE jobs SET last_error = 'zqx-needle: upstream refused', status = 'dead' "
+                           "WHERE id = :i"), {"i": job_id})
+            doc = json.loads(c.execute(text("SELECT doc FROM jobs WHERE id = :i"), {"i": job_id}).scalar())
+            doc.update(status="dead", lastError="zqx-needle: upstream refused")
+            c.execute(text("UPDATE jobs SET doc = :d WHERE id = :i"), {"d": json.dumps(doc), "i": job_id})
+    engine.dispose()
+    return path, sorted(ids)
+
+
+def test_retry_all_matching_with_a_text_filter_counts_and_acts_on_exactly_the_matches(many_jobs_db, monkeypatch,
+                                                                                        tmp_path):
+    """Issue 14: "Retry all matching" with a text filter found 0 of 7 matching jobs on a large replica:
+    counting and collecting stopped at the first page whose time budget ran out with no match in it."""
+    import shutil
+
+    import console.store.jobs as jobs_module
+    from console.store.db import open_replica
+    from console.store.jobs import matching_ids
+
+    path, expected = many_jobs_db
+    db = tmp_path / "jobs.sqlite"
+    shutil.copy(path, db)
+    monkeypatch.setattr(jobs_module, "time", _SlowClock())
+    engine = open_replica(db)
+    try:
+        q = JobQuery(text="ZQX-needle")
+        with engine.connect() as conn:
+            first = search(conn, q, limit=500, now_ms=DEMO_NOW_MS)
+            assert first.rows == [] and first.has_more  # the situation: an empty page that says "more"
+            assert count_matching(conn, q, cap=100_000, now_ms=DEMO_NOW_MS) == 7
+            assert count_matching(conn, q, cap=3, now_ms=DEMO_NOW_MS) == 4  # capped counts stop at cap + 1
+            assert sorted(matching_ids(conn, q, 100, now_ms=DEMO_NOW_MS)) == expected
+            admin = staff(conn, "admin")
+        result = LocalJobStore(engine).retry_many(q, 100, admin, "incident 7")
+        assert result["selected"] == 7 and result["retried"] == 7
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM jobs WHERE status = 'pending' AND id IN (" +
+                                     ",".join(f"'{i}'" for i in expected) + ")")).scalar() == 7
+    finally:
+        engine.dispose()

@@ -133,3 +133,45 @@ def test_optimistic_state():
     state.propose(key, ["admin"], [])
     refused = state.refused(key, "This is the last admin of the app")
     assert refused.previous == ["admin"] and state.shown(key, ["admin"]) == (["admin"], None)
+
+
+def test_a_deactivated_admin_can_do_nothing_in_the_demo(engine, conn):
+    """Issue 14: in the demo a deactivated admin could still deactivate others and reactivate themself, where
+    the contract (console.ts requireOperator, parity case "setUserActive: a deactivated operator") refuses
+    every call of a deactivated operator with the same words."""
+    from console.domain import roles as R
+    from console.store.jobs import JobQuery
+    from console.store.jobstore import LocalJobStore
+
+    cases = json.loads((__import__("pathlib").Path(__file__).parent / "contract" / "cases.json").read_text())
+    expected = next(c["expect"]["message"] for c in cases["cases"] if c["expect"].get("code") == "operator_deactivated"
+                    and "message" in c["expect"])
+    store = LocalRoleStore(engine)
+    admin, other = conn.execute(text("SELECT id, ts FROM users WHERE roles LIKE '%\"admin\"%' AND is_active "
+                                     "ORDER BY pk LIMIT 2")).all()
+    customer = one(conn, "role = 'user' AND is_active")
+    store.set_user_active(other.id, False, admin.id, "left", other.ts)
+    ts = conn.execute(text("SELECT ts FROM users WHERE id=:u"), {"u": other.id}).scalar()
+    with pytest.raises(Refused) as refused:
+        store.set_user_active(customer.id, False, other.id, "revenge", customer.ts)
+    assert str(refused.value) == expected
+    with pytest.raises(Refused, match="deactivated"):
+        store.set_user_active(other.id, True, other.id, "let me back in", ts)
+    with pytest.raises(Refused, match="deactivated"):
+        store.set_user_roles(customer.id, {"admin"}, other.id, "accomplice", customer.ts)
+    member = conn.execute(text("SELECT m.id, m.ts FROM members m JOIN users u ON u.id = m.user_id "
+                               "WHERE m.user_id != :o LIMIT 1"), {"o": other.id}).one()
+    with pytest.raises(Refused, match="deactivated"):
+        store.set_member_role(member.id, "owner", other.id, "takeover", member.ts)
+    jobs = LocalJobStore(engine)
+    dead = conn.execute(text("SELECT id FROM jobs WHERE status='dead' LIMIT 1")).scalar()
+    with pytest.raises(Refused, match="deactivated"):
+        jobs.retry(dead, other.id, "x")
+    with pytest.raises(Refused, match="deactivated"):
+        jobs.retry_many(JobQuery(status="dead"), 5, other.id, "x")
+    assert conn.execute(text("SELECT is_active FROM users WHERE id=:u"), {"u": other.id}).scalar() == 0
+    assert conn.execute(text("SELECT is_active FROM users WHERE id=:u"), {"u": customer.id}).scalar() == 1
+    # The UI mirrors the rule: the domain check refuses too, for every edit.
+    actor = {"_id": other.id, "roles": ["admin", "support"], "isActive": False}
+    assert R.check_set_active(actor, {"_id": other.id}, True, 5) == expected
+    assert R.check_set_active(actor, {"_id": customer.id}, False, 5) == expected

@@ -68,6 +68,11 @@ class InvalidArguments(ConvexRequestError):
     advice = "The console could not encode these arguments as Convex values; this is a bug worth reporting."
 
 
+class InvalidText(InvalidArguments):
+    advice = ("Retype that text: it holds a character no Convex string can (it comes from a broken paste, or from "
+              "data a server sent).")
+
+
 class AuthRejected(ConvexRequestError):
     advice = ("The deploy key was rejected. Copy a fresh deploy key from the dashboard (Settings > Deploy keys) "
               "into Settings, and check it belongs to this deployment.")

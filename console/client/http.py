@@ -288,7 +288,11 @@ class ConvexHttp:
 
     async def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
                     headers: dict[str, str], name: str) -> tuple[int, httpx.Headers, bytes]:
-        request = self._client.build_request(method, path, json=json_body, params=params, headers=headers)
+        try:
+            request = self._client.build_request(method, path, json=json_body, params=params, headers=headers)
+        except UnicodeEncodeError as exc:  # a lone surrogate (say, in a name a hostile server sent) cannot go out
+            raise E.InvalidText(f"{name}: the request holds text with a lone surrogate, which is not valid "
+                                     f"Unicode; nothing was sent.", path=name) from exc
         response = await self._client.send(request, stream=True)
         try:
             too_large = E.ResponseTooLarge(

@@ -47,11 +47,28 @@ class Int64(int):
         return f"Int64({int(self)})"
 
 
+def _unicode(text: str) -> str:
+    """A surrogate pair spelled as two code points is the character it spells. A lone surrogate stays: it can
+    arrive in a document a hostile server sent, and no Convex string can hold it, so sending it is refused
+    where the request is built (ConvexHttp: InvalidText), not here."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                return text.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeDecodeError:
+                return text
+    return text
+
+
 def encode(value: Any, _depth: int = 0) -> Any:
     if _depth > MAX_DEPTH:
         raise ValueError(f"value nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return _unicode(value)
     if isinstance(value, Int64):
         return {"$integer": base64.b64encode(struct.pack("<q", value)).decode()}
     if isinstance(value, int):
@@ -72,7 +89,7 @@ def encode(value: Any, _depth: int = 0) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise ValueError(f"object keys must be strings, got {k!r}")
-            out[k] = encode(v, _depth + 1)
+            out[_unicode(k)] = encode(v, _depth + 1)
         return out
     raise ValueError(f"cannot encode {type(value).__name__} as a Convex value")
 

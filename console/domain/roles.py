@@ -10,6 +10,8 @@ from typing import Iterable
 ADMIN, SUPPORT = "admin", "support"
 OWNER = "owner"
 ORG_ADMIN = "admin"
+# The contract's `operator_deactivated` refusal (console.ts requireOperator), word for word.
+OPERATOR_DEACTIVATED = "The operator's own account is deactivated."
 
 
 def member_roles(role: str | None) -> set[str]:
@@ -77,6 +79,8 @@ def check_set_app_roles(actor: dict | None, target: dict, new_roles: set[str], a
 def check_set_active(actor: dict | None, target: dict, active: bool, active_admins: int) -> str | None:
     if actor is None:
         return "No operator identity: set who is operating in Settings."
+    if not actor.get("isActive", True):
+        return OPERATOR_DEACTIVATED  # nor reactivate themself: the contract refuses every call of theirs
     if ADMIN not in app_roles(actor):
         return "Only admins can deactivate or reactivate users."
     if not active and actor.get("_id") == target.get("_id"):
@@ -119,7 +123,7 @@ def check_permission(actor: dict | None, permission: str, what: str) -> str | No
     if actor is None:
         return "No operator identity: choose who is operating in Settings."
     if not actor.get("isActive", True):
-        return "The operator's own account is deactivated."
+        return OPERATOR_DEACTIVATED
     if permission not in permissions(actor):
         return f"{actor.get('email') or 'The operator'} may not {what} (needs {permission})."
     return None

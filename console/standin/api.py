@@ -20,7 +20,7 @@ from console.standin.auth import Caller, must_be_admin
 from console.standin.errors import HttpError
 from console.standin.system import SYSTEM_QUERIES
 from console.standin.validators import check_args
-from console.standin.values import FORMATS, BadValue, decode_arg, encode, strip_ts
+from console.standin.values import FORMATS, BadValue, decode_arg, encode, loads, strip_ts
 
 if TYPE_CHECKING:
     from console.standin.server import Request
@@ -211,7 +211,7 @@ def get_query(req: "Request") -> Any:
         if name not in req.params:
             raise HttpError(400, "BadQueryArgs", f"Failed to deserialize query string: missing field `{name}`")
     try:
-        args = json.loads(req.params["args"])
+        args = loads(req.params["args"])
     except ValueError as exc:
         raise HttpError(400, "BadQueryArgs", f"Failed to deserialize query string: args: {exc}") from exc
     canonical(req.params["path"])

@@ -33,7 +33,7 @@ from console.standin.errors import HttpError
 from console.standin.logs import LogEntry
 from console.standin.store import DocStore
 from console.standin.sync_ws import SyncHub, is_sync_route, serve_upgrade
-from console.standin.values import dumps
+from console.standin.values import dumps, loads
 
 FAULTS = ("500", "503", "slow", "drop", "truncate")
 MAX_BODY = (1 << 24) + 2000  # MAX_BACKEND_PUBLIC_API_REQUEST_SIZE: 16 MiB + 2000
@@ -124,7 +124,7 @@ class Request:
         if not (main == "application" and (sub == "json" or sub.endswith("+json"))):
             raise HttpError(400, "BadJsonBody", "Expected request with `Content-Type: application/json`")
         try:
-            body = json.loads(self.body)
+            body = loads(self.body)
         except ValueError as exc:
             raise HttpError(400, "BadJsonBody", f"Failed to parse the request body as JSON: {exc}") from exc
         if not isinstance(body, dict):

@@ -175,7 +175,40 @@ def strip_ts(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate that got in some other way: escaped, never a dropped answer
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+
+
+class LoneSurrogate(ValueError):
+    pass
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON as serde_json reads it: a `\\ud800` escape with no partner is an error ("lone leading surrogate
+    in hex escape"), where Python's json would hand back a str that no Convex string can hold."""
+    value = json.loads(raw)
+    _no_lone_surrogate(value)
+    return value
+
+
+def _no_lone_surrogate(value: Any) -> None:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if not v.isascii():
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise LoneSurrogate("lone surrogate in hex escape") from None
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
 
 
 def to_stored(value: Any) -> Any:

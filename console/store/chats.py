@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from console.store.derived import fts_query
+from console.store.derived import fts_query, search_terms
 
 
 @dataclass(frozen=True)
@@ -159,4 +158,4 @@ def export_json(header: dict[str, Any], messages: list[Message]) -> str:
 
 
 def highlight_terms(query: str) -> list[str]:
-    return [t.lower() for t in re.findall(r"[^\W_]+", query)]
+    return [t.lower() for t in search_terms(query)]

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
+from console.store.text import is_read, valid_params, valid_text
 
 SCHEMA_VERSION = 7
 
@@ -121,7 +122,18 @@ def make_engine(path: Path | str) -> Engine:
         max_overflow=2,
     )
     event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "before_cursor_execute", _valid_text_in_reads, retval=True)
     return engine
+
+
+def _valid_text_in_reads(conn, cursor, statement, parameters, context, executemany):
+    """A lone surrogate in what a read binds (a search typed or pasted, an id from hostile data) would make
+    sqlite3 raise in every store query; reads bind valid text instead. Writes keep their own rule
+    (ingest.upsert_rows: the column gets NULL, the document keeps the value)."""
+    if is_read(statement):
+        statement = valid_text(statement)  # a field name typed into a filter is part of the SQL (a JSON path)
+        parameters = valid_params(parameters)
+    return statement, parameters
 
 
 def _check_header(path: Path) -> None:

@@ -182,7 +182,25 @@ TRIGGERS = ["users_fts_ai", "users_fts_ad", "users_fts_au", "messages_fts_ai", "
             "call_rollup_ai", "call_rollup_ad"] + [f"{t}_count_{k}" for t in COUNTED_TABLES for k in ("ai", "ad")]
 
 
+# FTS5's cost grows with every term of a query (3,400 x "ab" took 130 s on 30k messages): repeated words
+# count once, and only the first MAX_TERMS words, each cut to MAX_TERM_CHARS, are searched.
+MAX_TERMS = 16
+MAX_TERM_CHARS = 64
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of what a person typed, as searched: word characters only (FTS5 syntax is text), in order,
+    each once, bounded."""
+    out: list[str] = []
+    for t in re.findall(r"[^\W_]+", text[:MAX_TERMS * 1024]):
+        t = t[:MAX_TERM_CHARS]
+        if t.lower() not in (o.lower() for o in out):
+            out.append(t)
+            if len(out) == MAX_TERMS:
+                break
+    return out
+
+
 def fts_query(text: str) -> str | None:
     """Turn what a person typed into an FTS5 prefix query; None when nothing searchable is left."""
-    tokens = [f'"{t}"*' for t in re.findall(r"[^\W_]+", text)]
-    return " ".join(tokens) or None
+    return " ".join(f'"{t}"*' for t in search_terms(text)) or None

@@ -301,13 +301,15 @@ def count_matching(conn: Connection, q: JobQuery, cap: int, now_ms: int | None =
 
 
 def _pages(conn: Connection, q: JobQuery, up_to: int, now_ms: int | None):
+    """Every page of a search up to `up_to` rows. A text-search page whose time budget ran out can be empty
+    and still say "more": go on from where its scan stopped, or a bulk action acts on fewer jobs than match."""
     after = None
     seen = 0
     while seen < up_to:
         page = search(conn, q, after=after, limit=min(500, up_to - seen), now_ms=now_ms, scan_budget=1_000_000)
         yield page
         seen += len(page.rows)
-        if not page.has_more or not page.rows:
+        if not page.has_more or page.cursor is None or page.cursor == after:
             return
         after = page.cursor
 

@@ -191,6 +191,8 @@ class LocalRoleStore:
         found = self._doc(conn, "users", actor_id) if actor_id else None
         if found is None:
             raise Refused("No operator identity: choose who is operating in Settings.")
+        if not found[0].get("isActive", True):
+            raise Refused(R.OPERATOR_DEACTIVATED)  # as the contract: a deactivated operator changes nothing
         return found[0]
 
     def _checked_user(self, conn: Connection, user_id: str, reason: str, expected_ts: int | None,

@@ -284,3 +284,40 @@ def test_call_rate_legend_shows_function_names_literally(qtbot, ctx, demo_db):
     finally:
         window.close()
         wait_idle(qtbot, ctx)
+
+
+def test_first_sync_dialog_shows_urls_tables_and_server_messages_literally(qtbot):
+    """The first-sync dialog is rich text (its own bold) with the data escaped: a deployment URL, a table name
+    from the deployment and a server's error message render as the characters they are."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QObject, Signal
+
+    from console.sync.engine import Progress
+    from console.sync.loop import LoopState
+    from console.ui.connect import SyncDialog
+
+    class FakeController(QObject):
+        progress = Signal(object)
+        state = Signal(object)
+        running = True
+
+        def cancel(self):
+            self.running = False
+
+    def _words(text):  # rich text collapses runs of white space; everything else must come through as is
+        return " ".join(text.split())
+
+    controller = FakeController()
+    controller.deployment = SimpleNamespace(base="https://x.convex.cloud/" + HOSTILE)
+    dialog = SyncDialog(controller)
+    qtbot.addWidget(dialog)
+    assert _words(HOSTILE) in _words(_rendered(dialog.title.text()))
+    rng = random.Random(1214)
+    for _ in range(60):
+        s = MARK + "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
+        controller.progress.emit(Progress("snapshot", table=s, tables_done=1, tables_total=3, documents=10))
+        assert _words(s) in _words(_rendered(dialog.detail.text())), s
+        for status in ("error", "stopped", "offline", "resync"):
+            controller.state.emit(LoopState(status, message=s))
+            assert _words(s) in _words(_rendered(dialog.detail.text())), (status, s)

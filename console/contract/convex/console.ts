@@ -274,7 +274,10 @@ function matches(job: Doc<"jobs">, f: JobFilter): boolean {
   if (f.createdFrom !== undefined && (job.createdAt || 0) < f.createdFrom) return false;
   if (f.createdTo !== undefined && (job.createdAt || 0) >= f.createdTo) return false;
   if (f.text !== undefined) {
-    const hay = (job.lastError ?? "") + (job.payload === undefined || job.payload === null ? "" : JSON.stringify(job.payload));
+    // JSON.stringify throws on a bigint (an Int64 in the payload): it would fail the whole bulk retry.
+    const payload = job.payload === undefined || job.payload === null ? ""
+      : JSON.stringify(job.payload, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    const hay = (job.lastError ?? "") + payload;
     if (!hay.toLowerCase().includes(f.text.toLowerCase())) return false;
   }
   return true;

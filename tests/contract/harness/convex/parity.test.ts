@@ -92,7 +92,8 @@ for (const c of cases) {
     await t.run(async (ctx) => {
       for (const table of APP_TABLES) {
         for (const [name, doc] of Object.entries(docs[table])) {
-          ids.set(name, await ctx.db.insert(table as any, resolve(doc, ids, now)));
+          // Setup documents are Convex JSON: {"$integer": …} is an Int64 (a bigint), as the stand-in stores it.
+          ids.set(name, await ctx.db.insert(table as any, jsonToConvex(resolve(doc, ids, now)) as any));
           tables.set(name, table);
         }
       }
