@@ -34,6 +34,7 @@ from console.demo.secrets import (
     DEMO_TWILIO_AUTH_TOKEN,
 )
 from console.signatures import sign_standard_webhook, sign_stripe, sign_twilio
+from console.store.numbers import TABLE_NUMBERS
 from console.store.db import open_replica, replace_file, set_meta
 from console.store.derived import DERIVED_DDL, REBUILD, TRIGGERS
 from console.store.ingest import insert_sql
@@ -45,11 +46,6 @@ DAY = 24 * HOUR
 CHUNK = 20_000
 
 # Table numbers as a deployment would assign them (user tables from 10001).
-TABLE_NUMBERS = {
-    "users": 10001, "sessions": 10002, "securityEvents": 10003, "auditLogs": 10004, "userProfiles": 10005,
-    "conversationState": 10006, "billingAccounts": 10007, "chats": 10008, "messages": 10009, "jobs": 10010,
-    "webhookDeliveries": 10011, "organization": 10001, "member": 10002, "invitation": 10003,
-}
 
 
 _ALNUM = bytes.maketrans(b"+/", b"Xz")

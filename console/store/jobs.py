@@ -237,7 +237,7 @@ def health(conn: Connection, now_ms: int | None = None) -> Health:
         if minute in buckets:
             buckets[minute][0 if status == "succeeded" else 1] += n
     day_ago = now_ms - 86_400_000
-    finished = dict(conn.execute(text(
+    finished: dict[str, int] = dict(conn.execute(text(
         "SELECT status, count(*) FROM jobs WHERE status IN ('succeeded', 'dead') AND updated_at >= :since "
         "GROUP BY 1"), {"since": day_ago}).all())
     total = finished.get("succeeded", 0) + finished.get("dead", 0)

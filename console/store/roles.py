@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.convex.ids import IdMinter
-from console.demo.generator import TABLE_NUMBERS
+from console.store.numbers import TABLE_NUMBERS
 from console.domain import roles as R
 from console.store.ingest import upsert_documents
 from console.store.jobstore import Refused, immediate
@@ -164,6 +165,7 @@ class LocalRoleStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._ids = IdMinter()
+        self.changes = ChangeSet()  # every document this store wrote (its callers announce it)
 
     @staticmethod
     def _doc(conn: Connection, table: str, doc_id: str) -> tuple[dict, int] | None:
@@ -173,10 +175,12 @@ class LocalRoleStore:
     def _audit(self, conn: Connection, actor: dict, action: str, resource: str, resource_id: str, changes: dict,
                reason: str) -> None:
         now = int(time.time() * 1000)
+        audit_id = self._ids.new(TABLE_NUMBERS["auditLogs"])
         upsert_documents(conn, AUDIT, [{
-            "_id": self._ids.new(TABLE_NUMBERS["auditLogs"]), "_creationTime": now + 0.5, "_ts": time.time_ns(),
+            "_id": audit_id, "_creationTime": now + 0.5, "_ts": time.time_ns(),
             "actorUserId": actor["_id"], "action": action, "resource": resource, "resourceId": resource_id,
             "timestamp": now, "changes": changes, "reason": reason}])
+        self.changes.add(AUDIT.sql_table, audit_id)
 
     @staticmethod
     def _active_admins(conn: Connection) -> int:
@@ -215,6 +219,7 @@ class LocalRoleStore:
             if new.get("role") in (R.ADMIN, R.SUPPORT) and new["role"] not in roles:
                 new["role"] = "admin" if R.ADMIN in roles else "support" if R.SUPPORT in roles else "user"
             upsert_documents(conn, USERS, [{**new, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(USERS.sql_table, user_id)
             self._audit(conn, actor, "user.set_roles", "users", user_id,
                         {"roles": {"before": before, "after": sorted(roles)}}, reason)
             return new
@@ -227,6 +232,7 @@ class LocalRoleStore:
                                             lambda t, admins: R.check_set_active(actor, t, active, admins))
             new = dict(target, isActive=active)
             upsert_documents(conn, USERS, [{**new, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(USERS.sql_table, user_id)
             self._audit(conn, actor, "user.activate" if active else "user.deactivate", "users", user_id,
                         {"isActive": {"before": target.get("isActive", True), "after": active}}, reason)
             return new
@@ -251,6 +257,7 @@ class LocalRoleStore:
                     raise Refused(refusal)
             joined = R.join_roles(new_roles)
             upsert_documents(conn, MEMBERS, [{**member, "role": joined, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(MEMBERS.sql_table, member_id)
             self._audit(conn, actor, "member.set_role", "members", member_id,
                         {"role": {"before": member.get("role"), "after": joined}, "organizationId": org}, reason)
             return dict(member, role=joined)

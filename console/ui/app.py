@@ -137,7 +137,9 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     except PlatformError as exc:
         print(f"ops-console: {exc}", file=sys.stderr)
         return 3
-    import qasync
+    import qasync  # noqa: F401
+
+    from console.ui.eventloop import GuiEventLoop
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QProgressDialog
     from sqlalchemy.exc import DBAPIError
@@ -153,7 +155,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         # A broken replica is said in a dialog (and the default demo one offered a rebuild), not a traceback.
         if check_replica(replica, default_demo=db is None, ask=_ask, tell=_tell) == "fail":
             return 2
-    loop = qasync.QEventLoop(app)
+    loop = GuiEventLoop(app)
     asyncio.set_event_loop(loop)
     # Let Python see Ctrl+C while Qt's loop runs.
     signal.signal(signal.SIGINT, lambda *_: app.quit())

@@ -79,7 +79,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
     if ctx.live is not None:
         old = ctx.live
         ctx.live = None
-        asyncio.ensure_future(old.aclose())
+        ctx.tasks.spawn(old.aclose())
     path = replica_for(deployment.name)
     if path != ctx.replica_path:
         ctx.tasks.wait()
@@ -105,7 +105,7 @@ def back_to_demo(window) -> None:
     if ctx.live is not None:
         old = ctx.live
         ctx.live = None
-        asyncio.ensure_future(old.aclose())
+        ctx.tasks.spawn(old.aclose())
     path = default_demo_replica()
     if path.exists():
         ctx.tasks.wait()

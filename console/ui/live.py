@@ -1,5 +1,6 @@
-"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop, and
-the bridge that turns sync progress and changes into Qt signals on the GUI thread.
+"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop (its
+pages decoded and checked on the runner's read pool and committed on its writer thread), and its progress
+and change sets handed to the GUI thread (changes through the context's change bridge).
 
 Subscriptions (console/client/subscriptions.py) complement the replica: the job counts (console:jobStats)
 and the operator's identity and roles (console:whoami) arrive as they commit, through
@@ -19,7 +20,8 @@ from console.client.client import ConvexClient
 from console.client.http import Deployment
 from console.client.subscriptions import Subscription, Subscriptions
 from console.store.db import claim_replica
-from console.sync.engine import Changes, Progress, SyncEngine
+from console.changes import ChangeSet
+from console.sync.engine import Progress, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 from console.ui.context import AppContext
 
@@ -40,7 +42,9 @@ class LiveController(QObject):
         self.call_log = CallLog(ctx.engine)
         self.client = ConvexClient(deployment, call_log=self.call_log)
         self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
-                               on_progress=self.progress.emit, on_changes=self._changes)
+                               on_progress=self.progress.emit, on_changes=self._changes,
+                               read=ctx.tasks.aread, write=ctx.tasks.awrite)
+        self.client.http.offload = ctx.tasks.aread  # big bodies are decoded on the read pool
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
         self.subscriptions = Subscriptions(deployment, call_log=self.call_log, identity=self.identity(),
                                            poll=self._poll, poll_interval=interval,
@@ -48,7 +52,7 @@ class LiveController(QObject):
         self.figures: dict[str, Any] = {}  # the latest value of each standing subscription
         self.last_state: LoopState | None = None
         self._cancel: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Future | None = None
         # The call log is written in batches, off the GUI thread.
         self._flush = QTimer(self)
         self._flush.setInterval(2000)
@@ -62,9 +66,9 @@ class LiveController(QObject):
         if self.running:
             return
         self._cancel = asyncio.Event()
-        self._task = asyncio.ensure_future(self._run())
+        self._task = self.ctx.tasks.spawn(self._run(), long=True)
         self._flush.start()
-        self.ctx.tasks.run(self.call_log.prune)  # bounded retention, enforced off the GUI thread
+        self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
         try:
@@ -99,14 +103,14 @@ class LiveController(QObject):
 
     def flush_call_log(self) -> None:
         if self.call_log.pending():
-            self.ctx.tasks.run(self.call_log.flush)
+            self.ctx.tasks.write(self.call_log.flush)
 
     def _state(self, state: LoopState) -> None:
         self.last_state = state
         self.state.emit(state)
 
-    def _changes(self, changes: Changes) -> None:
-        self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
+    def _changes(self, changes: ChangeSet) -> None:
+        self.ctx.announce(changes)
 
     # -- subscriptions --------------------------------------------------------------------------------
     async def _poll(self, path: str, args: dict) -> Any:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.changes import ChangeSet
 from console.domain import roles as R
 from console.domain import sessions as S
 from console.store.users import UserQuery, detail
@@ -179,16 +180,22 @@ class UsersPanel(Panel):
             return
         self.show_user(user.id)
 
-    def show_user(self, user_id: str) -> None:
+    def show_user(self, user_id: str, quiet: bool = False) -> None:
+        """Read and show a user's detail. `quiet` (a change, not a new selection): redraw only if what is
+        shown differs, keeping scroll position, selection and focus."""
         def done(result: Any) -> None:
             if result is None:
                 self.detail.clear("User not found in the replica")
+                return
+            # What the replica says now confirms an accepted (de)activation that matches it.
+            self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
+            if quiet and self.detail.detail is not None and self.detail.detail.user["id"] == user_id:
+                if result != self.detail.detail:
+                    self.detail.show_detail(result, keep_position=True)
             else:
-                # What the replica says now confirms an accepted (de)activation that matches it.
-                self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
                 self.detail.show_detail(result)
-                self._update_active_button()
-                self._update_sessions_button()
+            self._update_active_button()
+            self._update_sessions_button()
 
         self._detail.read(lambda conn: detail(conn, user_id), done,
                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
@@ -272,21 +279,24 @@ class UsersPanel(Panel):
             self.ctx.status_message.emit(f"Refused: {reason}")
 
     # -- live changes ---------------------------------------------------------------------------------
-    DETAIL_TABLES = {"users", "sessions", "security_events", "audit_logs", "members", "organizations",
-                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs"}
+    DETAIL_TABLES = ("users", "sessions", "security_events", "audit_logs", "members", "organizations",
+                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs")
 
-    def on_data_changed(self, tables: dict) -> None:
-        """Refresh only what the change touches: the list when users changed, the detail when its data did."""
-        selected = self.detail.detail.user["id"] if self.detail.detail else None
-        if "users" in tables:
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """The list when users it shows (or might now match) changed; the detail only when what it shows did."""
+        shown = self.detail.detail
+        selected = shown.user["id"] if shown else None
+        if changes.touches("users"):
             loaded = {r.id for r in self.model.rows}
             # A changed user on screen, or a search that new or renamed users might now match.
-            if tables["users"] & loaded or self.model.query.text or len(loaded) < 200:
-                self._pending_select = selected
-                self.model.refresh()
-        if selected and (selected in tables.get("users", ()) or (self.DETAIL_TABLES - {"users"}) & set(tables)):
-            self.show_user(selected)
+            if changes.touches("users", loaded) or self.model.query.text or len(loaded) < 200:
+                self.when_seen("list", self._refresh_list)
+        if selected and changes.touches_any(self.DETAIL_TABLES):
+            self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
 
+    def _refresh_list(self) -> None:
+        self._pending_select = self.detail.detail.user["id"] if self.detail.detail else None
+        self.model.refresh()
 
     # -- Panel ----------------------------------------------------------------------------------
     def on_shown(self) -> None:

@@ -32,6 +32,7 @@ from console.ui.format import count
 from console.ui.plain import plain, question
 from console.webhooks.bulk import BulkProgress, replay_all
 from console.webhooks.replay import ReplayError, is_loopback, prepare, send
+from console.webhooks.reverify import delivery_of
 from console.webhooks.secrets import WebhookSecrets
 
 DEFAULT_CAP = 100
@@ -214,12 +215,12 @@ class BulkReplayDialog(QDialog):
                 if not found:
                     raise ReplayError(f"no {d.row['provider']} secret to re-sign with")
                 secret = found[0]
-            return prepare(d.delivery(), mode, self._target_for(d), secret=secret, allow_live_secret=allow_live)
+            return prepare(delivery_of(d), mode, self._target_for(d), secret=secret, allow_live_secret=allow_live)
 
         async def record(d, p, r):
-            await off_gui(lambda: record_replay(engine, d.row["id"], p.url, mode, r.status, r.latency_ms, r.excerpt,
-                                                r.error, actor=actor, deployment=deployment, reason=reason,
-                                                batch=batch))
+            self.ctx.announce(await off_gui(lambda: record_replay(
+                engine, d.row["id"], p.url, mode, r.status, r.latency_ms, r.excerpt, r.error, actor=actor,
+                deployment=deployment, reason=reason, batch=batch)))
 
         async with httpx.AsyncClient(trust_env=False) as direct:
             self.progress = await replay_all(
