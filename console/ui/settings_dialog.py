@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.secrets import DEPLOY_KEY, SecretStoreError
-from console.store.users import UserQuery, search
+from console.store.roles import operators
 from console.ui.context import AppContext
 from console.ui.plain import esc, question, warning
 from console.webhooks.replay import is_loopback
@@ -109,18 +109,17 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def _load_staff(self) -> None:
-        def work(conn):
-            rows = search(conn, UserQuery(role="admin"), limit=100).rows
-            rows += [r for r in search(conn, UserQuery(role="support"), limit=100).rows if r not in rows]
-            return rows
-
-        def done(rows) -> None:
+        """Every user who may act: app staff and the owners and admins of organizations."""
+        def done(rows: list[dict]) -> None:
             current = self.operator.currentData()
             for r in rows:
-                if r.id != current[0]:
-                    self.operator.addItem(f"{r.name} <{r.email}> · {', '.join(r.roles)}", (r.id, r.email))
+                if r["id"] != current[0]:
+                    what = ", ".join(r["roles"]) or f"org {r['orgs']}"
+                    label = f"{r['name']} <{r['email']}> · {what}"
+                    self.operator.addItem(label, (r["id"], r["email"]))
+                    self.operator.setItemData(self.operator.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
 
-        self.ctx.read(work, done)
+        self.ctx.read(operators, done)
 
     def save(self) -> None:
         s = self.ctx.settings

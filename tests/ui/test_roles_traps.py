@@ -138,7 +138,7 @@ def test_member_roles_are_offered_from_the_organizations_roles_and_org_admins_ma
     wait_idle(qtbot, ctx)
     select(qtbot, ctx, panel, other)
     boxes = list(panel.editor.member_edits.values())
-    assert boxes and not any(b.isEnabled() for b in boxes)
+    assert boxes and not any(b.isEnabled() for b in boxes), [(m["name"], m["actor_role"], m["role"]) for m in panel.editor.memberships]
     assert "not a member of this organization" in boxes[0].toolTip()
 
 

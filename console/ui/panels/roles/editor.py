@@ -125,13 +125,13 @@ class RoleEditor(QWidget):
             box.setChecked(role in roles)
         self.custom.setText(", ".join(r for r in roles if r not in self.boxes))
         self._clear_orgs()
+        self.set_enabled(True)  # then each control is disabled where the rules refuse
         for m in memberships:
             shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
             self.orgs_form.addRow(plain(QLabel(m["name"] or m["organization_id"])), self._member_choice(m, shown))
         if not memberships:
             self.orgs_form.addRow(QLabel("<i>not a member of any organization</i>"))
         self.active_button.setText("Reactivate…" if not active else "Deactivate…")
-        self.set_enabled(True)
         refusal = R.check_permission(actor, "roles:write", "change roles") if actor is not None else \
             "No operator identity: choose who is operating in Settings."
         target = self.target()
