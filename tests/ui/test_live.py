@@ -104,9 +104,11 @@ def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop, pro
         assert panel.retry_button.isEnabled(), panel.retry_button.toolTip()
         assert "on the deployment" in panel.acting.text()
         panel.retry_selected()
+        panel._confirm_dialog.reason.setText("customer asked")
+        panel._confirm_dialog.accept()
         run_until(loop, lambda: s.store.get("jobs", job_id)["status"] == "pending")
         audit = s.store.scan("auditLogs", where="json_extract(doc,'$.resourceId') = ?", params=(job_id,))
-        assert audit and audit[0]["actorUserId"] == admin["_id"]
+        assert audit and audit[0]["actorUserId"] == admin["_id"] and audit[0]["reason"] == "customer asked"
         # the change comes back through the sync, and the replica (and the panel) follow
         def replica_status():
             with ctx.engine.connect() as conn:

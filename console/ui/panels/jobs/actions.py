@@ -89,20 +89,23 @@ class JobActions:
         task.add_done_callback(self._tasks.discard)
 
     # -- actions -----------------------------------------------------------------------------------------
-    def retry(self, job_ids: list[str], done: Done, failed: Done) -> None:
-        self._each("retry", "console:retryJob", job_ids, done, failed)
+    def retry(self, job_ids: list[str], reason: str, done: Done, failed: Done) -> None:
+        self._each("retry", "console:retryJob", job_ids, reason, done, failed)
 
-    def cancel(self, job_ids: list[str], done: Done, failed: Done) -> None:
-        self._each("cancel", "console:cancelJob", job_ids, done, failed)
+    def cancel(self, job_ids: list[str], reason: str, done: Done, failed: Done) -> None:
+        self._each("cancel", "console:cancelJob", job_ids, reason, done, failed)
 
-    def _each(self, verb: str, function: str, job_ids: list[str], done: Done, failed: Done) -> None:
+    def _each(self, verb: str, function: str, job_ids: list[str], reason: str, done: Done, failed: Done) -> None:
         actor = self.operator_id()
+        if not reason.strip():  # every audit entry has a reason
+            failed(R.check_reason(reason) or "")
+            return
         if not self.live:
             def work(store: LocalJobStore) -> str:
                 refused = []
                 for job_id in job_ids:
                     try:
-                        getattr(store, verb)(job_id, actor)
+                        getattr(store, verb)(job_id, actor, reason)
                     except Refused as exc:
                         if len(job_ids) == 1:
                             raise
@@ -117,7 +120,7 @@ class JobActions:
 
         async def remote() -> str:
             for job_id in job_ids:
-                await client.mutation(function, {"jobId": job_id}, identity=identity)
+                await client.mutation(function, {"jobId": job_id, "reason": reason}, identity=identity)
             return f"{verb.capitalize()}: {len(job_ids)} jobs (the deployment's answer arrives with the next sync)"
 
         self._remote(remote, done, failed)

@@ -32,6 +32,7 @@ from console.ui.panel import Panel
 from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import BulkRetryDialog
+from console.ui.panels.jobs.confirm import ConfirmDialog
 from console.ui.panels.jobs.detail import JobDetailView
 from console.ui.panels.jobs.health import HealthView
 from console.ui.panels.jobs.model import SORTABLE, JobsModel
@@ -234,6 +235,7 @@ class JobsPanel(Panel):
             text_ += f" · searched {count(page.scanned)} jobs for this page ({reach})"
         self.summary.setText(text_)
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        self._update_actions()
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             if row >= 0:
@@ -281,17 +283,45 @@ class JobsPanel(Panel):
 
         self.ctx.load_operator(done)
 
+    def selected_rows(self) -> list:
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.rows[i.row()] for i in rows if 0 <= i.row() < len(self.model.rows)]
+
+    def actionable(self, verb: str) -> tuple[list[str], str | None]:
+        """The selected jobs this action applies to, and why the others (or all) are left out."""
+        now = self.model.now_ms
+        rows = self.selected_rows()
+        if not rows:
+            return [], "Select jobs first."
+        rule = (lambda r: J.retry_refusal(r.status, r.stuck(now))) if verb == "retry" else \
+            (lambda r: J.cancel_refusal(r.status))
+        refusals = [(r, rule(r)) for r in rows]
+        ok = [r.id for r, no in refusals if no is None]
+        reasons = [no for _r, no in refusals if no]
+        if not ok:
+            done = {"retry": "retried", "cancel": "canceled"}[verb]
+            return [], (f"Cannot be {done}: {reasons[0]}." if len(rows) == 1 else
+                        f"None of the {len(rows)} selected jobs can be {done} ({reasons[0]}).")
+        skipped = f" {len(rows) - len(ok)} of the selection are skipped ({reasons[0]})." if reasons else ""
+        return ok, skipped or None
+
     def _update_actions(self) -> None:
-        selected = self.selected_ids()
         retry_no = self.actions.refusal(self.actor, "jobs:retry", "retry jobs")
         cancel_no = self.actions.refusal(self.actor, "jobs:cancel", "cancel jobs")
-        self.retry_button.setEnabled(bool(selected) and retry_no is None)
-        self.retry_all_button.setEnabled(retry_no is None)
-        self.cancel_button.setEnabled(bool(selected) and cancel_no is None)
-        self.retry_button.setToolTip(tip(retry_no) or MANUAL_RETRY_RULE)
-        self.retry_all_button.setToolTip(tip(retry_no) or "Preview how many match, confirm, then retry them in the "
-                                                     "background with progress. " + MANUAL_RETRY_RULE)
-        self.cancel_button.setToolTip(tip(cancel_no) or "Cancel the selected jobs (finished jobs are left as they are)")
+        retry_ids, retry_why = self.actionable("retry")
+        cancel_ids, cancel_why = self.actionable("cancel")
+        self.retry_button.setEnabled(bool(retry_ids) and retry_no is None)
+        empty = not self.model.rows and not self.model.has_more and not self.model.loading
+        self.retry_all_button.setEnabled(retry_no is None and not empty)
+        self.cancel_button.setEnabled(bool(cancel_ids) and cancel_no is None)
+        self.retry_button.setToolTip(tip(retry_no or (retry_why if not retry_ids else None)) or
+                                     (MANUAL_RETRY_RULE + (" " + retry_why if retry_why else "")))
+        self.retry_all_button.setToolTip(tip(retry_no) or ("No job matches the filters." if empty else
+                                         "Preview how many match, give a reason, confirm, then retry them in the "
+                                         "background with progress. " + MANUAL_RETRY_RULE))
+        self.cancel_button.setToolTip(tip(cancel_no or (cancel_why if not cancel_ids else None)) or
+                                      ("Cancel the selected jobs: asks for a reason and confirms."
+                                       + (" " + cancel_why if cancel_why else "")))
         who = self.actor.get("email") if self.actor else None
         if self.actor and not self.ctx.settings.operator_user_id:
             who = f"{who} (the demo's admin until you choose an operator in Settings)"
@@ -312,19 +342,39 @@ class JobsPanel(Panel):
         warning(self, "Jobs", message)
 
     def retry_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.actions.retry(ids, self._done, self._failed)
+        self._confirm("retry")
 
     def cancel_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.actions.cancel(ids, self._done, self._failed)
+        self._confirm("cancel")
+
+    def _confirm(self, verb: str) -> None:
+        """Retry or cancel what the selection allows, after a reason and a confirmation."""
+        ids, skipped = self.actionable(verb)
+        if not ids:
+            return
+        rows = {r.id: r for r in self.selected_rows()}
+        listed = "\n".join(f"  {i[-10:]}  {rows[i].type}  ({rows[i].status})" for i in ids[:10])
+        more = f"\n  … and {len(ids) - 10} more" if len(ids) > 10 else ""
+        n = f"{count(len(ids))} job" + ("s" if len(ids) > 1 else "")
+        if verb == "retry":
+            what = f"Retry {n} now?\n{listed}{more}\n\n{MANUAL_RETRY_RULE}"
+        else:
+            what = f"Cancel {n}? A canceled job does not run again unless retried by hand.\n{listed}{more}"
+        dialog = ConfirmDialog(f"{verb.capitalize()} jobs", what + (f"\n\n{skipped}" if skipped else ""),
+                               f"{verb.capitalize()} {n}", self, destructive=verb == "cancel")
+        act = self.actions.retry if verb == "retry" else self.actions.cancel
+        dialog.accepted.connect(lambda: act(ids, dialog.reason_text(), self._done, self._failed))
+        self._confirm_dialog = dialog
+        dialog.open()
 
     def retry_all_matching(self) -> None:
         query = self.current_query()
 
         def preview(n: int) -> None:
+            if n == 0:
+                self.ctx.status_message.emit("No job matches the filters: nothing to retry.")
+                self._update_actions()
+                return
             dialog = BulkRetryDialog(query, n, self)
             dialog.accepted.connect(lambda: self.start_bulk_retry(query, dialog.cap.value(), dialog.reason.text()))
             dialog.open()
@@ -415,7 +465,9 @@ class JobsPanel(Panel):
         elif result.get("fresh"):
             self.model.replace_rows(result["fresh"])
         if self.model.rows:
-            self.model.dataChanged.emit(self.model.index(0, 5), self.model.index(len(self.model.rows) - 1, 10))
+            self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(len(self.model.rows) - 1,
+                                                                                 len(self.model.COLUMNS) - 1))
+        self._update_actions()  # a selected job may have finished meanwhile
 
     def on_data_changed(self, tables: dict) -> None:
         if "jobs" in tables and self.isVisible():

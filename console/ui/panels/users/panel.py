@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import roles as R
+from console.store.roles import active_admins
 from console.store.users import UserQuery, detail
 from console.ui.context import AppContext
 from console.ui.format import count
@@ -90,6 +91,7 @@ class UsersPanel(Panel):
         self.detail = UserDetailView(ctx)
         self.actions = user_actions(ctx)
         self.actor: dict | None = None
+        self.active_admins = 2
         self.detail.active_button.clicked.connect(self.toggle_active)
         self.actions.refused.connect(self._on_refused)
 
@@ -181,7 +183,14 @@ class UsersPanel(Panel):
                 self.detail.show_detail(result)
                 self._update_active_button()
 
-        self._detail.read(lambda conn: detail(conn, user_id), done,
+        def work(conn) -> tuple:
+            return detail(conn, user_id), active_admins(conn)  # with the detail, for the up-front rules
+
+        def shown(result: tuple) -> None:
+            self.active_admins = result[1]
+            done(result[0])
+
+        self._detail.read(work, shown,
                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
 
     # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------
@@ -200,8 +209,8 @@ class UsersPanel(Panel):
             return
         active, state = self.actions.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
         button.setText(("Reactivate…" if not active else "Deactivate…") + (" (pending)" if state else ""))
-        refusal = None if self.actor is not None and R.ADMIN in R.app_roles(self.actor) else \
-            "Only admins can deactivate or reactivate users (choose the operator in Settings)."
+        target = {"_id": d.user["id"], "roles": list(d.roles), "isActive": active}
+        refusal = R.check_set_active(self.actor, target, not active, self.active_admins)
         button.setEnabled(refusal is None and state is None)
         button.setToolTip(tip(refusal) or "Soft delete: the product refuses the user's sessions from then on. "
                                      "Needs a reason; audited.")
