@@ -95,6 +95,8 @@ def test_retry_a_failed_demo_job_and_see_it_run(qtbot, window, ctx):
         if status() == "succeeded":
             break
     assert status() == "succeeded"
+    qtbot.waitUntil(lambda: panel.detail.detail is None)  # no longer dead: left the list, and the detail with it
+    window.navigate("jobs", job.id)
     qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["status"] == "succeeded")
 
 

@@ -22,8 +22,11 @@ class ConfirmDialog(QDialog):
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(action)
         self.ok.setEnabled(False)
-        self.ok.setDefault(not destructive)  # Enter does not cancel jobs by accident
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Keep them" if destructive else "Cancel")
+        keep = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        keep.setText("Keep them" if destructive else "Cancel")
+        if destructive:  # Enter does not cancel jobs by accident
+            self.ok.setAutoDefault(False)
+            keep.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.reason.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))

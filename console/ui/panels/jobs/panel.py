@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QItemSelection, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -35,7 +35,7 @@ from console.ui.panels.jobs.bulk import BulkRetryDialog
 from console.ui.panels.jobs.confirm import ConfirmDialog
 from console.ui.panels.jobs.detail import JobDetailView
 from console.ui.panels.jobs.health import HealthView
-from console.ui.panels.jobs.model import SORTABLE, JobsModel
+from console.ui.panels.jobs.model import CREATED as CREATED_COLUMN, NEXT_RUN, SORTABLE, WIDTHS, JobsModel
 
 STATES = [("All", None), ("Pending", J.PENDING), ("Running", J.RUNNING), ("Stuck", STUCK), ("Retrying", J.RETRYING),
           ("Dead", J.DEAD), ("Succeeded", J.SUCCEEDED), ("Canceled", J.CANCELED)]
@@ -58,6 +58,7 @@ class JobsPanel(Panel):
         self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._tick_task = None
         self._pending_select: str | None = None
+        self._keep_selected: list[str] | None = None  # ids to select again once a refresh has loaded
         self.last_tick_gui_ms = 0.0
 
         # states with live counts
@@ -149,11 +150,11 @@ class JobsPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
-        header.setSortIndicator(9, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(CREATED_COLUMN, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([90, 150, 170, 110, 70, 80, 95, 75, 260, 140, 80]):
+        for col, width in enumerate(WIDTHS):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.detail = JobDetailView(ctx)
@@ -223,7 +224,7 @@ class JobsPanel(Panel):
         column = next(c for c, k in SORTABLE.items() if k == self.model.query.sort)
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        header.setSortIndicator(column, Qt.SortOrder.AscendingOrder if column == 5 else Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(column, Qt.SortOrder.AscendingOrder if column == NEXT_RUN else Qt.SortOrder.DescendingOrder)
         header.blockSignals(False)
 
     def _on_page(self, rows: int, ms: float) -> None:
@@ -241,6 +242,30 @@ class JobsPanel(Panel):
             if row >= 0:
                 self._pending_select = None
                 self.table.selectRow(row)
+        if self._keep_selected is not None:
+            self._reselect()
+
+    def _reselect(self) -> None:
+        """After a refresh, select again the jobs that were selected (by id); those gone from the list
+        are dropped, and with them the detail when nothing is left."""
+        keep, self._keep_selected = self._keep_selected or [], None
+        rows = [self.model.row_of(i) for i in keep]
+        sel = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        selection = QItemSelection()
+        for row in rows:
+            if row >= 0:
+                selection.select(self.model.index(row, 0), self.model.index(row, 0))
+        sel.blockSignals(True)
+        sel.select(selection, flags)
+        sel.blockSignals(False)
+        self.table.viewport().update()
+        found = self.selected_ids()
+        if not found:
+            self.detail.clear()
+        elif len(found) == 1 and (self.detail.detail is None or self.detail.detail.job["id"] != found[0]):
+            self.show_job(found[0])
+        self._update_actions()
 
     def _load_types(self) -> None:
         def done(types: list[str]) -> None:
@@ -265,6 +290,8 @@ class JobsPanel(Panel):
         self._update_actions()
         if len(ids) == 1:
             self.show_job(ids[0])
+        elif not ids and self._pending_select is None and self._keep_selected is None:
+            self.detail.clear()  # nothing selected: nothing shown, nothing enabled
 
     def show_job(self, job_id: str) -> None:
         def done(d: Any) -> None:
@@ -457,8 +484,7 @@ class JobsPanel(Panel):
         if first is not None:
             current = [r.id for r in self.model.rows[: len(first)]]
             if [r.id for r in first] != current and not self.model.loading:
-                selected = self.selected_ids()
-                self._pending_select = selected[0] if len(selected) == 1 else None
+                self._keep_selected = self.selected_ids()  # kept by id across the refresh
                 self.model.refresh()  # new or reordered jobs at the top
             else:
                 self.model.replace_rows({r.id: r for r in first})
@@ -506,13 +532,13 @@ class JobsPanel(Panel):
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("jobs/splitter", self.splitter.saveState())
-        state.setValue("jobs/header", self.table.horizontalHeader().saveState())
+        state.setValue("jobs/columns", self.table.horizontalHeader().saveState())
         state.setValue("jobs/refresh", self.refresh_choice.currentIndex())
 
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("jobs/splitter")) is not None:
             self.splitter.restoreState(value)
-        if (value := state.value("jobs/header")) is not None:
+        if (value := state.value("jobs/columns")) is not None:  # "jobs/header" held the old column order
             self.table.horizontalHeader().restoreState(value)
             self._sync_sort_indicator()
         if (value := state.value("jobs/refresh")) is not None:
