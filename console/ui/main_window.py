@@ -66,6 +66,41 @@ class DemoBanner(QFrame):
         )
 
 
+class DeploymentBand(QFrame):
+    """Which deployment the window shows, impossible to miss: red for production, blue for development."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.setObjectName("deployment-band")
+        self.ctx = ctx
+        self.production = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 3, 10, 3)
+        self.label = plain(QLabel())
+        layout.addWidget(self.label, 1)
+        self.hide()
+        ctx.theme.changed.connect(self.restyle)
+
+    def show_deployment(self, deployment) -> None:
+        from console.runner import is_production
+
+        if deployment is None:
+            self.hide()
+            return
+        self.production = is_production(deployment.key)
+        kind = "PRODUCTION" if self.production else "Development"
+        note = " — writes ask for confirmation" if self.production else ""
+        self.label.setText(f"{kind} · {deployment.name} · {deployment.base}{note}")
+        self.restyle()
+        self.show()
+
+    def restyle(self, _dark: bool = False) -> None:
+        # Fixed colours with white text: readable on light and dark themes alike.
+        bg = "#b71c1c" if self.production else "#1565c0"
+        self.setStyleSheet(f"QFrame#deployment-band {{ background: {bg}; }}"
+                           f" QFrame#deployment-band QLabel {{ color: white; font-weight: bold; }}")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, specs: list[PanelSpec] | None = None) -> None:
         super().__init__()
@@ -101,6 +136,8 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.banner)
+        self.band = DeploymentBand(ctx)
+        outer.addWidget(self.band)
         outer.addWidget(body, 1)
         self.setCentralWidget(central)
 
@@ -187,6 +224,7 @@ class MainWindow(QMainWindow):
         back_to_demo(self)
 
     def on_live_state(self, state) -> None:
+        self.show_deployment()
         colour = {"live": "ok", "syncing": "warning", "resync": "warning", "waiting": "warning"}.get(state.status,
                                                                                                 "danger")
         words = {"live": "up to date", "syncing": "syncing", "resync": "rebuilding", "offline": "offline",
@@ -273,6 +311,18 @@ class MainWindow(QMainWindow):
         self.demo_action.setEnabled(not demo)
         colour = self.ctx.theme.color("warning" if demo else "ok").name()
         self.mode_label.setText(f"<b style='color:{colour}'>{'Demo' if demo else 'Live'}</b>")
+        self.show_deployment()
+
+    def show_deployment(self) -> None:
+        """The deployment in the title and in the band (production or development)."""
+        live = self.ctx.live
+        deployment = live.deployment if live is not None else None
+        self.band.show_deployment(deployment)
+        if deployment is None:
+            self.setWindowTitle("Convex Ops Console" + (" — offline demo" if self.ctx.is_demo else ""))
+        else:
+            kind = "PRODUCTION" if self.band.production else "dev"
+            self.setWindowTitle(f"{deployment.name} ({kind}) — Convex Ops Console")
 
     def refresh_status(self, _tables: object = None) -> None:
         path = self.ctx.replica_path

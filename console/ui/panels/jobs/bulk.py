@@ -28,14 +28,17 @@ def describe(q: JobQuery) -> str:
 
 
 class BulkRetryDialog(QDialog):
-    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None) -> None:
+    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None,
+                 production: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Retry all matching jobs")
+        self.setWindowTitle("Retry all matching jobs" + (" on PRODUCTION" if production else ""))
         self.setObjectName("bulk-retry-dialog")
         self.setMinimumWidth(560)  # room for the title, the filter description and "Retry 1,000 jobs"
         more = "+" if matching > 100_000 else ""
         self.matching = matching
-        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
+        prod = (f"<b style='color:#c62828'>PRODUCTION deployment {esc(production)}: this retries real jobs.</b><br>"
+                if production else "")
+        intro = QLabel(f"{prod}<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
                        "Jobs that cannot be retried (running, succeeded) are skipped and counted.")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped

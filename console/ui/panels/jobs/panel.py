@@ -33,6 +33,7 @@ from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import BulkRetryDialog
 from console.ui.panels.jobs.confirm import ConfirmDialog
+from console.ui.production import production_name
 from console.ui.panels.jobs.detail import JobDetailView
 from console.ui.panels.jobs.health import HealthView
 from console.ui.panels.jobs.model import CREATED as CREATED_COLUMN, NEXT_RUN, SORTABLE, WIDTHS, JobsModel
@@ -387,7 +388,10 @@ class JobsPanel(Panel):
             what = f"Retry {n} now?\n{listed}{more}\n\n{MANUAL_RETRY_RULE}"
         else:
             what = f"Cancel {n}? A canceled job does not run again unless retried by hand.\n{listed}{more}"
-        dialog = ConfirmDialog(f"{verb.capitalize()} jobs", what + (f"\n\n{skipped}" if skipped else ""),
+        if (prod := production_name(self.ctx)) is not None:
+            what = f"PRODUCTION deployment {prod}: this changes real jobs.\n\n{what}"
+        dialog = ConfirmDialog(f"{verb.capitalize()} jobs" + (" on PRODUCTION" if prod else ""),
+                               what + (f"\n\n{skipped}" if skipped else ""),
                                f"{verb.capitalize()} {n}", self, destructive=verb == "cancel")
         act = self.actions.retry if verb == "retry" else self.actions.cancel
         dialog.accepted.connect(lambda: act(ids, dialog.reason_text(), self._done, self._failed))
@@ -402,7 +406,7 @@ class JobsPanel(Panel):
                 self.ctx.status_message.emit("No job matches the filters: nothing to retry.")
                 self._update_actions()
                 return
-            dialog = BulkRetryDialog(query, n, self)
+            dialog = BulkRetryDialog(query, n, self, production=production_name(self.ctx))
             dialog.accepted.connect(lambda: self.start_bulk_retry(query, dialog.cap.value(), dialog.reason.text()))
             dialog.open()
             self._bulk_dialog = dialog

@@ -22,6 +22,7 @@ from console.domain import roles as R
 from console.store.roles import RoleRow
 from console.ui.context import AppContext
 from console.ui.plain import esc, plain, tip
+from console.ui.production import confirm_production_write
 from console.ui.user_actions import UserActions
 
 
@@ -188,6 +189,8 @@ class RoleEditor(QWidget):
         if not reason:
             self.say("Every change needs a reason.", "danger")
             return
+        if not confirm_production_write(self.ctx, self, f"Save the role changes of {row.email}?"):
+            return
         sent = 0
         roles, _ = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
         if self._roles() != sorted(roles):
@@ -213,5 +216,7 @@ class RoleEditor(QWidget):
             self.say("Deactivating or reactivating needs a reason.", "danger")
             return
         active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        if not confirm_production_write(self.ctx, self, f"{'Deactivate' if active else 'Reactivate'} {row.email}?"):
+            return
         self.actions.set_active(row.id, active, not active, reason, row.ts)
         self.say(("Reactivation" if not active else "Deactivation") + " sent.")
