@@ -26,13 +26,15 @@ class LiveController(QObject):
     stopped = Signal()
 
     def __init__(self, ctx: AppContext, deployment: Deployment, *, on_demand: set[tuple[str, str]] | None = None,
-                 interval: float = 2.0) -> None:
+                 interval: float = 2.0, engine=None) -> None:
         super().__init__()
         self.ctx = ctx
         self.deployment = deployment
-        self.call_log = CallLog(ctx.engine)
+        # The replica it syncs into: the window's, or a new one it switches to once a first page committed.
+        self.engine = engine if engine is not None else ctx.engine
+        self.call_log = CallLog(self.engine)
         self.client = ConvexClient(deployment, call_log=self.call_log)
-        self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
+        self.sync = SyncEngine(self.engine, self.client.http, on_demand=on_demand,
                                on_progress=self.progress.emit, on_changes=self._changes)
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
         self.last_state: LoopState | None = None
@@ -56,15 +58,17 @@ class LiveController(QObject):
         self.ctx.tasks.run(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
+        checking = True
         try:
             await self.sync.check()
-            claim_replica(self.ctx.engine, self.deployment.base)  # never mix deployments, or live into a demo
+            checking = False
+            claim_replica(self.engine, self.deployment.base)  # never mix deployments, or live into a demo
             await self.loop.run(self._cancel)  # type: ignore[arg-type]
         except asyncio.CancelledError:
             self._state(LoopState("stopped", "Sync canceled."))
         except Exception as exc:  # a person must act: rejected key, export not enabled, ...
             log.warning("sync stopped: %s", exc)
-            self._state(LoopState("error", str(exc)))
+            self._state(LoopState("error", explain_failure(exc, self.deployment.base) if checking else str(exc)))
         finally:
             self.stopped.emit()
 
@@ -92,6 +96,8 @@ class LiveController(QObject):
         self.state.emit(state)
 
     def _changes(self, changes: Changes) -> None:
+        if self.ctx.live is not self:
+            return  # not what the window shows (yet): its panels read another replica
         self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
 
     def identity(self) -> dict[str, Any] | None:
@@ -106,3 +112,18 @@ def describe(p: Progress) -> str:
     eta = f" · about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
     return (f"{p.tables_done}/{p.tables_total} tables · {p.documents:,} documents · {p.rate:,.0f}/s{eta}"
             + (f" · {p.table}" if p.table else ""))
+
+
+def explain_failure(exc: BaseException, url: str) -> str:
+    """The first request's failure, for a person: "not a Convex deployment" when the answer was not Convex's."""
+    from console.client import errors as E
+
+    convex_answer = isinstance(exc, E.ConvexRequestError) and getattr(exc, "code", None)
+    if isinstance(exc, (E.FunctionNotFound, E.MalformedResponse, E.BadRequest)) and not convex_answer:
+        return (f"{url} is not a Convex deployment: it answered, but not as a Convex backend does ({getattr(exc, 'message', exc)}). "
+                "Use the deployment URL from the dashboard (Settings > URL & Deploy Key), such as "
+                "https://happy-otter-123.convex.cloud, not the dashboard's or an HTTP actions (.convex.site) address.")
+    if isinstance(exc, E.NetworkError):
+        return (f"{getattr(exc, 'message', exc)}. Check the URL, your network connection, and for a local "
+                "deployment that it is running (npx convex dev).")
+    return str(exc)
