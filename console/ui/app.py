@@ -214,6 +214,11 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         state["ctx"].tasks.wait()
         state["ctx"].tasks.shutdown()
         state["ctx"].engine.dispose()
+        leftover = getattr(state["window"], "standin_replica", None)
+        if leftover is not None:  # the stand-in's replica lived for this session only
+            from console.ui.connect import remove_replica
+
+            remove_replica(leftover)
     return state.get("exit", 0)
 
 

@@ -176,10 +176,19 @@ def back_to_demo(window) -> None:
     if path.exists():
         ctx.tasks.wait()
         ctx.replace_replica(open_replica(path), path)
+        forget_standin_replica(window)
     else:
         from console.ui.demo_reset import reset_demo_replica
 
         reset_demo_replica(ctx)
+
+
+def forget_standin_replica(window) -> None:
+    """Remove the session's stand-in replica once the window no longer shows it (nobody kept it)."""
+    path = getattr(window, "standin_replica", None)
+    if path is not None and path != window.ctx.replica_path:
+        remove_replica(path)
+        window.standin_replica = None
 
 
 def start_standin_and_connect(window):
@@ -195,5 +204,7 @@ def start_standin_and_connect(window):
         window.standin = standin
     ctx.settings.deployment_url = standin.url
     ctx.secrets.set(DEPLOY_KEY, standin.state.admin_key, session_only=True)
+    # The stand-in lives for this session only, and so does its replica: removed when left or at quit.
+    window.standin_replica = replica_for(Deployment(standin.url).name)
     ctx.status_message.emit(f"Stand-in deployment running at {standin.url} (this session only)")
     return connect_live(window, Deployment(standin.url, standin.state.admin_key))

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Panel] = {}
         self.current: Panel | None = None
         self.standin = None  # a local stand-in deployment started from the File menu
+        self.standin_replica = None  # its replica: removed when left or at quit
         self.setWindowTitle("Convex Ops Console")
         self.setWindowIcon(app_icon())
         self.resize(1400, 860)
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.reset_action = QAction("&Reset demo data…", self, triggered=self.reset_demo)
         file_menu.addAction(self.reset_action)
+        file_menu.addAction(QAction("Delete old &replicas…", self, triggered=self.delete_old_replicas))
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
 
@@ -222,6 +224,22 @@ class MainWindow(QMainWindow):
         from console.ui.connect import back_to_demo
 
         back_to_demo(self)
+
+    def delete_old_replicas(self) -> None:
+        from console.ui.connect import remove_replica
+        from console.ui.replicas_dialog import ReplicasDialog
+
+        dialog = ReplicasDialog(self.ctx.replica_path, self)
+
+        def delete() -> None:
+            paths = dialog.ticked()
+            for p in paths:
+                remove_replica(p)
+            self.show_message(f"Deleted {len(paths)} replica file(s)")
+
+        dialog.accepted.connect(delete)
+        dialog.open()
+        self._replicas_dialog = dialog
 
     def on_live_state(self, state) -> None:
         self.show_deployment()

@@ -104,3 +104,20 @@ def test_a_url_that_is_not_a_deployment_is_recognised(qtbot, ctx, loop, window):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_old_replicas_are_offered_for_deletion(qtbot, ctx, window):
+    from console.paths import data_dir
+    from console.ui.replicas_dialog import ReplicasDialog
+
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    old = folder / "happy-otter-123.sqlite"
+    old.write_bytes(b"x" * 4096)
+    (folder / "happy-otter-123.sqlite-wal").write_bytes(b"x")
+    window.delete_old_replicas()
+    dialog = window._replicas_dialog
+    assert isinstance(dialog, ReplicasDialog) and dialog.ticked() == [old]
+    assert ctx.replica_path not in dialog.paths
+    dialog.accept()
+    assert not old.exists() and not (folder / "happy-otter-123.sqlite-wal").exists()

@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent('''
             def check():
                 live = ctx.live
                 if live is not None and live.last_state is not None and live.last_state.status == "live":
-                    print("LIVE", flush=True)
+                    print("LIVE", window.standin_replica, window.standin_replica.exists(), flush=True)
                     window.close()  # the last window: the app quits, the live connection closes
                 else:
                     QTimer.singleShot(100, check)
@@ -46,3 +46,6 @@ def test_quit_after_the_standin_exits_cleanly(demo_db, private_home):
     assert "LIVE" in done.stdout, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "AttributeError" not in done.stderr, done.stderr[-3000:]
     assert done.returncode == 0, done.stderr[-3000:]
+    line = next(li for li in done.stdout.splitlines() if li.startswith("LIVE"))
+    _live, replica, existed = line.split()
+    assert existed == "True" and not Path(replica).exists()  # the stand-in's replica was not left behind
