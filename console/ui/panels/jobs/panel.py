@@ -83,8 +83,6 @@ class JobsPanel(Panel):
         self.refresh_choice.currentIndexChanged.connect(lambda _i: self._schedule())
         self.refresh_now = QPushButton("Refresh")
         self.refresh_now.clicked.connect(self.tick)
-        states.addWidget(self.refresh_choice)
-        states.addWidget(self.refresh_now)
 
         # filters
         self.type = QComboBox()
@@ -117,6 +115,9 @@ class JobsPanel(Panel):
         for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit):
             filters.addWidget(w)
         filters.addWidget(self.text_edit, 1)
+        # Refresh sits with the filters: the state row with its counts alone nearly fills 1024 px.
+        filters.addWidget(self.refresh_choice)
+        filters.addWidget(self.refresh_now)
 
         # actions
         self.retry_button = QPushButton("Retry selected")
