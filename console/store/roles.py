@@ -208,6 +208,7 @@ class AuditQuery:
     action: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
+    target_text: str = ""  # an id, or part of the target's name or email (or its organization's name)
 
 
 def audit(conn: Connection, q: AuditQuery, limit: int = 300) -> list[dict[str, Any]]:
@@ -217,6 +218,10 @@ def audit(conn: Connection, q: AuditQuery, limit: int = 300) -> list[dict[str, A
         if value:
             where.append(f"{col} = :{field}")
             p[field] = value
+    if q.target_text.strip():
+        where.append("(a.resource_id = :tt OR instr(lower(target.name), :ttl) OR instr(lower(target.email), :ttl) "
+                     "OR instr(lower(o.name), :ttl))")
+        p.update(tt=q.target_text.strip(), ttl=q.target_text.strip().lower())
     if q.since_ms is not None:
         where.append("a.at >= :since")
         p["since"] = q.since_ms
@@ -224,7 +229,8 @@ def audit(conn: Connection, q: AuditQuery, limit: int = 300) -> list[dict[str, A
         where.append("a.at < :until")
         p["until"] = q.until_ms
     sql = ("SELECT a.id, a.at, a.action, a.resource, a.resource_id, a.changes, a.reason, a.actor_user_id, "
-           "actor.name AS actor_name, coalesce(target.name, o.name) AS target_name FROM audit_logs a "
+           "actor.name AS actor_name, coalesce(target.name, o.name) AS target_name, m.user_id AS member_user_id, "
+           "target.email AS target_email FROM audit_logs a "
            "LEFT JOIN users actor ON actor.id = a.actor_user_id "
            "LEFT JOIN users target ON target.id = a.resource_id "
            "LEFT JOIN members m ON m.id = a.resource_id LEFT JOIN organizations o ON o.id = m.organization_id"
