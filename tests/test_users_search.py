@@ -125,3 +125,12 @@ def test_quick_find_puts_exact_email_first(conn):
     email, uid = conn.execute(text("SELECT email, id FROM users ORDER BY pk LIMIT 1 OFFSET 99")).one()
     assert quick_find(conn, email.upper())[0].id == uid
     assert quick_find(conn, "   ") == []
+
+
+def test_phone_by_local_number_or_last_four_digits(conn):
+    """Support staff type the local number ("555-7868") or the last four digits ("7868")."""
+    phone, uid = conn.execute(text("SELECT phone, id FROM users WHERE phone LIKE '+1%' LIMIT 1")).one()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    local = f"{digits[-7:-4]}-{digits[-4:]}"
+    for q in (local, digits[-7:], digits[-4:]):
+        assert uid in [r.id for r in all_pages(conn, UserQuery(text=q))], q

@@ -9,8 +9,8 @@ from typing import Any
 
 import platform
 
-from PySide6.QtCore import QSize, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, QUrl, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -200,7 +200,45 @@ class MainWindow(QMainWindow):
         settings.addAction(QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings))
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"),
+                                    triggered=self.show_shortcuts))
+        help_menu.addAction(QAction("&README (how the console works)", self, triggered=self.open_readme))
+        help_menu.addSeparator()
         help_menu.addAction(QAction("&About", self, triggered=self.about))
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """Every shortcut of the menus, as (keys, what), read from the actions themselves."""
+        out = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for act in menu.actions() if menu else ():
+                if not act.shortcut().isEmpty():
+                    keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    out.append((keys, act.text().replace("&", "").rstrip("…")))
+        out += [("Down (in a search box)", "Move to the results"), ("Tab (in a table)", "Move to the next control"),
+                ("Enter (on a result)", "Open it"), ("Esc", "Close a dialog")]
+        return out
+
+    def show_shortcuts(self) -> None:
+        from console.ui.plain import esc as _esc
+
+        rows = "".join(f"<tr><td><b>{_esc(k)}</b></td><td>{_esc(w)}</td></tr>" for k, w in self.shortcuts())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)  # our markup, the labels escaped
+        box.setObjectName("shortcuts-dialog")
+        box.open()
+        self._shortcuts_box = box
+
+    def readme_url(self) -> QUrl:
+        from pathlib import Path
+
+        local = Path(__file__).resolve().parents[2] / "README.md"
+        return QUrl.fromLocalFile(str(local)) if local.exists() else \
+            QUrl("https://pypi.org/project/convex-ops-console/")
+
+    def open_readme(self) -> None:
+        QDesktopServices.openUrl(self.readme_url())
 
     # -- live mode ----------------------------------------------------------------------------------------
     def connect_configured(self) -> None:

@@ -43,6 +43,7 @@ from console.store.chats import (
 )
 from console.store.users import quick_find
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.elided import ElidedLabel
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
@@ -84,6 +85,7 @@ class ChatsPanel(Panel):
         self.list = QTableView()
         self.list.setObjectName("chat-list")
         self.list.setModel(self.chats)
+        search_leads_to(self.title_filter, self.list)  # Down reaches the results; Tab leaves the table
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.verticalHeader().hide()

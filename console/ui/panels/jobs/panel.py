@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from console.domain import jobs as J
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import esc, tip, warning
@@ -144,6 +145,7 @@ class JobsPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("jobs-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text_edit, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)

@@ -30,6 +30,7 @@ from console.store.roles import (
 )
 from console.store.users import UserQuery, search as search_users
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.panel import Panel
 from console.ui.plain import information, literal, tip
 from console.ui.panels.roles.audit import AuditView
@@ -78,6 +79,7 @@ class RolesPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("roles-table")
         self.table.setModel(self.model)
+        search_leads_to(self.search, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)

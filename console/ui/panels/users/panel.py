@@ -22,6 +22,7 @@ from console.domain import roles as R
 from console.store.roles import active_admins
 from console.store.users import UserQuery, detail
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import literal, tip
@@ -72,6 +73,7 @@ class UsersPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("users-table")
         self.table.setModel(self.model)
+        search_leads_to(self.search, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)

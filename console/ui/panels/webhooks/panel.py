@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, verdict_counts
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, warning
@@ -90,6 +91,7 @@ class WebhooksPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("deliveries-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
