@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import roles as R
 from console.store.roles import active_admins
-from console.store.users import UserQuery, detail
+from console.store.users import UserQuery, count_matching, detail
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
 from console.ui.format import count
@@ -42,6 +42,7 @@ class UsersPanel(Panel):
         super().__init__(ctx)
         self._pending_select: str | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
+        self._count = ctx.latest()  # only the newest query's count is shown
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
@@ -108,6 +109,12 @@ class UsersPanel(Panel):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
+        self.empty = QLabel()  # what to do when nothing matches
+        self.empty.setObjectName("users-empty")
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        left_layout.addWidget(self.empty)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("users-splitter")
@@ -148,16 +155,36 @@ class UsersPanel(Panel):
             self.table.horizontalHeader().blockSignals(False)
 
     def _on_page(self, rows: int, ms: float) -> None:
-        more = "+" if self.model.has_more else ""
-        noun = "user" if rows == 1 and not more else "users"
-        self.summary.setText(f"{count(rows)}{more} {noun}")
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        query = self.model.query
+        if rows == 0:
+            typed = query.text.strip()
+            filters = query.role is not None or query.active is not None
+            self.summary.setText("no users")
+            self.empty.setText(
+                (f"No user matches “{typed}”" if typed else "No user matches these filters")
+                + (" with these filters" if typed and filters else "") + ". Search by name, email, phone "
+                "(the last four digits work) or id" + ("; or set the filters back to everyone." if filters else "."))
+            self.empty.show()
+        else:
+            self.empty.hide()
+            if not self.model.has_more:
+                self.summary.setText(f"{count(rows)} user" + ("" if rows == 1 else "s"))
+            else:
+                # The pages shown are not all: count the matches (bounded, off the GUI thread).
+                self.summary.setText(f"{count(rows)}+ users")
+                self._count.read(lambda conn: count_matching(conn, query),
+                                 lambda n: self._show_count(query, n))
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             if row >= 0:
                 self._pending_select = None
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
+
+    def _show_count(self, query: UserQuery, n: int) -> None:
+        if query == self.model.query:
+            self.summary.setText(f"{count(n)}+ users" if n > 100_000 else f"{count(n)} users")
 
     def _on_loading(self, loading: bool) -> None:
         if loading and not self.model.rows:
