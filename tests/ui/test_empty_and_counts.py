@@ -42,3 +42,24 @@ def test_no_match_says_what_to_do(qtbot, ctx, window):
     panel.apply_query()
     wait_idle(qtbot, ctx)
     assert not panel.empty.isVisible()
+
+
+def test_message_search_says_when_it_stops_at_100(qtbot, ctx, window):
+    from console.ui.panels.chats.panel import SEARCH_LIMIT
+
+    window.show_panel("chats")
+    wait_idle(qtbot, ctx)
+    panel = window.panels["chats"]
+    with ctx.engine.connect() as c:
+        word = "the"
+        many = c.execute(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'the'")).scalar()
+    assert many > SEARCH_LIMIT
+    panel.search_all.setText(word)
+    panel.run_search()
+    wait_idle(qtbot, ctx)
+    items = [panel.results.item(i).text() for i in range(panel.results.count())]
+    assert len(items) == SEARCH_LIMIT + 1 and f"best {SEARCH_LIMIT} matches; more messages match" in items[-1]
+    panel.search_all.setText("zzqqxxyy")
+    panel.run_search()
+    wait_idle(qtbot, ctx)
+    assert "No message matches “zzqqxxyy”" in panel.results.item(0).text()

@@ -51,6 +51,9 @@ from console.ui.plain import esc
 from console.ui.panels.chats.models import BubbleDelegate, ChatsModel, MessagesModel
 
 
+SEARCH_LIMIT = 100  # message search hits shown, best first
+
+
 class ChatsPanel(Panel):
     key = "chats"
     title = "Chats"
@@ -348,10 +351,16 @@ class ChatsPanel(Panel):
                 item.setData(Qt.ItemDataRole.UserRole, h)
                 self.results.addItem(item)
             if not hits:
-                self.results.addItem("No message matches.")
+                self.results.addItem(f"No message matches “{q}”. Words match from their start; try fewer or "
+                                     "shorter words.")
+            elif len(hits) > SEARCH_LIMIT:
+                self.results.takeItem(self.results.count() - 1)  # the probe past the limit
+                self.results.addItem(f"Showing the best {SEARCH_LIMIT} matches; more messages match. Add words "
+                                     "to narrow the search.")
             self.results.show()
 
-        self.ctx.read(lambda conn: search_messages(conn, q), done)
+        # One past the limit says whether the search stopped there.
+        self.ctx.read(lambda conn: search_messages(conn, q, limit=SEARCH_LIMIT + 1), done)
 
     def _open_result(self, item: QListWidgetItem) -> None:
         hit = item.data(Qt.ItemDataRole.UserRole)
