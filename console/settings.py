@@ -39,6 +39,10 @@ class Settings:
     chat_cache_ttl_s: int = 30
     # In the offline demo a local worker runs jobs and enqueues new ones, so the queue looks alive.
     demo_worker: bool = True
+    # Alert rule thresholds (console.alerts.RULES keys); missing keys use the rule's default.
+    alert_thresholds: dict = field(default_factory=dict)
+    # A desktop notification when an alert fires while the window is not focused.
+    alert_notifications: bool = True
 
     def on_demand(self) -> set[tuple[str, str]]:
         out = set()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from console.convex.ids import decode_id, encode_id
+
 from tests.nodeenv import bin_path, node_project
 from tests.standin_helpers import KEY, standin
 
@@ -37,15 +39,19 @@ def test_npm_http_client_query_mutation_action_consistent_query(deployment):
     operator, job, chat = _ids(s)
     project = node_project()
     env = {**os.environ, "NODE_PATH": str(project / "node_modules"), "URL": s.url, "KEY": KEY,
-           "OPERATOR": operator, "JOB": job, "CHAT": chat}
+           "OPERATOR": operator, "JOB": job, "CHAT": chat,
+           "MISSING_JOB": encode_id(decode_id(job)[0], bytes(16))}  # a valid jobs id no document has
     done = subprocess.run(["node", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
 
-    assert out["anon_whoami"] == {"ok": True, "value": None}
-    # A ConvexError's data arrives whole, in production too.
-    assert not out["anon_retry"]["ok"] and out["anon_retry"]["name"] == "ConvexError"
-    assert out["anon_retry"]["data"]["code"] == "forbidden"
+    # The console contract is internal: without the deploy key it is "not found", like a missing function.
+    for name, path in (("anon_whoami", "console:whoami"), ("anon_retry", "console:retryJob")):
+        assert not out[name]["ok"] and out[name]["data"] is None
+        if production:
+            assert out[name]["message"].endswith(REDACTED)
+        else:
+            assert f"Could not find public function for '{path}'." in out[name]["message"]
     # An internal function is "not found" to anyone without the key.
     assert not out["anon_internal"]["ok"]
     if production:
@@ -75,6 +81,7 @@ def test_npm_http_client_query_mutation_action_consistent_query(deployment):
 
     assert out["acting_whoami"]["ok"] and out["acting_whoami"]["value"]["userId"] == operator
     assert out["acting_retry"]["ok"] and out["acting_retry"]["value"]["status"] in ("pending", "retrying")
+    # A ConvexError's data arrives whole, in production too.
     assert out["acting_refused"]["name"] == "ConvexError" and out["acting_refused"]["data"]["code"] == "not_found"
     assert s.store.get("jobs", job)["status"] in ("pending", "retrying")
 
@@ -94,9 +101,11 @@ def test_python_http_client_reads_documents_and_writes(deployment):
     assert admin.mutation("jobs:enqueue", {"key": "py-key-1", "type": "sms.send"})["created"] is True
     anon = ConvexHttpClient(s.url)
     assert anon.mutation("messages:send", {"chatId": chat, "body": "from python"})["created"] is True
-    with pytest.raises(ConvexError) as refused:
+    with pytest.raises(ConvexExecutionError):  # internal: "not found" without the key
         anon.mutation("console:retryJob", {"jobId": job, "reason": "x"})
-    assert refused.value.data["code"] == "forbidden"
+    with pytest.raises(ConvexError) as refused:  # the key but no operator identity: refused with its data
+        admin.mutation("console:retryJob", {"jobId": job, "reason": "x"})
+    assert refused.value.data["code"] == "no_operator"
     with pytest.raises(ConvexExecutionError) as missing:
         anon.query("users:get", {"userId": operator})
     assert str(missing.value).endswith(REDACTED) if production else "Could not find public function" in \

@@ -12,7 +12,7 @@ import random
 import pytest
 from sqlalchemy import text
 
-from console.convex.values import encode
+from console.convex.values import Int64, encode
 from console.store.counts import row_counts
 from console.store.db import open_replica
 from console.store.mapping import _EXPORT_ONLY, SPECS, scrub_secrets
@@ -51,7 +51,7 @@ def _value(rng, depth=0):
 def _wire(v):
     """Convex wire form; JSON numbers stay plain (a deployment writes integral floats like 5 as such)."""
     if isinstance(v, tuple) and v[0] == "int64":
-        return encode(v[1])
+        return encode(Int64(v[1]))
     if isinstance(v, tuple) and v[0] == "json_int":
         return v[1]
     if isinstance(v, dict):
@@ -72,7 +72,7 @@ def _documents(rng, spec_fields, table, component):
             if rng.random() < 0.8:
                 doc[f] = _wire(_value(rng))
         doc["extra" + str(n % 3)] = _wire(_value(rng))
-        doc["_ts"] = encode(1_000 + n)
+        doc["_ts"] = 1_000 + n  # a plain JSON integer, as every export format prints it
         docs.append(doc)
     return docs
 
@@ -115,7 +115,7 @@ def test_fuzzed_documents_of_every_table_sync_whole(tmp_path, spec):
                 # Every row is readable back through the queries' plain SELECT * path.
                 conn.execute(text(f"SELECT * FROM {spec.sql_table}")).all()
         # Deleting them all, in pages as deltas would, leaves nothing behind and the counts at zero.
-        gone = [{"_id": d["_id"], "_ts": encode(5_000), "_table": table, "_component": component, "_deleted": True}
+        gone = [{"_id": d["_id"], "_ts": 5_000, "_table": table, "_component": component, "_deleted": True}
                 for d in docs]
         for i in range(0, len(gone), PAGE):
             with engine.begin() as conn:
@@ -131,7 +131,7 @@ def test_fuzzed_documents_of_every_table_sync_whole(tmp_path, spec):
 def test_named_hostile_values_map_to_null_and_keep_the_document(tmp_path):
     engine = open_replica(tmp_path / "r.sqlite")
     try:
-        doc = {"_id": "j1", "_creationTime": 1.0, "_ts": encode(5), "_table": "jobs", "_component": "",
+        doc = {"_id": "j1", "_creationTime": 1.0, "_ts": 5, "_table": "jobs", "_component": "",
                "createdAt": encode(math.nan), "updatedAt": encode(math.inf), "nextRunAt": 10**30,
                "attempts": "three", "key": {"nested": "object"}, "lastError": "bad \ud800 surrogate",
                "claimedAt": encode(-0.0), "leaseMs": 1e300}

@@ -4,7 +4,7 @@
 from console.contract.install import arg_spec
 from console.convex.ids import IdMinter
 from console.convex.validators import check_args, check_value, show_validator, show_value
-from console.convex.values import decode, encode
+from console.convex.values import Int64, decode, encode
 
 NUM = {"type": "number"}
 INT = {"type": "bigint"}
@@ -16,7 +16,7 @@ def obj(**fields):
 
 def test_int64_where_the_contract_says_number_is_refused_with_the_real_text():
     spec = arg_spec()["console:retryJobs"]
-    wire = {"filter": {}, "limit": encode(1000)}  # what a Python int used to become: {"$integer": ...}
+    wire = {"filter": {}, "limit": encode(Int64(1000))}  # what a Python int used to become: {"$integer": ...}
     assert check_args(decode(wire), spec) == (
         "ArgumentValidationError: Value does not match validator.\nPath: .limit\nValue: 1000\nValidator: v.float64()")
     assert check_args(decode({"filter": {}, "limit": 1000.0}), spec) is None

@@ -17,6 +17,7 @@ from typing import Any
 
 from console.client import errors as E
 from console.client.http import ConvexHttp
+from console.domain.fnmetrics import FunctionMetrics, FunctionRow
 
 TOP_K = 25  # the backend's maximum
 PERCENTILES = (50, 95, 99)
@@ -129,3 +130,96 @@ def _short(exc: Exception) -> str:
     if isinstance(exc, E.ConvexRequestError):
         return f"{type(exc).__name__}: {exc.message[:120]}"
     return f"{type(exc).__name__}: {str(exc)[:120]}"
+
+
+LATENCY_OF = 5  # execution-time percentiles are one request per function: the busiest few only
+
+
+async def deployment_functions(http: ConvexHttp, start: float, end: float, buckets: int,
+                               top_n: int = 8) -> FunctionMetrics:
+    """Per-function calls, errors, cache hits and execution-time percentiles from the deployment's own metrics
+    routes. A route that is missing or answers oddly leaves a note (and its figures empty), never raises."""
+    m = FunctionMetrics(start, end, buckets, source="deployment")
+    win = window(start, end, buckets)
+    width = max(1.0, float(int(end) - int(start))) / max(1, min(int(buckets), 10_000))
+
+    async def get(route: str, params: dict[str, Any]) -> Any:
+        return await http.request("GET", f"/api/app_metrics/{route}", params=params, kind="metrics",
+                                  function=f"app_metrics/{route}", deadline=DEADLINE)
+
+    def full(series: Any) -> list[float | None]:
+        if not isinstance(series, list):
+            raise ValueError("a series is not a list")
+        out: list[float | None] = []
+        for point in series[:buckets]:
+            if not isinstance(point, list) or len(point) != 2:
+                raise ValueError("a point is not [time, value]")
+            v = point[1]
+            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
+                raise ValueError("a value is not a number")
+            out.append(None if v is None else float(v))
+        return out + [None] * (buckets - len(out))
+
+    def keyed(body: Any) -> list[tuple[str, list[float | None]]]:
+        if not isinstance(body, list):
+            raise ValueError(f"expected a list of [function, series], got {type(body).__name__}")
+        out = []
+        for item in body:
+            if not isinstance(item, list) or len(item) != 2:
+                raise ValueError("an entry is not [function, series]")
+            out.append((str(item[0]), full(item[1])))
+        return out
+
+    try:
+        counts = keyed(await get("function_call_count_top_k", {"window": win, "k": TOP_K}))
+    except (E.ConvexRequestError, ValueError) as exc:
+        m.notes.append(f"function_call_count_top_k: {_short(exc)}")
+        return m
+    rows = {name: FunctionRow(name, sum(v or 0.0 for v in series))
+            for name, series in counts if name != "_rest"}
+    per_bucket = {name: [v or 0.0 for v in series] for name, series in counts}
+    try:  # failure share per bucket; errors = share x calls of that bucket
+        for name, series in keyed(await get("failure_percentage_top_k", {"window": win, "k": TOP_K})):
+            if name in per_bucket:
+                errs = [(pct or 0.0) / 100.0 * c for pct, c in zip(series, per_bucket[name])]
+                if name in rows:
+                    rows[name].errors = sum(errs)
+                m.errors[name] = [e / width for e in errs]
+    except (E.ConvexRequestError, ValueError) as exc:
+        m.notes.append(f"failure_percentage_top_k: {_short(exc)}")
+    try:
+        for name, series in keyed(await get("cache_hit_percentage_top_k", {"window": win, "k": TOP_K})):
+            if name in rows:
+                weights = [(p, c) for p, c in zip(series, per_bucket.get(name, [])) if p is not None and c]
+                total = sum(c for _p, c in weights)
+                rows[name].cache_hit_pct = sum(p * c for p, c in weights) / total if total else None
+    except (E.ConvexRequestError, ValueError) as exc:
+        m.notes.append(f"cache_hit_percentage_top_k: {_short(exc)}")
+    ranked = sorted(rows.values(), key=lambda r: (-r.calls, r.name))
+    for row in ranked[:LATENCY_OF]:
+        try:
+            pairs = keyed(await get("latency_percentiles", {"path": row.name, "window": win,
+                                                            "percentiles": json.dumps(list(PERCENTILES))}))
+        except (E.ConvexRequestError, ValueError) as exc:
+            m.notes.append(f"latency_percentiles ({row.name}): {_short(exc)}")
+            break  # the same answer for the others: one note is enough
+        for p, series in pairs:
+            # Weighted by calls: a quiet minute's p95 must not count as much as a busy one's.
+            weights = [(v, c) for v, c in zip(series, per_bucket.get(row.name, [])) if v is not None and c]
+            total = sum(c for _v, c in weights)
+            value = sum(v * c for v, c in weights) / total * 1000.0 if total else None
+            try:
+                attr = {50: "p50_ms", 95: "p95_ms", 99: "p99_ms"}.get(int(float(p)))
+            except ValueError:
+                attr = None
+            if attr:
+                setattr(row, attr, value)
+    top = [r.name for r in ranked[:top_n]]
+    for name in top:
+        m.calls[name] = [c / width for c in per_bucket[name]]
+    rest = [name for name in per_bucket if name not in top]
+    if rest:
+        m.calls["(other)"] = [sum(per_bucket[n][i] for n in rest) / width for i in range(buckets)]
+    m.errors = {n: v for n, v in m.errors.items() if n in top and any(v)}
+    m.rows = ranked
+    return m

@@ -67,7 +67,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))  # Int64 repr() says Int64(n); the backend prints n
     if isinstance(value, float):
         return _f64(value)
     if isinstance(value, str):

@@ -46,7 +46,8 @@ def is_public(path: str) -> bool:
     check = getattr(F, "is_public", None)
     if check is not None:
         return bool(check(path))
-    return path.startswith("console:") or path in ("messages:send", "standin:echo")
+    # The console contract is internal (console.ts uses internalQuery/internalMutation): deploy key only.
+    return path not in F.INTERNAL and path in ("messages:send", "standin:echo")
 
 
 _CONTRACT_ARGS = Path(__file__).resolve().parent.parent / "contract" / "args.json"

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -67,8 +67,17 @@ def _v5_to_v6(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[schema.FunctionLogEntry.__table__, schema.ConsoleAction.__table__])
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """Call rates: per-function rollups of the function-log history (deployment metrics in the demo and offline)."""
+    from console.store.derived import FUNCTION_ROLLUP_DDL, FUNCTION_ROLLUP_REBUILD
+
+    for stmt in FUNCTION_ROLLUP_DDL + FUNCTION_ROLLUP_REBUILD:
+        conn.exec_driver_sql(stmt)
+
+
 # version -> step that upgrades a replica from that version to version + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+                                                       6: _v6_to_v7}
 
 
 class ReplicaError(Exception):

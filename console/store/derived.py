@@ -120,6 +120,36 @@ CALL_ROLLUP_REBUILD = [
 ]
 DERIVED_DDL += CALL_ROLLUP_DDL
 
+# Per-function rollups of the local function-log history, kept by a trigger on insert only: the history is
+# capped (loghistory.CAP), and trimming old entries must not take their calls out of a day's metrics.
+# Calls, errors and cache hits per minute; execution-time histograms per hour (a day is 24 x functions x
+# bins rows, so percentiles over a day are one small GROUP BY).
+FUNCTION_ROLLUP_DDL = [
+    "CREATE TABLE IF NOT EXISTS function_rollup (minute INTEGER NOT NULL, identifier TEXT NOT NULL, "
+    "udf_type TEXT NOT NULL, n INTEGER NOT NULL, errors INTEGER NOT NULL, cached INTEGER NOT NULL, "
+    "PRIMARY KEY (minute, identifier, udf_type)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS function_latency_rollup (hour INTEGER NOT NULL, identifier TEXT NOT NULL, "
+    "bin INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, identifier, bin)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS function_rollup_ai AFTER INSERT ON function_logs "
+    "WHEN new.kind = 'Completion' BEGIN "
+    "INSERT INTO function_rollup VALUES (CAST(new.at / 60 AS INTEGER), new.identifier, new.udf_type, 1, "
+    "new.outcome = 'failure', coalesce(new.cached, 0)) "
+    "ON CONFLICT DO UPDATE SET n = n + 1, errors = errors + excluded.errors, cached = cached + excluded.cached; "
+    "INSERT INTO function_latency_rollup SELECT CAST(new.at / 3600 AS INTEGER), new.identifier, "
+    f"{_latency_bin_case('new.execution_ms')}, 1 WHERE new.execution_ms IS NOT NULL "
+    "ON CONFLICT DO UPDATE SET n = n + 1; END",
+]
+FUNCTION_ROLLUP_REBUILD = [
+    "DELETE FROM function_rollup",
+    "DELETE FROM function_latency_rollup",
+    "INSERT INTO function_rollup SELECT CAST(at / 60 AS INTEGER), identifier, udf_type, count(*), "
+    "sum(outcome = 'failure'), sum(coalesce(cached, 0)) FROM function_logs WHERE kind = 'Completion' GROUP BY 1, 2, 3",
+    f"INSERT INTO function_latency_rollup SELECT CAST(at / 3600 AS INTEGER), identifier, "
+    f"{_latency_bin_case('execution_ms')}, count(*) FROM function_logs "
+    "WHERE kind = 'Completion' AND execution_ms IS NOT NULL GROUP BY 1, 2, 3",
+]
+DERIVED_DDL += FUNCTION_ROLLUP_DDL
+
 # Row counts of the tables the status bar shows, kept by triggers: count(*) reads a whole index, and on a
 # million-row replica that is seconds of I/O on every refresh. Upserts that update a row fire no insert.
 COUNTED_TABLES = ("users", "chats", "messages", "jobs", "webhook_deliveries")
@@ -139,7 +169,7 @@ TABLE_COUNTS_REBUILD = ["DELETE FROM table_counts"] + [
 DERIVED_DDL += TABLE_COUNTS_DDL + TABLE_COUNTS_REBUILD  # the rebuild seeds a new file's rows with 0
 
 # Rebuild the derived indexes from their tables (after a bulk load without triggers).
-REBUILD = JOB_COUNTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + [
+REBUILD = JOB_COUNTS_REBUILD + CALL_ROLLUP_REBUILD + TABLE_COUNTS_REBUILD + FUNCTION_ROLLUP_REBUILD + [
     "DELETE FROM user_roles",
     "INSERT OR IGNORE INTO user_roles(user_pk, role) SELECT u.pk, j.value FROM users u, "
     "json_each(CASE WHEN json_valid(u.roles) THEN u.roles ELSE '[]' END) j",

@@ -70,11 +70,12 @@ def add(conn: Connection, entries: list[LogEntry], cap: int = CAP) -> int:
     rows = [(e.at, e.kind, e.udf_type, e.identifier, e.component_path, e.request_id, e.execution_id, e.outcome,
              e.error, json.dumps(list(e.lines), ensure_ascii=False), e.execution_ms, e.cached,
              json.dumps(e.raw, ensure_ascii=False, default=str)) for e in entries]
-    before = conn.execute(text("SELECT total_changes()")).scalar() or 0
+    # New rows are those past the highest key (total_changes() would count the rollup trigger's writes too).
+    before = conn.execute(text("SELECT coalesce(max(pk), 0) FROM function_logs")).scalar() or 0
     conn.exec_driver_sql(
         "INSERT OR IGNORE INTO function_logs (at, kind, udf_type, identifier, component_path, request_id, "
         "execution_id, outcome, error, lines, execution_ms, cached, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    added = (conn.execute(text("SELECT total_changes()")).scalar() or 0) - before
+    added = conn.execute(text("SELECT count(*) FROM function_logs WHERE pk > :b"), {"b": before}).scalar() or 0
     prune(conn, cap)
     return int(added)
 

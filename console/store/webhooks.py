@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.store import console_audit
 from console.webhooks.diagnose import Delivery, diagnose
 from console.webhooks.secrets import WebhookSecrets
 
@@ -50,10 +51,9 @@ class DeliveryPage:
         return (self.rows[-1].sort_value, self.rows[-1].pk) if self.rows else None
 
 
-def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None = None,
-           limit: int = 200) -> DeliveryPage:
+def _where(q: DeliveryQuery) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
-    p: dict[str, Any] = {"limit": limit + 1}
+    p: dict[str, Any] = {}
     if q.provider:
         where.append("d.provider = :provider")
         p["provider"] = q.provider
@@ -74,6 +74,30 @@ def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None 
         where.append("(instr(lower(coalesce(d.event_type,'')), :t) OR instr(lower(coalesce(d.provider_event_id,'')), :t)"
                      " OR instr(lower(coalesce(d.endpoint,'')), :t) OR instr(lower(CAST(d.body AS TEXT)), :t))")
         p["t"] = q.text.strip().lower()
+    return where, p
+
+
+def count(conn: Connection, q: DeliveryQuery) -> int:
+    """Exactly how many deliveries match (bulk replay shows this before anything is sent)."""
+    where, p = _where(q)
+    return int(conn.execute(text(
+        "SELECT count(*) FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id"
+        + (" WHERE " + " AND ".join(where) if where else "")), p).scalar() or 0)
+
+
+def matching_ids(conn: Connection, q: DeliveryQuery, limit: int) -> list[str]:
+    """The first `limit` matching deliveries, oldest first: a bulk replay sends them in the order they arrived."""
+    where, p = _where(q)
+    return list(conn.execute(text(
+        "SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v ON v.delivery_id = d.id"
+        + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.received_at, d.pk LIMIT :n"),
+        {**p, "n": max(0, int(limit))}).scalars())
+
+
+def search(conn: Connection, q: DeliveryQuery, *, after: tuple[Any, int] | None = None,
+           limit: int = 200) -> DeliveryPage:
+    where, p = _where(q)
+    p["limit"] = limit + 1
     if after is not None:
         where.append("(d.received_at, d.pk) < (:av, :apk)")
         p.update(av=after[0], apk=after[1])
@@ -176,12 +200,22 @@ def unverified(conn: Connection) -> list[str]:
 
 
 def record_replay(engine: Engine, delivery_id: str, target: str, mode: str, status: int | None,
-                  latency_ms: float | None, excerpt: str, error: str) -> None:
+                  latency_ms: float | None, excerpt: str, error: str, *, actor: str = "", deployment: str = "",
+                  reason: str = "", batch: str = "") -> None:
+    """The attempt, and the audit entry of the console's own actions (who replayed what, where, why, outcome),
+    in one transaction: a replay is never sent unaudited-and-recorded or recorded-and-unaudited."""
+    now = time.time()
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO replay_attempts (delivery_id, at, target, mode, status, latency_ms, "
                           "response_excerpt, error) VALUES (:d, :at, :t, :m, :s, :l, :x, :e)"),
-                     {"d": delivery_id, "at": time.time(), "t": target, "m": mode, "s": status, "l": latency_ms,
+                     {"d": delivery_id, "at": now, "t": target, "m": mode, "s": status, "l": latency_ms,
                       "x": excerpt[:500], "e": error[:500]})
+        args = {"mode": mode, "url": target, "reason": reason}
+        if batch:
+            args["batch"] = batch
+        console_audit.record(conn, deployment=deployment, actor=actor, action="webhooks:replay", target=delivery_id,
+                             args=args, outcome=f"HTTP {status}" if status is not None else "not sent",
+                             detail=error or excerpt[:200], at=now)
 
 
 def verdict_counts(conn: Connection) -> dict[str, int]:

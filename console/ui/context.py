@@ -41,6 +41,7 @@ class AppContext(QObject):
         self.tasks.failed.connect(self.status_message)
         self.mode = self._read_mode()
         self.live: Any = None  # the LiveController while connected to a deployment
+        self.alerts: Any = None  # the AlertMonitor of the main window (console.ui.alert_monitor)
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:

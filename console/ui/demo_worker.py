@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QObject, QTimer
 from sqlalchemy import text
 
+from console.demo import incidents
 from console.demo.words import JOB_ERRORS, JOB_TYPES
 from console.store.jobstore import LocalJobStore
 from console.ui.context import AppContext
@@ -25,9 +26,20 @@ class DemoWorker(QObject):
         self.timer.timeout.connect(self.tick)
         self._busy = False
         self._customers: list[str] = []
+        self.started: float | None = None  # the incidents' cycle counts from here (console.demo.incidents)
+        self.incidents = True
+        self._last_delivery = 0.0
 
     def start(self) -> None:
+        if not self.timer.isActive():
+            self.started = time.monotonic()
         self.timer.start()
+
+    @property
+    def phase(self) -> str:
+        if not self.incidents or self.started is None:
+            return "normal"
+        return incidents.phase(time.monotonic() - self.started)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -38,28 +50,48 @@ class DemoWorker(QObject):
         self._busy = True
         engine, rng, failure_rate = self.ctx.engine, self.rng, self.failure_rate
         customers = self._customers
+        phase = self.phase
+        if phase == "failing":
+            failure_rate = incidents.FAILING_RATE
+        deliver = phase == "failing" and time.monotonic() - self._last_delivery >= incidents.DELIVERY_EVERY_S
+        if deliver:
+            self._last_delivery = time.monotonic()
+        secrets = self.ctx.secrets
 
-        def work() -> set[str]:
+        def work() -> dict[str, set[str]]:
             store = LocalJobStore(engine, rng=rng)
             if not customers:
                 with engine.connect() as conn:
                     customers.extend(conn.execute(text(
                         "SELECT id FROM users WHERE role = 'user' AND is_active LIMIT 500")).scalars())
-            changed = set()
+            changed: set[str] = set()
+            delivered: set[str] = set()
             for _ in range(rng.choice((0, 1, 1, 2, 3))):  # new work arrives
                 jtype = rng.choices([t for t in JOB_TYPES if not t.startswith("webhook.")])[0]
                 user = rng.choice(customers) if customers else None
                 job_id, _ = store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
                 changed.add(job_id)
             # The demo's stuck jobs stay stuck, as with a workpool whose workers died: an operator has to
-            # notice and retry them (that is what the Stuck count is for).
-            changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS, reclaim_stuck=False)
-            return changed
+            # notice and retry them (that is what the Stuck count is for). During an outage nothing is claimed.
+            if phase != "outage":
+                changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS,
+                                           reclaim_stuck=False)
+            if deliver:  # signed with the old auth token: verified at once, so the alert sees it
+                from console.store.webhooks import reverify
+                from console.webhooks.ingest import store as store_deliveries
+                from console.webhooks.secrets import WebhookSecrets
 
-        def done(changed: set[str]) -> None:
+                doc = incidents.twilio_delivery(rng, int(time.time() * 1000), "+14155550123", old_token=True)
+                store_deliveries(engine, [doc])
+                reverify(engine, WebhookSecrets(secrets, demo=True), only=[doc["_id"]])
+                delivered.add(doc["_id"])
+            return {"jobs": changed, "webhook_deliveries": delivered}
+
+        def done(changed: dict[str, set[str]]) -> None:
             self._busy = False
+            changed = {table: ids for table, ids in changed.items() if ids}
             if changed:
-                self.ctx.data_changed.emit({"jobs": changed})
+                self.ctx.data_changed.emit(changed)
 
         def failed(exc: BaseException) -> None:
             self._busy = False

@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.nav.setFrameShape(QFrame.Shape.NoFrame)
         for i, spec in enumerate(self.specs):
             item = QListWidgetItem(ctx.theme.icon(spec.icon), spec.title)
-            item.setToolTip(f"{spec.title}  (Ctrl+{i + 1})")
+            item.setToolTip(f"{spec.title}  (Ctrl+{(i + 1) % 10})")
             self.nav.addItem(item)
         self.stack = QStackedWidget()
 
@@ -161,11 +161,21 @@ class MainWindow(QMainWindow):
         from console.ui.demo_worker import DemoWorker
 
         self.demo_worker = DemoWorker(ctx)
+        # Alerts: evaluated on the replica for every panel; badges on the panel list, a tray notification.
+        from console.ui.alert_monitor import AlertMonitor
+
+        self.alerts = AlertMonitor(ctx)
+        ctx.alerts = self.alerts  # the Alerts panel reads the same book
+        self.alerts.changed.connect(self.update_badges)
+        self.alerts.fired.connect(self.notify)
+        self.tray = None
+        self.notified: list[str] = []  # what was notified (the tray may be missing: offscreen, some desktops)
         self._restore()
         self._update_mode()
         self.refresh_status()
         if self.specs:
             self.nav.setCurrentRow(0)
+        self.alerts.start()
 
     # -- menus and shortcuts --------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -186,8 +196,8 @@ class MainWindow(QMainWindow):
         go = bar.addMenu("&Go")
         for i, spec in enumerate(self.specs):
             act = QAction(spec.title, self, triggered=lambda _c=False, k=spec.key: self.show_panel(k))
-            if i < 9:
-                act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            if i < 10:
+                act.setShortcut(QKeySequence(f"Ctrl+{(i + 1) % 10}"))  # the tenth panel is Ctrl+0
             go.addAction(act)
         go.addSeparator()
         self.quick_find_action = QAction("Quick &find…", self, shortcut=QKeySequence("Ctrl+K"),
@@ -351,6 +361,34 @@ class MainWindow(QMainWindow):
     def show_message(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
+    # -- alerts -------------------------------------------------------------------------------------------
+    def update_badges(self) -> None:
+        book = self.alerts.book
+        for i, spec in enumerate(self.specs):
+            n = len(book.unacknowledged() if spec.key == "alerts" else book.unacknowledged(spec.key))
+            item = self.nav.item(i)
+            text = f"{spec.title}  ● {n}" if n else spec.title
+            if item.text() != text:
+                item.setText(text)
+                item.setForeground(self.ctx.theme.color("danger") if n else self.nav.palette().text())
+
+    def notify(self, alerts: list) -> None:
+        if not self.ctx.settings.alert_notifications or self.isActiveWindow():
+            return
+        for a in alerts:
+            self.notified.append(f"{a.title}: {a.detail}")
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if self.tray is None and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray.setToolTip("Convex Ops Console")
+            self.tray.messageClicked.connect(lambda: (self.show_panel("alerts"), self.raise_(), self.activateWindow()))
+            self.tray.show()
+        if self.tray is not None:
+            text = "\n".join(f"{a.title}: {a.detail}" for a in alerts)  # plain text in the notification
+            self.tray.showMessage("Alert" if len(alerts) == 1 else f"{len(alerts)} alerts", text,
+                                  QSystemTrayIcon.MessageIcon.Warning, 10_000)
+
     def _restyle_nav(self, _dark: bool = False) -> None:
         for i, spec in enumerate(self.specs):
             self.nav.item(i).setIcon(self.ctx.theme.icon(spec.icon))
@@ -434,6 +472,9 @@ class MainWindow(QMainWindow):
         state.sync()
         self.quick_find.close()
         self.demo_worker.stop()
+        self.alerts.stop()
+        if self.tray is not None:
+            self.tray.hide()
         if self.ctx.live is not None:
             import asyncio
 

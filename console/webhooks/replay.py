@@ -117,14 +117,18 @@ def prepare(d: Delivery, mode: str, target: str, *, secret: Secret | None = None
     return Prepared(target, headers, payload, warnings)
 
 
-async def send(client: httpx.AsyncClient, p: Prepared, method: str = "POST", timeout: float = 15.0) -> Result:
+async def send(client: httpx.AsyncClient, p: Prepared, method: str = "POST", timeout: float = 15.0,
+               direct: httpx.AsyncClient | None = None) -> Result:
     """Send with `client`; a loopback target goes direct, never through an HTTP(S)_PROXY from the environment
-    (the proxy would carry a "local" replay, signed, off this machine without anyone being asked)."""
+    (the proxy would carry a "local" replay, signed, off this machine without anyone being asked). `direct`,
+    a client made with trust_env=False, is used for that when given (a bulk replay keeps one for the run)."""
     started = time.perf_counter()
     try:
-        if is_loopback(p.url):
-            async with httpx.AsyncClient(trust_env=False) as direct:
-                response = await direct.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
+        if is_loopback(p.url) and direct is not None:
+            response = await direct.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
+        elif is_loopback(p.url):
+            async with httpx.AsyncClient(trust_env=False) as own:
+                response = await own.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
         else:
             response = await client.request(method, p.url, headers=p.headers, content=p.body, timeout=timeout)
     except httpx.HTTPError as exc:

@@ -1,5 +1,6 @@
 // Drives a deployment with the official npm `convex` ConvexHttpClient, unmodified.
-// Environment: URL, KEY (deploy key), OPERATOR (a users _id), JOB (a failed job id), CHAT (a chat id).
+// Environment: URL, KEY (deploy key), OPERATOR (a users _id), JOB (a failed job id), CHAT (a chat id),
+// MISSING_JOB (a valid jobs id of no document).
 // Prints one JSON object: step name -> {ok, value} or {ok: false, name, message, data}.
 const { ConvexHttpClient } = require("convex/browser");
 const { makeFunctionReference } = require("convex/server");
@@ -40,7 +41,7 @@ async function step(out, name, call) {
   await step(out, "acting_whoami", () => acting.query(fn("console:whoami"), {}));
   await step(out, "acting_retry", () => acting.mutation(fn("console:retryJob"),
                                                         { jobId: env.JOB, reason: "retried from npm" }));
-  await step(out, "acting_refused", () => acting.mutation(fn("console:retryJob"), { jobId: "nope", reason: "x" }));
+  await step(out, "acting_refused", () => acting.mutation(fn("console:retryJob"), { jobId: env.MISSING_JOB, reason: "x" }));
   for (const v of Object.values(out)) {
     if (v.ok && typeof v.value === "bigint") v.value = v.value.toString() + "n";
   }

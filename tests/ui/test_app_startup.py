@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from console.paths import default_demo_replica
 from console.ui import app as app_mod
+from console.ui import plain
 
 
 @pytest.fixture
@@ -22,8 +23,12 @@ def dialogs(monkeypatch):
         seen["question"].append((title, message))
         return seen["answer"]
 
+    def message(parent, icon, title, text, *a, **k):  # console.ui.plain's one modal box
+        return (question if icon == QMessageBox.Icon.Question else critical)(parent, title, text)
+
     monkeypatch.setattr(QMessageBox, "critical", critical)
     monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(plain, "message", message)
     return seen
 
 

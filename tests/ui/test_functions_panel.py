@@ -160,10 +160,11 @@ def test_the_new_panels_are_registered_with_the_next_shortcuts(qtbot, ctx):
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     keys = [s.key for s in window.specs]
-    assert keys[-3:] == ["data", "functions", "logs"]
+    assert keys[-4:] == ["data", "functions", "logs", "alerts"]
     go = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Go")
     shortcuts = {a.text(): a.shortcut().toString() for a in go.actions() if a.text()}
     assert shortcuts["Data"] == "Ctrl+7" and shortcuts["Functions"] == "Ctrl+8" and shortcuts["Logs"] == "Ctrl+9"
+    assert shortcuts["Alerts"] == "Ctrl+0"
     window.close()
     wait_idle(qtbot, ctx)
 

@@ -6,6 +6,7 @@ from console.ui.panel import PanelSpec
 
 
 def panel_specs() -> list[PanelSpec]:
+    from console.ui.panels.alerts import SPEC as ALERTS
     from console.ui.panels.callrates import SPEC as CALLRATES
     from console.ui.panels.chats import SPEC as CHATS
     from console.ui.panels.data import SPEC as DATA
@@ -16,4 +17,4 @@ def panel_specs() -> list[PanelSpec]:
     from console.ui.panels.users import SPEC as USERS
     from console.ui.panels.webhooks import SPEC as WEBHOOKS
 
-    return [USERS, CHATS, JOBS, WEBHOOKS, ROLES, CALLRATES, DATA, FUNCTIONS, LOGS]
+    return [USERS, CHATS, JOBS, WEBHOOKS, ROLES, CALLRATES, DATA, FUNCTIONS, LOGS, ALERTS]

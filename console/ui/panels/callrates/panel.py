@@ -1,5 +1,8 @@
-"""Call-rate panel: calls per second by function, kind or outcome; network vs cache vs coalesced; errors;
-latency percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG and CSV."""
+"""Call-rate panel. First the deployment's functions: calls and errors per second by function and a table of
+every function (calls, errors, execution-time percentiles, cache hits), from the deployment's own metrics
+routes in live mode and from the local function-log history in the demo (or when those routes are missing).
+Then the console's own calls by function, kind or outcome; network vs cache vs coalesced; errors; latency
+percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG and CSV."""
 
 from __future__ import annotations
 
@@ -22,13 +25,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
+    QWidget,
 )
 
-from console.client.metrics import probe as probe_metrics
+from console.client.metrics import deployment_functions
+from console.domain.fnmetrics import FunctionMetrics
+from console.store.fnmetrics import from_history
 from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
 from console.ui.context import AppContext
+from console.ui.panels.callrates.functions import FunctionsTable
 from console.ui.panel import Panel
 from console.ui.plain import esc
 
@@ -45,8 +53,12 @@ class CallRatesPanel(Panel):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.charts: dict[str, Chart] = {}
-        self.curves: dict[str, dict[str, pg.PlotDataItem]] = {"rates": {}, "sources": {}, "latency": {}}
+        self.curves: dict[str, dict[str, pg.PlotDataItem]] = {"functions": {}, "rates": {}, "sources": {},
+                                                             "latency": {}}
+        self.functions_metrics: FunctionMetrics | None = None
         self._task = None
+        self._fn_task: asyncio.Future | None = None
+        self._fn_busy = False
         self.last_redraw_ms = 0.0
         self.range_buttons = QButtonGroup(self)
         top = QHBoxLayout()
@@ -100,7 +112,8 @@ class CallRatesPanel(Panel):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("callrate-charts")
         self.plots = {}
-        for row, (name, title) in enumerate((("rates", "Calls per second"),
+        for row, (name, title) in enumerate((("functions", "Deployment: function calls per second (errors in red)"),
+                                             ("rates", "The console's own calls per second"),
                                              ("sources", "The console's client: network, cache hits, coalesced, errors"),
                                              ("latency", "Latency of network calls (ms)"))):
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()}, title=title)
@@ -109,7 +122,7 @@ class CallRatesPanel(Panel):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             if row:
-                plot.setXLink(self.plots["rates"])
+                plot.setXLink(self.plots["functions"])
             if name == "latency":
                 plot.setLogMode(y=True)  # p50 of a cached read and p99 of an AI action differ by 10,000x
             self.plots[name] = plot
@@ -123,7 +136,27 @@ class CallRatesPanel(Panel):
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(self.note)
-        layout.addWidget(self.graphics, 1)
+        self.functions = FunctionsTable()
+        sort_row = QHBoxLayout()
+        self.fn_label = QLabel("Deployment functions")
+        self.fn_by_calls = QToolButton(text="Top by calls")
+        self.fn_by_errors = QToolButton(text="Top by errors")
+        self.fn_by_calls.clicked.connect(self.functions.by_calls)
+        self.fn_by_errors.clicked.connect(self.functions.by_errors)
+        for w in (self.fn_label, self.fn_by_calls, self.fn_by_errors):
+            sort_row.addWidget(w)
+        sort_row.addStretch(1)
+        table_box = QWidget()
+        box = QVBoxLayout(table_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(sort_row)
+        box.addWidget(self.functions)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.graphics)
+        self.splitter.addWidget(table_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.crosshair_label)
         self.timer = QTimer(self)
         self.timer.setInterval(2000)
@@ -180,7 +213,7 @@ class CallRatesPanel(Panel):
             self.ctx.status_message.emit(f"Call rates: {exc}")
 
         self._task = self.ctx.read(work, done, failed)
-        self._check_deployment()
+        self._refresh_functions(start, end, buckets, top_n)
 
     def show(self, result: dict[str, Any]) -> None:
         started = time.perf_counter()
@@ -214,30 +247,64 @@ class CallRatesPanel(Panel):
             curve.setData(xs, [v if not math.isnan(v) else float("nan") for v in s.values], connect="finite")
 
     def _colour(self, chart: str, series: str, i: int) -> QColor:
-        fixed = {"network": "#4f7cff", "cache": "#2e9e5b", "coalesced": "#b04ad6", "errors": "#d32f2f",
+        fixed = {"errors (all functions)": "#d32f2f", "network": "#4f7cff", "cache": "#2e9e5b", "coalesced": "#b04ad6", "errors": "#d32f2f",
                  "error": "#d32f2f", "success": "#2e9e5b", "p50": "#2e9e5b", "p95": "#d6a21e", "p99": "#d32f2f"}
         return QColor(fixed.get(series, PALETTE[i % len(PALETTE)]))
 
-    # -- deployment metrics (live only; internal endpoints, so their absence is a note) ----------------------
-    def _check_deployment(self) -> None:
+    # -- the deployment's functions ----------------------------------------------------------------------------
+    def _refresh_functions(self, start: float, end: float, buckets: int, top_n: int) -> None:
+        if self._fn_busy:
+            return  # the previous read is still running
+        self._fn_busy = True
         live = self.ctx.live
-        if live is None:
-            self.note.setText("Source: the console's own call log" + (" and the demo's traffic generator"
-                                                                       if self.ctx.is_demo else "") + ".")
-            return
-        start, end, buckets = self.time_window()
 
-        async def probe() -> None:
+        def from_replica(notes: list[str]) -> None:
+            def done(metrics: FunctionMetrics) -> None:
+                self._fn_busy = False
+                self.show_functions(metrics, notes)
+
+            def failed(exc: BaseException) -> None:
+                self._fn_busy = False
+                self.ctx.status_message.emit(f"Call rates: {exc}")
+
+            self.ctx.read(lambda conn: from_history(conn, start, end, buckets, top_n), done, failed)
+
+        if live is None:
+            from_replica([])
+            return
+
+        async def read() -> None:
             # The real app_metrics routes with their required parameters; absence is a note, not an error.
             try:
-                found = await probe_metrics(live.client.http, start, end, buckets)
+                metrics = await deployment_functions(live.client.http, start, end, buckets, top_n)
             except Exception as exc:  # e.g. the client closed under us: still only a note
-                self.note.setText(f"Source: the console's call log (deployment metrics unavailable: "
-                                  f"{type(exc).__name__}).")
+                from_replica([f"{type(exc).__name__}: {str(exc)[:120]}"])
                 return
-            self.note.setText(found.describe())
+            if not metrics.rows and metrics.notes:  # the routes are missing: fall back on the log history
+                from_replica(metrics.notes)
+                return
+            self._fn_busy = False
+            self.show_functions(metrics, metrics.notes)
 
-        self._probe = asyncio.ensure_future(probe())
+        self._fn_task = asyncio.ensure_future(read())
+
+    def show_functions(self, metrics: FunctionMetrics, notes: list[str] | None = None) -> None:
+        self.functions_metrics = metrics
+        self.functions.set_metrics(metrics)
+        chart = Chart(metrics.start, metrics.end, metrics.buckets,
+                      [Series(name, values) for name, values in metrics.calls.items()])
+        errors = [sum(v[i] for v in metrics.errors.values()) for i in range(metrics.buckets)]
+        if any(errors):
+            chart.series.append(Series("errors (all functions)", errors))
+        self._draw("functions", chart)
+        where = ("the deployment's own metrics" if metrics.source == "deployment" else
+                 "the demo's generated function logs" if self.ctx.is_demo else "the local function-log history")
+        self.fn_label.setText(f"Deployment functions: {len(metrics.rows)} · {metrics.total_calls:,.0f} calls · "
+                              f"{metrics.total_errors:,.0f} errors (from {where})")
+        text = f"Deployment functions from {where}; the console's own calls from its call log."
+        if notes:
+            text += " The deployment's metrics routes are internal to Convex and answered: " + "; ".join(notes)[:400]
+        self.note.setText(text)
 
     # -- crosshair --------------------------------------------------------------------------------------------------
     def _mouse(self, event: Any) -> None:
@@ -277,11 +344,14 @@ class CallRatesPanel(Panel):
             if not name:
                 return
             path = Path(name)
-        charts = [self.charts[n] for n in ("rates", "sources", "latency") if n in self.charts]
-        if not charts:
+        named = [(p, self.charts[n]) for p, n in (("function calls/s", "functions"), ("calls/s", "rates"),
+                                                   ("client calls/s", "sources"), ("latency ms", "latency"))
+                 if n in self.charts and self.charts[n].buckets == self.charts.get("rates", self.charts[n]).buckets]
+        if not named:
             return
+        charts = [c for _p, c in named]
         merged = Chart(charts[0].start, charts[0].end, charts[0].buckets)
-        for prefix, chart in zip(("calls/s", "client calls/s", "latency ms"), charts):
+        for prefix, chart in named:
             merged.series += [Series(f"{prefix}: {s.name}", s.values) for s in chart.series]
         path.write_text(to_csv(merged), encoding="utf-8")
         self.ctx.status_message.emit(f"Saved the chart data to {path}")

@@ -523,6 +523,15 @@ class JobsPanel(Panel):
         self.text_edit.selectAll()
 
     def navigate(self, target: Any) -> None:
+        if isinstance(target, dict):  # a filter (an alert's "open matching"): {"status": ..., "type": ...}
+            status = target.get("status")
+            for button in self.state_buttons.buttons():
+                if button.property("state") == status:
+                    button.setChecked(True)
+            if "type" in target:
+                self.type.setCurrentIndex(max(0, self.type.findData(target["type"])))
+            self.apply_query()
+            return
         if isinstance(target, str):
             self.state_buttons.button(0).setChecked(True)
             self.id_edit.setText(target)

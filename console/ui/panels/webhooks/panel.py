@@ -23,14 +23,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console.domain.roles import check_permission
 from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, verdict_counts
+from console.store.webhooks import count as count_deliveries
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
-from console.ui.plain import plain, warning
+from console.ui.plain import plain, tip, warning
 from console.ui.panels.webhooks.detail import DeliveryDetailView
 from console.ui.panels.webhooks.model import DeliveriesModel
+from console.ui.panels.webhooks.bulk_replay import BulkReplayDialog
 from console.ui.panels.webhooks.replay_dialog import ReplayDialog
 from console.ui.panels.webhooks.secrets_dialog import SecretsDialog
 from console.webhooks.ingest import ImportError_, export, parse_file, store
@@ -78,12 +81,16 @@ class WebhooksPanel(Panel):
         self.import_button.clicked.connect(self.import_file)
         self.export_button = QPushButton("Export…")
         self.export_button.clicked.connect(self.export_file)
+        self.replay_all_button = QPushButton("Replay all matching…")
+        self.replay_all_button.setObjectName("replay-all")
+        self.replay_all_button.clicked.connect(self.open_bulk_replay)
+        self.actor: dict | None = None
         self.counts = plain(QLabel())
         top = QHBoxLayout()
         for w in (self.provider, self.verdict, self.received):
             top.addWidget(w)
         top.addWidget(self.text, 1)
-        for w in (self.secrets_button, self.import_button, self.export_button):
+        for w in (self.replay_all_button, self.secrets_button, self.import_button, self.export_button):
             top.addWidget(w)
 
         self.model = DeliveriesModel(ctx)
@@ -105,6 +112,7 @@ class WebhooksPanel(Panel):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.detail = DeliveryDetailView(ctx)
         self.detail.replay_button.clicked.connect(self.open_replay)
+        self.detail.replay_button.setObjectName("replay-one")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
@@ -117,6 +125,7 @@ class WebhooksPanel(Panel):
         ctx.data_changed.connect(self.on_data_changed)
         self.apply_query()
         self.verify(only_new=True)
+        self.load_actor()
 
     # -- verdicts -----------------------------------------------------------------------------------------
     def verify(self, only_new: bool = False) -> None:
@@ -191,12 +200,52 @@ class WebhooksPanel(Panel):
                 self.detail.clear("Delivery not found in the replica")
             else:
                 self.detail.show_detail(d)
+                self._update_replay_buttons()
 
         self._detail.read(lambda conn: detail(conn, delivery_id), done)
 
-    # -- actions -------------------------------------------------------------------------------------------------
+    # -- replay: the webhooks:replay permission, single and bulk ---------------------------------------------------
+    def load_actor(self) -> None:
+        def done(actor: dict | None) -> None:
+            self.actor = actor
+            self._update_replay_buttons()
+
+        self.ctx.load_operator(done)
+
+    def replay_refusal(self) -> str | None:
+        return check_permission(self.actor, "webhooks:replay", "replay webhook deliveries")
+
+    def _update_replay_buttons(self) -> None:
+        no = self.replay_refusal()
+        self.replay_all_button.setEnabled(no is None)
+        self.replay_all_button.setToolTip(tip(no) or "Count the deliveries matching the filter, then replay them "
+                                                     "with a cap, a rate limit, progress and Stop.")
+        if no is not None:
+            self.detail.replay_button.setEnabled(False)
+        self.detail.replay_button.setToolTip(tip(no) or "Replay this delivery: verbatim, re-signed or edited.")
+
+    def open_bulk_replay(self) -> None:
+        if self.replay_refusal() is not None:
+            return
+        query = self.current_query()
+
+        def done(matching: int) -> None:
+            if matching == 0:
+                self.ctx.status_message.emit("No delivery matches the filter: nothing to replay.")
+                return
+            if self.client is None:
+                self.client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+            standin = getattr(self.window(), "standin", None)
+            dialog = BulkReplayDialog(self.ctx, query, matching, self.secrets, self.client,
+                                      standin.url if standin is not None else None, self.actor or {}, self)
+            dialog.finished_run.connect(lambda _p: self.refresh(keep_selection=True))
+            dialog.open()
+            self._bulk_dialog = dialog
+
+        self.ctx.read(lambda conn: count_deliveries(conn, query), done)
+
     def open_replay(self) -> None:
-        if not self.detail.detail:
+        if not self.detail.detail or self.replay_refusal() is not None:
             return
         if self.client is None:
             self.client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
@@ -204,6 +253,7 @@ class WebhooksPanel(Panel):
         standin = getattr(window, "standin", None)
         dialog = ReplayDialog(self.ctx, self.detail.detail, self.secrets, self.client,
                               standin.url if standin is not None else None, self)
+        dialog.actor = self.actor  # who replays: in the audit of the console's actions
         dialog.sent.connect(lambda _id: self.refresh(keep_selection=True))
         dialog.open()
         self._replay_dialog = dialog
@@ -264,6 +314,11 @@ class WebhooksPanel(Panel):
         self.text.selectAll()
 
     def navigate(self, target: Any) -> None:
+        if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
+            self.verdict.setCurrentIndex(max(0, self.verdict.findData(target.get("verdict"))))
+            self.received.setCurrentIndex(max(0, self.received.findData(target.get("received_s"))))
+            self.apply_query()
+            return
         if isinstance(target, str):
             self._pending_select = target
             self.show_delivery(target)
@@ -277,6 +332,7 @@ class WebhooksPanel(Panel):
 
     def on_shown(self) -> None:
         self.update_counts()
+        self.load_actor()  # the operator may have changed in Settings
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("webhooks/splitter", self.splitter.saveState())

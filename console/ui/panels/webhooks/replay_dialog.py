@@ -93,6 +93,7 @@ class ReplayDialog(QDialog):
         self.modes.idClicked.connect(lambda _i: self.update_notes())
         self.target.currentTextChanged.connect(lambda _t: self.update_notes())
         self._task: asyncio.Future | None = None
+        self.actor: dict | None = None  # the operator (set by the panel), for the audit entry
         self.update_notes()
 
     @property
@@ -134,11 +135,15 @@ class ReplayDialog(QDialog):
         self.send_button.setEnabled(False)
         self.result.setText("Sending…")
         mode, delivery_id, engine = self.mode, self.detail.row["id"], self.ctx.engine
+        actor = self.actor or {}
+        who = f"{actor.get('email') or ''} ({actor.get('_id')})"
+        deployment = self.ctx.live.deployment.base if self.ctx.live is not None else "demo"
 
         async def go() -> None:
             r = await send(self.client, p)
             self.ctx.tasks.run(lambda: record_replay(engine, delivery_id, p.url, mode, r.status, r.latency_ms,
-                                                     r.excerpt, r.error), lambda _none: self.show_result(r))
+                                                     r.excerpt, r.error, actor=who, deployment=deployment),
+                               lambda _none: self.show_result(r))
 
         self._task = asyncio.ensure_future(go())
 

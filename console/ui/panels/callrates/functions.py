@@ -1,0 +1,106 @@
+"""The deployment's functions as a sortable table: calls, errors, error share, execution-time percentiles and
+cache hits over the panel's range. Names come from the deployment: plain text (views never guess rich text
+from a DisplayRole string)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from console.domain.fnmetrics import FunctionMetrics, FunctionRow
+
+COLUMNS = ("Function", "Calls", "Errors", "Error %", "p50 ms", "p95 ms", "p99 ms", "Cache hits %")
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _value(row: FunctionRow, col: int) -> Any:
+    return (row.name, row.calls, row.errors, row.error_pct, row.p50_ms, row.p95_ms, row.p99_ms,
+            row.cache_hit_pct)[col]
+
+
+def _text(value: Any, col: int) -> str:
+    if value is None:
+        return "–"
+    if col == 0:
+        return str(value)
+    if col in (1, 2):
+        return f"{value:,.0f}"
+    if col in (3, 7):
+        return f"{value:.1f}"
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
+class FunctionsModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[FunctionRow] = []
+
+    def set_metrics(self, metrics: FunctionMetrics) -> None:
+        new = metrics.rows
+        if [r.name for r in new] == [r.name for r in self.rows]:  # same functions: values only, keep selection
+            self.rows = new
+            if new:
+                self.dataChanged.emit(self.index(0, 1), self.index(len(new) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.rows = new
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _text(_value(row, col), col)
+        if role == Qt.ItemDataRole.UserRole:  # the sort key
+            v = _value(row, col)
+            return v if v is not None else -1.0
+        if role == Qt.ItemDataRole.TextAlignmentRole and col:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col in (2, 3) and row.errors:
+            from PySide6.QtGui import QColor
+            return QColor("#d32f2f")
+        return None
+
+
+class FunctionsTable(QTableView):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("deployment-functions")
+        self.source = FunctionsModel()
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.source)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # top functions by calls
+        self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            self.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+
+    def set_metrics(self, metrics: FunctionMetrics) -> None:
+        self.source.set_metrics(metrics)
+
+    def by_errors(self) -> None:
+        self.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+
+    def by_calls(self) -> None:
+        self.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+
+    def names(self) -> list[str]:
+        return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]

@@ -1,0 +1,68 @@
+"""The Call rates panel's first charts and table are the deployment's functions: from the demo's function-log
+history offline, from the deployment's own metrics routes when live (the stand-in serves them)."""
+
+import time
+
+import httpx
+
+from console.functionlogs import parse_entry
+from console.store import loghistory as H
+from console.ui.main_window import MainWindow
+from tests.standin_helpers import KEY, standin
+from tests.test_fnmetrics import entry
+from tests.ui.conftest import wait_idle
+from tests.ui.test_live import close, run_until
+
+
+def test_demo_functions_table_and_chart_from_the_log_history(qtbot, ctx):
+    now = time.time()
+    raw = [entry(now - 200 + i, "users:get", ms=5.0) for i in range(60)]
+    raw += [entry(now - 100 + i, "ai:<b>reply</b>", ok=i % 2 == 0, ms=800.0, kind="Action") for i in range(20)]
+    with ctx.engine.begin() as conn:
+        H.add(conn, [parse_entry(r) for r in raw])
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        w.show_panel("callrates")
+        panel = w.panels["callrates"]
+        panel.range_buttons.button(0).click()  # live five minutes: the raw history
+        qtbot.waitUntil(lambda: panel.functions_metrics is not None and
+                        any(r.name == "ai:<b>reply</b>" for r in panel.functions_metrics.rows), timeout=10_000)
+        rows = {r.name: r for r in panel.functions_metrics.rows}
+        assert rows["users:get"].calls >= 60 and rows["ai:<b>reply</b>"].errors >= 10
+        assert "users:get" in panel.curves["functions"]
+        assert "errors (all functions)" in panel.curves["functions"]
+        panel.functions.by_errors()
+        assert panel.functions.names()[0] == "ai:<b>reply</b>"  # shown as written: a view never renders markup
+        assert "demo's generated function logs" in panel.fn_label.text()
+    finally:
+        w.close()
+        wait_idle(qtbot, ctx)
+
+
+def test_live_functions_come_from_the_deployments_metrics(qtbot, ctx, loop):
+    s = standin()
+    for _ in range(9):
+        httpx.post(s.url + "/api/query", json={"path": "jobs:stats", "args": {}},
+                   headers={"Authorization": f"Convex {KEY}"})
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        from console.client.http import Deployment
+        from console.ui.connect import connect_live
+
+        controller = connect_live(window, Deployment(s.url, KEY))
+        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+        window.show_panel("callrates")
+        panel = window.panels["callrates"]
+        panel.range_buttons.button(0).click()
+        run_until(loop, lambda: panel.functions_metrics is not None and panel.functions_metrics.source == "deployment"
+                  and any(r.name == "jobs:stats" for r in panel.functions_metrics.rows))
+        stats = next(r for r in panel.functions_metrics.rows if r.name == "jobs:stats")
+        assert stats.calls >= 9 and stats.p50_ms is not None
+        assert "jobs:stats" in panel.functions.names()
+        assert "the deployment's own metrics" in panel.fn_label.text()
+    finally:
+        close(window, loop, qtbot, ctx, s)
