@@ -31,7 +31,7 @@ def roles_editor_for(qtbot, window, ctx, user_id):
         panel.model.fetchMore()
         wait_idle(qtbot, ctx)
     panel.table.selectRow(panel.model.row_of(user_id))
-    qtbot.waitUntil(lambda: panel.editor.row is not None and panel.editor.row.id == user_id)
+    qtbot.waitUntil(lambda: panel.editor.row is not None and panel.editor.row.id == user_id, timeout=20_000)
     wait_idle(qtbot, ctx)
     return panel.editor
 
