@@ -42,6 +42,7 @@ class AppContext(QObject):
         self.mode = self._read_mode()
         self.live: Any = None  # the LiveController while connected to a deployment
         self.alerts: Any = None  # the AlertMonitor of the main window (console.ui.alert_monitor)
+        self.log_tail: Any = None  # the main window's LogTail (console.ui.logtail): feeds the function-log history
 
     def _read_mode(self) -> str:
         with self.engine.connect() as conn:

@@ -169,6 +169,12 @@ class MainWindow(QMainWindow):
         self.alerts.changed.connect(self.update_badges)
         self.alerts.fired.connect(self.notify)
         self.tray = None
+        # One tail of the deployment's function log (generated traffic in the demo) for the whole app: the Logs
+        # panel shows it, Call rates aggregates it.
+        from console.ui.logtail import LogTail
+
+        self.log_tail = LogTail(ctx)
+        ctx.log_tail = self.log_tail
         self.notified: list[str] = []  # what was notified (the tray may be missing: offscreen, some desktops)
         self._restore()
         self._update_mode()
@@ -176,6 +182,7 @@ class MainWindow(QMainWindow):
         if self.specs:
             self.nav.setCurrentRow(0)
         self.alerts.start()
+        self.log_tail.start()
 
     # -- menus and shortcuts --------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -473,6 +480,7 @@ class MainWindow(QMainWindow):
         self.quick_find.close()
         self.demo_worker.stop()
         self.alerts.stop()
+        self.log_tail.stop()
         if self.tray is not None:
             self.tray.hide()
         if self.ctx.live is not None:

@@ -51,6 +51,9 @@ class AlertsPanel(Panel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(1, 250)
+        self.table.setColumnWidth(4, 170)
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.ack = QPushButton("Acknowledge")
@@ -93,6 +96,7 @@ class AlertsPanel(Panel):
         self.save = QPushButton("Save thresholds")
         self.save.clicked.connect(self.save_thresholds)
         grid.addWidget(self.save, len(RULES), 1)
+        grid.setRowStretch(len(RULES) + 1, 1)  # rows stay together at the top
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)

@@ -121,8 +121,10 @@ class CallRatesPanel(Panel):
             plot.addLegend(offset=(-10, 5))
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            if row:
-                plot.setXLink(self.plots["functions"])
+            if name not in ("functions", "rates"):
+                plot.setXLink(self.plots["rates"])
+            if name == "rates":  # the console's own calls always have data: the other charts follow its range
+                self.plots["functions"].setXLink(plot)
             if name == "latency":
                 plot.setLogMode(y=True)  # p50 of a cached read and p99 of an AI action differ by 10,000x
             self.plots[name] = plot

@@ -44,7 +44,6 @@ from console.store.chats import (
 from console.store.users import quick_find
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
-from console.ui.elided import ElidedLabel
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
 from console.ui.plain import esc
@@ -167,7 +166,9 @@ class ChatsPanel(Panel):
         self.simulate_box.setToolTip("Read messages as if they were not replicated and came from the deployment, "
                                      "so the effect of prefetching is visible in the demo.")
         self.simulate_box.toggled.connect(self._toggle_simulated)
-        self.stats = ElidedLabel()  # long figures: elided, whole in the tooltip; never widens the window
+        self.stats = QLabel()
+        self.stats.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats.setWordWrap(True)  # a long statistics line must not set the window's minimum width
         bottom = QHBoxLayout()
         bottom.addWidget(self.prefetch_box)
         bottom.addWidget(self.simulate_box)

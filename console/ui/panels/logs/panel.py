@@ -29,7 +29,7 @@ from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
 from console.ui.panels.logs.model import REQUEST_COLUMN, LogsModel
-from console.ui.panels.logs.tail import LogTail
+from console.ui.logtail import LogTail
 
 OUTCOMES = [("All outcomes", ""), ("Success", "success"), ("Failure", "failure"), ("Progress", "progress")]
 
@@ -42,7 +42,11 @@ class LogsPanel(Panel):
         super().__init__(ctx)
         self.pending = 0  # entries stored while paused, not shown yet
         self.until: float | None = None  # showing the entries around a moment (navigate), not the live tail
-        self.tail = LogTail(ctx)
+        # The main window keeps one tail running for the whole app (Call rates reads the same history);
+        # a panel made on its own (tests) keeps its own.
+        shared = getattr(ctx, "log_tail", None)
+        self.owns_tail = shared is None
+        self.tail = shared if shared is not None else LogTail(ctx)
         self.tail.arrived.connect(self._on_arrived)
         self.tail.status.connect(self._on_status)
         self._known_functions: set[str] = set()
@@ -278,16 +282,18 @@ class LogsPanel(Panel):
         self.text.setFocus()
 
     def reload(self) -> None:
-        self.tail.stop()
+        if self.owns_tail:
+            self.tail.stop()
         self.pending = 0
         self._load_functions()
         self.apply_query()
-        if self.isVisible():
+        if self.isVisible() or not self.owns_tail:
             self.tail.start()
 
     def shutdown(self) -> None:
         self.debounce.stop()
-        self.tail.stop()
+        if self.owns_tail:
+            self.tail.stop()
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("logs/splitter", self.splitter.saveState())

@@ -81,7 +81,7 @@ class WebhooksPanel(Panel):
         self.import_button.clicked.connect(self.import_file)
         self.export_button = QPushButton("Export…")
         self.export_button.clicked.connect(self.export_file)
-        self.replay_all_button = QPushButton("Replay all matching…")
+        self.replay_all_button = QPushButton("Replay matching…")
         self.replay_all_button.setObjectName("replay-all")
         self.replay_all_button.clicked.connect(self.open_bulk_replay)
         self.actor: dict | None = None
