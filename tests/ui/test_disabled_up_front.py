@@ -2,7 +2,7 @@
 enabled and refused afterwards before)."""
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from sqlalchemy import text
 
 from console.store.roles import LocalRoleStore
@@ -30,7 +30,9 @@ def roles_editor_for(qtbot, window, ctx, user_id):
     while panel.model.row_of(user_id) < 0 and panel.model.canFetchMore():
         panel.model.fetchMore()
         wait_idle(qtbot, ctx)
-    panel.table.selectRow(panel.model.row_of(user_id))
+    panel.table.selectionModel().select(panel.model.index(panel.model.row_of(user_id), 0),
+                                        QItemSelectionModel.SelectionFlag.ClearAndSelect |
+                                        QItemSelectionModel.SelectionFlag.Rows)
     qtbot.waitUntil(lambda: panel.editor.row is not None and panel.editor.row.id == user_id, timeout=20_000)
     wait_idle(qtbot, ctx)
     return panel.editor

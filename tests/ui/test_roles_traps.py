@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from PySide6.QtCore import QItemSelectionModel
 from sqlalchemy import text
 
 from console.ui.main_window import MainWindow
@@ -31,7 +32,11 @@ def select(qtbot, ctx, panel, user_id):
     while panel.model.row_of(user_id) < 0 and panel.model.canFetchMore():
         panel.model.fetchMore()
         wait_idle(qtbot, ctx)
-    panel.table.selectRow(panel.model.row_of(user_id))
+    row = panel.model.row_of(user_id)
+    assert row >= 0, "the user is listed"
+    # Select exactly this row (selectRow extends an extended selection when a modifier seems held).
+    panel.table.selectionModel().select(panel.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                        | QItemSelectionModel.SelectionFlag.Rows)
     qtbot.waitUntil(lambda: panel.editor.row is not None and panel.editor.row.id == user_id, timeout=20_000)
     wait_idle(qtbot, ctx)
 
