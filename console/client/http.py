@@ -65,7 +65,7 @@ class Deployment:
 @dataclass
 class CallRecord:
     function: str
-    kind: str  # query | mutation | action | http_action | export | metrics
+    kind: str  # query | mutation | action | http_action | export | metrics | subscription
     source: str  # network | cache | coalesced
     outcome: str  # success | error
     status: int | None

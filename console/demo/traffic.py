@@ -101,3 +101,27 @@ def write(conn, now: float, days: int = 7, seed: int = 7) -> int:
         conn.exec_driver_sql(sql, chunk)
         n += len(chunk)
     return n
+
+
+def between(rng: random.Random, start: float, end: float) -> list[tuple]:
+    """The calls of [start, end) at the current rhythm (after the fix): the demo keeps its traffic flowing
+    while the app runs, so the live five minutes are never empty."""
+    out: list[tuple] = []
+    if end <= start:
+        return out
+    for _ in range(_poisson(rng, rate_at(start, rng) * (end - start))):
+        at = start + rng.random() * (end - start)
+        out.append(_call(rng, at, SESSION, "query", "cache" if rng.random() < 0.6 else "network", 15))
+        for name, kind, share, median in FUNCTIONS:
+            if rng.random() < share:
+                source = "network"
+                if kind == "query":
+                    x = rng.random()
+                    source = "cache" if x < 0.22 else "coalesced" if x < 0.27 else "network"
+                out.append(_call(rng, min(at + rng.random() * 0.5, end - 1e-6), name, kind, source, median))
+    out.sort()
+    return out
+
+
+INSERT = ("INSERT INTO call_log (at, function, kind, source, outcome, status, latency_ms, bytes) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

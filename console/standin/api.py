@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from console.standin import functions as F
 from console.standin.auth import Caller, must_be_admin
 from console.standin.errors import HttpError
+from console.standin.system import SYSTEM_QUERIES
 from console.standin.validators import check_args
 from console.standin.values import FORMATS, BadValue, decode_arg, encode, strip_ts
 
@@ -152,6 +153,9 @@ def run(req: "Request", caller: Caller, path: Any, raw_args: Any, fmt: Any, *, e
 
     where = f" in '{component}'" if component else ""
     found = None if component else lookup(key)
+    if key in SYSTEM_QUERIES and caller.admin:  # the CLI's system queries take a component themselves
+        system_fn = SYSTEM_QUERIES[key]
+        found = ("query", lambda call, a: system_fn(call, a, component))
     if found is None or not (is_public(key) or caller.admin):
         return done(None, f"Could not find public function for '{_stripped(key)}'{where}.")
     kind, fn = found
@@ -162,7 +166,7 @@ def run(req: "Request", caller: Caller, path: Any, raw_args: Any, fmt: Any, *, e
     args, problem = _args(raw_args, display)
     if problem:
         return done(None, problem)
-    validator = arg_validators().get(key)
+    validator = None if key in SYSTEM_QUERIES else arg_validators().get(key)
     if validator is not None:
         problem = check_args(validator, args, _table_of(component))
         if problem:

@@ -157,6 +157,7 @@ STATS_CAP = 1000
 def job_stats(call: Call, args: dict) -> Any:
     """Counts per state up to STATS_CAP, as the contract counts them (Convex has no count())."""
     counts = {s: 0 for s in J.STATES}
+    call.store.note_read("jobs")  # a whole-table read: any job write re-runs a subscription to this
     for status, n in call.store._db.execute(
             "SELECT json_extract(doc, '$.status'), count(*) FROM docs WHERE component='' AND tbl='jobs' GROUP BY 1"):
         if status in counts:
@@ -195,6 +196,7 @@ def jobs_get(call: Call, args: dict) -> Any:
 
 def jobs_stats(call: Call, args: dict) -> Any:
     out = {s: 0 for s in J.STATES}
+    call.store.note_read("jobs")  # a whole-table read: any job write re-runs a subscription to this
     for status, n in call.store._db.execute(
             "SELECT json_extract(doc, '$.status'), count(*) FROM docs WHERE component='' AND tbl='jobs' GROUP BY 1"):
         out[str(status)] = n

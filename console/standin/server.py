@@ -25,13 +25,14 @@ from typing import Any, Callable
 from console import __version__
 from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.signatures import verify_standard_webhook, verify_stripe, verify_twilio
-from console.standin import api, datasync, export, logs
+from console.standin import api, datasync, export, logs, system
 from console.standin import functions as F
 from console.standin.auth import (Caller, ClientVersion, Token, check_token, must_be_admin, parse_client_version,
                                   parse_token)
 from console.standin.errors import HttpError
 from console.standin.logs import LogEntry
 from console.standin.store import DocStore
+from console.standin.sync_ws import SyncHub, is_sync_route, serve_upgrade
 from console.standin.values import dumps
 
 FAULTS = ("500", "503", "slow", "drop", "truncate")
@@ -80,6 +81,9 @@ class StandinState:
         self.logs: deque[LogEntry] = deque(maxlen=50_000)
         self.logs_changed = threading.Condition()
         self.requests = 0
+        self.env_vars: dict[str, dict] = {}  # name -> {_id, _creationTime, name, value} (system.py)
+        self.url: str | None = None  # set once the server listens: the CLI's convexUrl:cloudUrl
+        store.standin_state = self
 
     def log(self, entry: LogEntry) -> None:
         with self.logs_changed:
@@ -199,6 +203,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/api/v1/data/sync": {"POST": datasync.data_sync},
     "/api/data_sync_cursor_from_deltas": {"POST": datasync.cursor_from_deltas},
     "/api/stream_function_logs": {"GET": logs.stream_function_logs},
+    "/api/update_environment_variables": {"POST": system.update_environment_variables},
     "/api/app_metrics/stream_function_logs": {"GET": logs.stream_function_logs},
 }
 METRICS = ("udf_rate", "failure_percentage_top_k", "cache_hit_percentage_top_k", "function_call_count_top_k",
@@ -231,6 +236,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.state
 
     def do_GET(self) -> None:
+        if is_sync_route(self.path):  # the WebSocket sync protocol: this thread serves the socket from here on
+            self.state.requests += 1
+            serve_upgrade(self)
+            return
         self._dispatch("GET")
 
     def do_POST(self) -> None:
@@ -464,6 +473,8 @@ class StandinServer(ThreadingHTTPServer):
         self.state = state
         self.stopping = False
         super().__init__(address, Handler)
+        self.sync = SyncHub(self)
+        state.url = self.url
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
@@ -481,4 +492,5 @@ class StandinServer(ThreadingHTTPServer):
         with self.state.logs_changed:
             self.state.logs_changed.notify_all()
         self.shutdown()
+        self.sync.close()
         self.server_close()

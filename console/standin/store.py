@@ -98,7 +98,8 @@ class DocStore:
         self.last_ts = int(row[0] or 0)
         row = self._db.execute("SELECT value FROM meta WHERE key='horizon'").fetchone()
         self.horizon = int(row[0]) if row else 0
-        self.listeners: list[Any] = []
+        self.listeners: list[Any] = []  # called as listener(ts, [(component, table, id), ...]) after a commit
+        self._reading = threading.local()  # the read set of the query running on this thread, if recorded
 
     # -- ids and the clock --------------------------------------------------------------------------
     def new_id(self, table: str, component: str = "") -> str:
@@ -118,9 +119,29 @@ class DocStore:
             return self.last_ts
 
     # -- reads ------------------------------------------------------------------------------------------
+    @contextmanager
+    def recording_reads(self) -> Iterator[set]:
+        """Collect what the code in the block reads: ("doc", component, table, id) for a get and
+        ("table", component, table) for a scan or count. Subscriptions re-run when a write meets it."""
+        previous = getattr(self._reading, "reads", None)
+        reads: set = set()
+        self._reading.reads = reads
+        try:
+            yield reads
+        finally:
+            self._reading.reads = previous
+            if previous is not None:
+                previous |= reads
+
+    def note_read(self, table: str, component: str = "", doc_id: str | None = None) -> None:
+        reads = getattr(self._reading, "reads", None)
+        if reads is not None:
+            reads.add(("table", component, table) if doc_id is None else ("doc", component, table, doc_id))
+
     def get(self, table: str, doc_id: str, component: str = "") -> dict | None:
         row = self._db.execute("SELECT doc, ts FROM docs WHERE component=? AND tbl=? AND id=?",
                                (component, table, doc_id)).fetchone()
+        self.note_read(table, component, doc_id)
         if row is None:
             return None
         doc = json.loads(row[0])
@@ -132,6 +153,7 @@ class DocStore:
         sql = f"SELECT doc, ts FROM docs WHERE component=? AND tbl=? {('AND ' + where) if where else ''} ORDER BY {order}"
         if limit:
             sql += f" LIMIT {int(limit)}"
+        self.note_read(table, component)
         out = []
         for doc, ts in self._db.execute(sql, (component, table, *params)):
             d = json.loads(doc)
@@ -141,6 +163,7 @@ class DocStore:
 
     def count(self, table: str, component: str = "", where: str = "", params: tuple = ()) -> int:
         sql = f"SELECT count(*) FROM docs WHERE component=? AND tbl=? {('AND ' + where) if where else ''}"
+        self.note_read(table, component)
         return int(self._db.execute(sql, (component, table, *params)).fetchone()[0])
 
     def tables(self) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ def from_history(conn: Connection, start: float, end: float, buckets: int, top_n
     function with its totals, error share, cache hit share and execution-time percentiles."""
     m = FunctionMetrics(start, end, buckets, source="log history")
     width = (end - start) / buckets
+    p: dict[str, float]
     if width >= ROLLUP_MIN_WIDTH:
         p = {"s": int(start // 60), "e": int(-(-end // 60))}
         where = "minute >= :s AND minute < :e"

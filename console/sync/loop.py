@@ -39,6 +39,7 @@ class SyncLoop:
         self.delay = interval
         self.resyncs = 0
         self._resync_streak = 0
+        self._poked = asyncio.Event()  # set by poke(): a subscription saw a change, poll now
         listeners = getattr(getattr(sync, "http", None), "wait_listeners", None)
         if isinstance(listeners, list):
             listeners.append(self._waiting)
@@ -50,6 +51,21 @@ class SyncLoop:
 
     def _state(self, status: str, message: str = "") -> None:
         self.on_state(LoopState(status, message, self.delay))
+
+    def poke(self) -> None:
+        """Poll now instead of at the end of the current wait (a subscription saw a change)."""
+        self._poked.set()
+
+    async def _sleep(self, cancel: asyncio.Event) -> None:
+        waits = [asyncio.ensure_future(cancel.wait()), asyncio.ensure_future(self._poked.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        if self._poked.is_set():
+            self._poked.clear()
+            self.delay = self.interval
 
     async def run(self, cancel: asyncio.Event, *, follow: bool = True) -> None:
         while not cancel.is_set():
@@ -80,8 +96,5 @@ class SyncLoop:
                 self._state("offline", f"{exc} Retrying in {self.delay:.0f} s.")
             if not follow:
                 return
-            try:
-                await asyncio.wait_for(cancel.wait(), timeout=self.delay)
-            except asyncio.TimeoutError:
-                pass
+            await self._sleep(cancel)
         self._state("stopped", "Sync stopped.")

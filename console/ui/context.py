@@ -28,6 +28,7 @@ class AppContext(QObject):
     data_changed = Signal(object)  # set of SQL table names whose rows changed
     replica_replaced = Signal()  # a different replica file is open (demo reset, --db)
     status_message = Signal(str)
+    live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
 
     def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,
                  theme: Theme, tasks: TaskRunner | None = None) -> None:

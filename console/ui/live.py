@@ -1,5 +1,10 @@
 """Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop, and
-the bridge that turns sync progress and changes into Qt signals on the GUI thread."""
+the bridge that turns sync progress and changes into Qt signals on the GUI thread.
+
+Subscriptions (console/client/subscriptions.py) complement the replica: the job counts (console:jobStats)
+and the operator's identity and roles (console:whoami) arrive as they commit, through
+`ctx.live_figures`, and each update of the job counts tells the sync loop to pull its deltas now.
+Panels may `watch` other queries (the open chat in on-demand mode)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.client.calllog import CallLog
 from console.client.client import ConvexClient
 from console.client.http import Deployment
+from console.client.subscriptions import Subscription, Subscriptions
 from console.store.db import claim_replica
 from console.sync.engine import Changes, Progress, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
@@ -24,6 +30,7 @@ class LiveController(QObject):
     progress = Signal(object)  # Progress
     state = Signal(object)  # LoopState
     stopped = Signal()
+    subscription_mode = Signal(str)  # connecting | live | polling | stopped
 
     def __init__(self, ctx: AppContext, deployment: Deployment, *, on_demand: set[tuple[str, str]] | None = None,
                  interval: float = 2.0, engine=None) -> None:
@@ -37,6 +44,10 @@ class LiveController(QObject):
         self.sync = SyncEngine(self.engine, self.client.http, on_demand=on_demand,
                                on_progress=self.progress.emit, on_changes=self._changes)
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
+        self.subscriptions = Subscriptions(deployment, call_log=self.call_log, identity=self.identity(),
+                                           poll=self._poll, poll_interval=interval,
+                                           on_mode=self.subscription_mode.emit)
+        self.figures: dict[str, Any] = {}  # the latest value of each standing subscription
         self.last_state: LoopState | None = None
         self._cancel: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -63,6 +74,8 @@ class LiveController(QObject):
             await self.sync.check()
             checking = False
             claim_replica(self.engine, self.deployment.base)  # never mix deployments, or live into a demo
+            self._subscribe_figures()
+            self.subscriptions.start()
             await self.loop.run(self._cancel)  # type: ignore[arg-type]
         except asyncio.CancelledError:
             self._state(LoopState("stopped", "Sync canceled."))
@@ -83,6 +96,7 @@ class LiveController(QObject):
                 await asyncio.wait_for(self._task, timeout=5)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
+        await self.subscriptions.aclose()
         self._flush.stop()
         self.flush_call_log()
         await self.client.aclose()
@@ -99,6 +113,32 @@ class LiveController(QObject):
         if self.ctx.live is not self:
             return  # not what the window shows (yet): its panels read another replica
         self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
+
+    # -- subscriptions --------------------------------------------------------------------------------
+    async def _poll(self, path: str, args: dict) -> Any:
+        """The fallback when the deployment refuses the sync protocol: the same query over HTTP."""
+        return await self.client.query(path, args, identity=self.identity(), cache=False)
+
+    def _subscribe_figures(self) -> None:
+        if self.identity() is None:
+            return  # the contract's functions act as the operator: none chosen yet, nothing to watch
+        for path in ("console:jobStats", "console:whoami"):
+            self.subscriptions.subscribe(path, {}, lambda value, error, path=path: self._figure(path, value, error))
+
+    def _figure(self, path: str, value: Any, error: Exception | None) -> None:
+        # Runs on the event loop's thread, which is the GUI thread under qasync.
+        if error is not None:
+            log.info("subscription %s failed: %s", path, error)
+            return
+        self.figures[path] = value
+        if self.ctx.live is self:  # not before the window shows this deployment
+            self.ctx.live_figures.emit(path, value)
+        if path == "console:jobStats":
+            self.loop.poke()  # jobs changed on the deployment: pull their deltas now, not at the next tick
+
+    def watch(self, path: str, args: dict, callback: Any) -> Subscription:
+        """A subscription for a panel; the callback gets (value, error) on the GUI thread."""
+        return self.subscriptions.subscribe(path, args, callback)
 
     def identity(self) -> dict[str, Any] | None:
         """The operator, as the deployment sees them when the console acts as that user."""

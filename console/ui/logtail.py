@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from console.demo import logtraffic
+from console.demo import logtraffic, traffic
 from console.functionlogs import StreamPage, parse_entry, poll
 from console.store import loghistory as H
 from console.ui.context import AppContext
@@ -34,6 +34,7 @@ class LogTail(QObject):
         self.timer.timeout.connect(self.tick)
         self._busy = False
         self._seeded = False
+        self._calls_until: float | None = None  # the demo's call traffic is written up to here
         self._task: asyncio.Future | None = None
         self._live: Any = None
         self.received = 0
@@ -74,10 +75,15 @@ class LogTail(QObject):
             return
         self._busy = True
         engine, rng, seed = self.ctx.engine, self.rng, not self._seeded
+        since = self._calls_until or time.time() - 1.0
+        self._calls_until = now_s = time.time()
 
         def work() -> tuple[int, set[str]]:
-            now = time.time()
+            now = now_s
             with engine.begin() as conn:
+                calls = traffic.between(rng, since, now)  # the console's own call log keeps flowing too
+                if calls:
+                    conn.exec_driver_sql(traffic.INSERT, calls)
                 raw = logtraffic.tick(rng, now)
                 if seed and H.count(conn) == 0:
                     raw = list(logtraffic.history(now)) + raw  # a first start: some hours of history

@@ -145,8 +145,10 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel()
         self.replica_label = plain(QLabel())
         self.counts_label = plain(QLabel())
-        for w in (self.mode_label, self.replica_label, self.counts_label):
+        self.operator_label = plain(QLabel())  # live: who the console acts as, from console:whoami
+        for w in (self.mode_label, self.operator_label, self.replica_label, self.counts_label):
             self.statusBar().addPermanentWidget(w)
+        ctx.live_figures.connect(self.on_live_figure)
         ctx.status_message.connect(self.show_message)
 
         self._build_menus()
@@ -306,6 +308,18 @@ class MainWindow(QMainWindow):
         self.mode_label.setToolTip(tip(state.message))
         if state.status in ("offline", "waiting", "error", "resync"):
             self.show_message(state.message)
+
+    def on_live_figure(self, path: str, value) -> None:
+        """The operator's identity and roles as the deployment sees them, kept current by a subscription."""
+        if path != "console:whoami":
+            return
+        if not isinstance(value, dict):
+            self.operator_label.setText("Operator: not a user of this deployment")
+            return
+        roles = ", ".join(str(r) for r in value.get("roles") or []) or "no roles"
+        inactive = "" if value.get("isActive", True) else " (deactivated)"
+        self.operator_label.setText(f"Operator: {value.get('name') or value.get('email') or value.get('userId')}"
+                                    f" · {roles}{inactive}")
 
     def open_quick_find(self) -> None:
         self.quick_find.popup()

@@ -17,7 +17,29 @@ def loop(qapp):
 
     import qasync
 
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    class Loop(qasync.QEventLoop):
+        def run_until_complete(self, future):
+            # qasync pumps Qt once more after run_forever returns, with no running loop set: a task stepped
+            # then (the sync loop's HTTP read, a subscription's socket) fails inside anyio with "no running
+            # event loop". The app runs one run_until_complete for its whole life; tests run many, so keep
+            # the loop marked running for that last pump.
+            dispatcher = qapp.eventDispatcher()
+            pump = dispatcher.processEvents
+
+            def marked(flags):
+                asyncio.events._set_running_loop(self)
+                try:
+                    return pump(flags)
+                finally:
+                    asyncio.events._set_running_loop(None)
+
+            dispatcher.processEvents = marked
+            try:
+                return super().run_until_complete(future)
+            finally:
+                del dispatcher.processEvents
+
+    event_loop = Loop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
     event_loop.run_until_complete(asyncio.sleep(0.05))

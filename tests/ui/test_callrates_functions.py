@@ -66,3 +66,23 @@ def test_live_functions_come_from_the_deployments_metrics(qtbot, ctx, loop):
         assert "the deployment's own metrics" in panel.fn_label.text()
     finally:
         close(window, loop, qtbot, ctx, s)
+
+
+def test_the_demo_keeps_the_consoles_call_traffic_flowing(qtbot, ctx):
+    from sqlalchemy import text
+
+    from console.ui.logtail import LogTail
+
+    def recent():
+        with ctx.engine.connect() as c:
+            return c.execute(text("SELECT count(*) FROM call_log WHERE at >= :t"), {"t": time.time() - 120}).scalar()
+
+    before = recent()
+    tail = LogTail(ctx, demo_interval_ms=50, seed=3)
+    tail._calls_until = time.time() - 90  # as if the app had run for a minute and a half
+    tail.start()
+    try:
+        qtbot.waitUntil(lambda: recent() > before, timeout=10_000)
+    finally:
+        tail.stop()
+        wait_idle(qtbot, ctx)

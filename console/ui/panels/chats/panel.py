@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy import text
 
 from console.chats.cache import PrefetchCache
-from console.chats.loader import ChatLoader, OnDemandSource, ReplicaSource, SimulatedOnDemand
+from console.chats.loader import PAGE, ChatLoader, OnDemandSource, ReplicaSource, SimulatedOnDemand
 from console.store.chats import (
+    Message,
     MessagePage,
     all_messages,
     chat_header,
@@ -264,6 +265,7 @@ class ChatsPanel(Panel):
     # -- one chat ------------------------------------------------------------------------------------------------
     def open(self, chat_id: str, jump_to: str | None = None) -> None:
         self.open_chat = chat_id
+        self._follow_live(chat_id)
         self.opened_at = time.perf_counter()
         self._jump_to = jump_to
         self._load_header(chat_id)
@@ -275,6 +277,29 @@ class ChatsPanel(Panel):
             self.header.setText(self.header.text() + "<br><i>loading…</i>")
             self._watch("open", chat_id, result)
         self.update_stats()
+
+    def _follow_live(self, chat_id: str | None) -> None:
+        """On-demand messages in live mode: subscribe to the open chat's latest page, so new and streamed
+        messages appear as they commit (the replica holds none of them to learn from)."""
+        old = getattr(self, "_live_sub", None)
+        if old is not None:
+            old.unsubscribe()
+            self._live_sub = None
+        live = self.ctx.live
+        if chat_id is None or live is None or ("", "messages") not in self.ctx.settings.on_demand():
+            return
+        self._live_sub = live.watch("console:listMessages", {"chatId": chat_id, "limit": float(PAGE)},
+                                    lambda value, error: self._live_page(chat_id, value, error))
+
+    def _live_page(self, chat_id: str, value: Any, error: Exception | None) -> None:
+        # Called on the GUI thread (the subscription runs on the qasync loop).
+        if error is not None or chat_id != self.open_chat or not isinstance(value, dict):
+            return
+        fresh = [Message(d["_id"], d.get("chatId", chat_id), d.get("role") or "", d.get("body") or "",
+                         int(d.get("createdAt") or 0), d.get("clientMessageId")) for d in value.get("page", [])]
+        self.cache.invalidate(chat_id)  # the cached page is older than this
+        if self.messages.messages:
+            self._merge_keep_position(fresh)
 
     def _landed(self, kind: str, chat_id: str, future: Future) -> None:
         if future.cancelled():
@@ -500,6 +525,7 @@ class ChatsPanel(Panel):
         self._toggle_simulated(self.simulate_box.isChecked())
         self.messages.clear()
         self.open_chat = None
+        self._follow_live(None)
         self.apply_query()
 
     def shutdown(self) -> None:

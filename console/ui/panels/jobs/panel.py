@@ -180,6 +180,9 @@ class JobsPanel(Panel):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         ctx.data_changed.connect(self.on_data_changed)
+        # Built after live mode started: begin from the latest counts the subscription has.
+        self._live_counts: dict | None = ctx.live.figures.get("console:jobStats") if ctx.live is not None else None
+        ctx.live_figures.connect(self.on_live_figure)
         ctx.replica_replaced.connect(self.reload)
         self.retry_button.setToolTip(MANUAL_RETRY_RULE)
         self._load_types()
@@ -479,12 +482,8 @@ class JobsPanel(Panel):
         self._tick_task = self.ctx.read(work, done, error)
 
     def apply_tick(self, result: dict) -> None:
-        c = result["counts"]
-        for button in self.state_buttons.buttons():
-            state = button.property("state")
-            label = next(lbl for lbl, v in STATES if v == state)
-            n = sum(v for k, v in c.items() if k != STUCK) if state is None else c.get(state, 0)
-            button.setText(f"{label} {count(n)}")
+        self._replica_counts = result["counts"]
+        self._show_counts()
         self.health.show_health(result["health"])
         self.model.now_ms = result["now"]
         first = result.get("first")
@@ -501,6 +500,27 @@ class JobsPanel(Panel):
             self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(len(self.model.rows) - 1,
                                                                                  len(self.model.COLUMNS) - 1))
         self._update_actions()  # a selected job may have finished meanwhile
+
+    def _show_counts(self) -> None:
+        """The state buttons: the replica's counts, overridden in live mode by the deployment's own
+        (console:jobStats, subscribed: they change as jobs commit, before the replica has the rows)."""
+        c = dict(getattr(self, "_replica_counts", None) or {})
+        live = self._live_counts if self.ctx.live is not None else None
+        capped = set()
+        if live:
+            c.update({k: int(v) for k, v in (live.get("counts") or {}).items()})
+            capped = set(live.get("capped") or ())
+        for button in self.state_buttons.buttons():
+            state = button.property("state")
+            label = next(lbl for lbl, v in STATES if v == state)
+            n = sum(v for k, v in c.items() if k != STUCK) if state is None else c.get(state, 0)
+            more = "+" if (state in capped or (state is None and capped)) else ""
+            button.setText(f"{label} {count(n)}{more}")
+
+    def on_live_figure(self, path: str, value: Any) -> None:
+        if path == "console:jobStats" and isinstance(value, dict):
+            self._live_counts = value
+            self._show_counts()
 
     def on_data_changed(self, tables: dict) -> None:
         if "jobs" in tables and self.isVisible():
