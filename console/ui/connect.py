@@ -116,6 +116,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
         if controller.last_state is not None:
             window.on_live_state(controller.last_state)
         window.show_deployment()
+        controller.announce_figures()
 
     def on_progress(p) -> None:
         if p.documents > 0 or (p.phase == "snapshot" and p.tables_done > 0):

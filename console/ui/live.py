@@ -136,6 +136,11 @@ class LiveController(QObject):
         if path == "console:jobStats":
             self.loop.poke()  # jobs changed on the deployment: pull their deltas now, not at the next tick
 
+    def announce_figures(self) -> None:
+        """Once the window shows this deployment: the figures that arrived before, to the panels."""
+        for path, value in list(self.figures.items()):
+            self.ctx.live_figures.emit(path, value)
+
     def watch(self, path: str, args: dict, callback: Any) -> Subscription:
         """A subscription for a panel; the callback gets (value, error) on the GUI thread."""
         return self.subscriptions.subscribe(path, args, callback)
