@@ -48,10 +48,10 @@ class Backend:
         return None
 
     # -- jobs ----------------------------------------------------------------------------------------------
-    async def retry(self, job_ids: list[str]) -> Outcome:
+    async def retry(self, job_ids: list[str], reason: str = "") -> Outcome:
         raise NotImplementedError
 
-    async def cancel(self, job_ids: list[str]) -> Outcome:
+    async def cancel(self, job_ids: list[str], reason: str = "") -> Outcome:
         raise NotImplementedError
 
     async def retry_matching(self, query: JobQuery, cap: int, reason: str, progress: Progress | None = None,

@@ -65,22 +65,22 @@ class DeploymentBackend(Backend):
         except E.ConvexRequestError as exc:
             raise Refused(reason_of(exc)) from exc
 
-    async def _each(self, verb: str, function: str, job_ids: list[str]) -> Outcome:
+    async def _each(self, verb: str, function: str, job_ids: list[str], reason: str = "") -> Outcome:
         refused: list[str] = []
         for job_id in job_ids:
             try:
-                await self._mutation(function, {"jobId": job_id})
+                await self._mutation(function, {"jobId": job_id, **({"reason": reason} if reason else {})})
             except Refused as exc:
                 if len(job_ids) == 1 or str(exc) == NO_IDENTITY:
                     raise
                 refused.append(str(exc))
         return Outcome(each_message(verb, len(job_ids), refused, True))
 
-    async def retry(self, job_ids: list[str]) -> Outcome:
-        return await self._each("retry", "console:retryJob", job_ids)
+    async def retry(self, job_ids: list[str], reason: str = "") -> Outcome:
+        return await self._each("retry", "console:retryJob", job_ids, reason)
 
-    async def cancel(self, job_ids: list[str]) -> Outcome:
-        return await self._each("cancel", "console:cancelJob", job_ids)
+    async def cancel(self, job_ids: list[str], reason: str = "") -> Outcome:
+        return await self._each("cancel", "console:cancelJob", job_ids, reason)
 
     async def retry_matching(self, query: JobQuery, cap: int, reason: str, progress: Progress | None = None,
                              canceled: Callable[[], bool] | None = None) -> Outcome:

@@ -16,7 +16,7 @@ from console.store.roles import LocalRoleStore
 class LocalBackend(Backend):
     name = "local"
 
-    async def _each(self, verb: str, job_ids: list[str]) -> Outcome:
+    async def _each(self, verb: str, job_ids: list[str], reason: str = "") -> Outcome:
         engine, actor = self.engine, self.operator()
 
         def work() -> Outcome:
@@ -24,7 +24,7 @@ class LocalBackend(Backend):
             refused: list[str] = []
             for job_id in job_ids:
                 try:
-                    (store.retry if verb == "retry" else store.cancel)(job_id, actor)
+                    (store.retry if verb == "retry" else store.cancel)(job_id, actor, reason or None)
                 except Refused as exc:
                     if len(job_ids) == 1:
                         raise
@@ -34,11 +34,11 @@ class LocalBackend(Backend):
         outcome: Outcome = await self.write(work)
         return outcome
 
-    async def retry(self, job_ids: list[str]) -> Outcome:
-        return await self._each("retry", job_ids)
+    async def retry(self, job_ids: list[str], reason: str = "") -> Outcome:
+        return await self._each("retry", job_ids, reason)
 
-    async def cancel(self, job_ids: list[str]) -> Outcome:
-        return await self._each("cancel", job_ids)
+    async def cancel(self, job_ids: list[str], reason: str = "") -> Outcome:
+        return await self._each("cancel", job_ids, reason)
 
     async def retry_matching(self, query: JobQuery, cap: int, reason: str, progress: Progress | None = None,
                              canceled: Callable[[], bool] | None = None) -> Outcome:

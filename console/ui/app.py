@@ -209,14 +209,29 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     app.aboutToQuit.connect(closing.set)
     with loop:
         loop.run_until_complete(closing.wait())
+        if "ctx" in state:
+            # Close the deployment's connection cleanly, while the loop is still open (`with loop` closes it).
+            finish_closing(loop, getattr(state["window"], "_closing", None))
     if "ctx" in state:
-        closing_task = getattr(state["window"], "_closing", None)
-        if closing_task is not None and not closing_task.done():
-            loop.run_until_complete(closing_task)  # close the deployment's connection cleanly
         state["ctx"].tasks.wait()
         state["ctx"].tasks.shutdown()
         state["ctx"].engine.dispose()
+        leftover = getattr(state["window"], "standin_replica", None)
+        if leftover is not None:  # the stand-in's replica lived for this session only
+            from console.ui.connect import remove_replica
+
+            remove_replica(leftover)
     return state.get("exit", 0)
+
+
+def finish_closing(loop, closing_task) -> None:
+    """Wait for the window's closing work (the live connection's aclose) on a loop that is still open."""
+    if closing_task is None or closing_task.done() or loop.is_closed():
+        return
+    try:
+        loop.run_until_complete(closing_task)
+    except Exception as exc:  # closing is best effort: a failure here must not turn quitting into a crash
+        print(f"ops-console: closing the live connection: {exc}", file=sys.stderr)
 
 
 def _connect_if_configured(window) -> None:

@@ -61,6 +61,8 @@ class AppContext(QObject):
 
     def operator_id(self) -> str | None:
         """Who operates: the user chosen in Settings; in the demo, until then, the demo's first admin."""
+        if self.settings.operator_read_only:
+            return None
         if self.settings.operator_user_id:
             return self.settings.operator_user_id
         return self._demo_operator if self.is_demo else None

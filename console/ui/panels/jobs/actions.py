@@ -63,11 +63,17 @@ class JobActions:
         self.ctx.tasks.spawn(run())
 
     # -- actions -----------------------------------------------------------------------------------------
-    def retry(self, job_ids: list[str], done: Done, failed: Done) -> None:
-        self._call(lambda b: b.retry(job_ids), done, failed)
+    def retry(self, job_ids: list[str], reason: str, done: Done, failed: Done) -> None:
+        if not reason.strip():  # every audit entry has a reason
+            failed(R.check_reason(reason) or "")
+            return
+        self._call(lambda b: b.retry(job_ids, reason), done, failed)
 
-    def cancel(self, job_ids: list[str], done: Done, failed: Done) -> None:
-        self._call(lambda b: b.cancel(job_ids), done, failed)
+    def cancel(self, job_ids: list[str], reason: str, done: Done, failed: Done) -> None:
+        if not reason.strip():
+            failed(R.check_reason(reason) or "")
+            return
+        self._call(lambda b: b.cancel(job_ids, reason), done, failed)
 
     def retry_matching(self, query: JobQuery, cap: int, reason: str, progress: Progress, cancel: threading.Event,
                        done: Done, failed: Done) -> None:

@@ -28,13 +28,17 @@ def describe(q: JobQuery) -> str:
 
 
 class BulkRetryDialog(QDialog):
-    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None) -> None:
+    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None,
+                 production: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Retry all matching jobs")
+        self.setWindowTitle("Retry all matching jobs" + (" on PRODUCTION" if production else ""))
         self.setObjectName("bulk-retry-dialog")
+        self.setMinimumWidth(560)  # room for the title, the filter description and "Retry 1,000 jobs"
         more = "+" if matching > 100_000 else ""
         self.matching = matching
-        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
+        prod = (f"<b style='color:#c62828'>PRODUCTION deployment {esc(production)}: this retries real jobs.</b><br>"
+                if production else "")
+        intro = QLabel(f"{prod}<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
                        "Jobs that cannot be retried (running, succeeded) are skipped and counted.")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
@@ -42,9 +46,11 @@ class BulkRetryDialog(QDialog):
         self.cap.setRange(1, 100_000)
         self.cap.setValue(DEFAULT_CAP)
         self.cap.setSuffix(" jobs at most")
-        self.reason = QLineEdit(placeholderText="why (goes into the audit log)")
+        self.reason = QLineEdit(placeholderText="reason (required; goes into the audit log)")
         self.will = QLabel()
+        self.will.setWordWrap(True)
         self.cap.valueChanged.connect(self._update)
+        self.reason.textChanged.connect(lambda _t: self._update())
         form = QFormLayout()
         form.addRow("Cap", self.cap)
         form.addRow("Reason", self.reason)
@@ -62,6 +68,6 @@ class BulkRetryDialog(QDialog):
     def _update(self) -> None:
         n = min(self.matching, self.cap.value())
         self.ok.setText(f"Retry {count(n)} jobs")
-        self.ok.setEnabled(n > 0)
+        self.ok.setEnabled(n > 0 and bool(self.reason.text().strip()))  # a bulk action always has a reason
         self.will.setText(f"{count(n)} will be retried" + (f"; {count(self.matching - n)} more match beyond the cap."
                                                            if self.matching > n else "."))

@@ -29,6 +29,7 @@ from console.store.webhooks import DeliveryQuery, detail, unverified, verdict_co
 from console.store.webhooks import count as count_deliveries
 from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -107,6 +108,7 @@ class WebhooksPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("deliveries-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
