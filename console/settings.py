@@ -23,6 +23,8 @@ class Settings:
     # Which user of the product is operating: write actions act as this user.
     operator_user_id: str = ""
     operator_email: str = ""
+    # "(nobody: read-only)" chosen in Settings: no write action, not even as the demo's admin.
+    operator_read_only: bool = False
     theme: str = "system"  # system | light | dark
     # Tables read through the client on demand instead of replicated ("component/table", root = "").
     on_demand_tables: list = field(default_factory=list)

@@ -125,3 +125,49 @@ def test_member_role_rules():
 def test_reason_and_staleness():
     assert R.check_reason("  ") and R.check_reason(None) and R.check_reason("ok") is None
     assert "Refresh" in R.check_fresh(5, 4) and R.check_fresh(5, 5) is None and R.check_fresh(5, None) is None
+
+
+def test_up_front_rules_for_jobs():
+    from console.domain import jobs as J
+
+    assert "succeeded" in J.retry_refusal("succeeded")
+    assert "running now" in J.retry_refusal("running", stuck=False)
+    assert J.retry_refusal("running", stuck=True) is None  # a stuck job may be retried
+    assert J.retry_refusal("dead") is None and J.retry_refusal("canceled") is None
+    for finished in J.FINISHED:
+        assert f"already {finished}" in J.cancel_refusal(finished)
+    assert J.cancel_refusal("pending") is None and J.cancel_refusal("running") is None
+
+
+def test_up_front_rules_for_roles():
+    from console.domain import roles as R
+
+    admin = {"_id": "a", "roles": ["admin"], "isActive": True}
+    other = {"_id": "b", "roles": ["admin"], "isActive": True}
+    assert "last admin" in R.toggle_app_role_refusal(admin, admin, "admin", active_admins=1)
+    assert R.toggle_app_role_refusal(admin, other, "admin", active_admins=2) is None
+    assert R.toggle_app_role_refusal(admin, admin, "support", active_admins=1) is None
+    gone = {"_id": "c", "roles": [], "isActive": False}
+    assert "reactivate them first" in R.toggle_app_role_refusal(admin, gone, "support", 2)
+    assert "yourself" in R.check_set_active(admin, admin, False, 2)
+    assert "Only admins" in R.toggle_app_role_refusal({"_id": "s", "roles": ["support"]}, other, "admin", 2)
+    assert "not a member" in R.member_edit_refusal(None, {"member"})
+    assert "owners and admins" in R.member_edit_refusal({"member"}, {"member"})
+    assert "cannot demote" in R.member_edit_refusal({"admin"}, {"owner"})
+    assert R.member_edit_refusal({"admin"}, {"member"}) is None
+    choices = dict(R.member_role_choices({"admin"}, {"member"}, ["owner", "admin", "member", "billing,member"], 1))
+    assert choices["member"] is None and choices["admin"] is None and choices["billing,member"] is None
+    assert "Only an owner" in choices["owner"]
+    last = dict(R.member_role_choices({"owner"}, {"owner"}, ["owner", "admin", "member"], 1))
+    assert "last owner" in last["admin"] and last["owner"] is None
+
+
+def test_optimistic_change_seen_before_the_answer_is_confirmed_by_it():
+    from console.domain.optimistic import OptimisticState
+
+    state = OptimisticState()
+    key = ("roles", "u1")
+    state.propose(key, ["admin"], ["support"])
+    assert not state.observed(key, ["support"])  # the replica was faster than the server's answer
+    state.accepted(key)
+    assert key not in state.changes and state.shown(key, ["support"]) == (["support"], None)

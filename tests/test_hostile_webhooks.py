@@ -12,7 +12,7 @@ from sqlalchemy import text
 from console.demo.secrets import DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.secrets import SecretStore
 from console.signatures import sign_stripe, sign_twilio
-from console.store.webhooks import reverify
+from console.webhooks.reverify import reverify
 from console.webhooks.diagnose import Delivery, diagnose, url_variants
 from console.webhooks.ingest import delivery_doc, store
 from console.webhooks.secrets import WebhookSecrets

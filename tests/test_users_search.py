@@ -173,3 +173,12 @@ def test_id_lookups_use_indexes(conn):
            "WHERE b.stripe_customer_id = 'x'")
     plan = " | ".join(r[-1] for r in conn.execute(text(sql)))
     assert "SCAN" not in plan.replace("SCAN CONSTANT", ""), plan
+
+
+def test_phone_by_local_number_or_last_four_digits(conn):
+    """Support staff type the local number ("555-7868") or the last four digits ("7868")."""
+    phone, uid = conn.execute(text("SELECT phone, id FROM users WHERE phone LIKE '+1%' LIMIT 1")).one()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    local = f"{digits[-7:-4]}-{digits[-4:]}"
+    for q in (local, digits[-7:], digits[-4:]):
+        assert uid in [r.id for r in all_pages(conn, UserQuery(text=q))], q

@@ -12,7 +12,8 @@ import pytest
 from console.demo.secrets import DEMO_CLERK_SECRET, DEMO_STRIPE_SECRET, DEMO_TWILIO_AUTH_TOKEN
 from console.secrets import SecretStore
 from console.signatures import sign_standard_webhook, sign_stripe, sign_twilio
-from console.store.webhooks import DeliveryQuery, detail, reverify, search, verdict_counts
+from console.store.webhooks import DeliveryQuery, detail, search, verdict_counts
+from console.webhooks.reverify import delivery_of, reverify
 from console.webhooks.diagnose import Delivery, diagnose
 from console.webhooks.ingest import ImportError_, export, parse_file, start_capture, store
 from console.webhooks.replay import ReplayError, is_loopback, prepare, send
@@ -89,7 +90,7 @@ def test_replay_to_the_standin_is_idempotent_and_verbatim_warns(engine):
         with engine.connect() as c:
             row = search(c, DeliveryQuery(provider="twilio", verdict="valid"), limit=1).rows[0]
             d = detail(c, row.id)
-        delivery = d.delivery()
+        delivery = delivery_of(d)
         target = s.url + "/twilio/sms"
         secret = Secret("twilio", "demo", DEMO_TWILIO_AUTH_TOKEN)
 
@@ -144,7 +145,7 @@ def test_capture_records_the_raw_bytes_unchanged(engine):
     assert d.body == body
     assert d.row["provider"] == "stripe" and d.row["provider_event_id"] == "evt_cap"
     assert d.row["endpoint"].endswith("/stripe?x=1")
-    assert diagnose(d.delivery(), STRIPE).verdict.valid
+    assert diagnose(delivery_of(d), STRIPE).verdict.valid
 
 
 def test_import_har_and_console_export(engine, tmp_path):

@@ -126,6 +126,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+OFFLOAD_BYTES = 32 * 1024  # bodies larger than this are decoded off the caller's thread when it can
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -194,6 +197,9 @@ class ConvexHttp:
         self.on_call = on_call
         self.max_body = max_body
         self.wait_listeners: list[WaitListener] = [on_wait] if on_wait else []
+        # Where big bodies are decoded: the GUI sets its read pool here so a page of thousands of documents is
+        # never parsed on the GUI thread (None: where the request runs).
+        self.offload: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             base_url=deployment.base,
@@ -230,7 +236,11 @@ class ConvexHttp:
                     status, response_headers, content = await self._send(method, path, json_body, params, headers,
                                                                          name)
                 nbytes = len(content)
-                body = self._parse(status, response_headers, content, function)
+                if self.offload is not None and nbytes > OFFLOAD_BYTES:
+                    got_status, got_headers, got = status, response_headers, content
+                    body = await self.offload(lambda: self._parse(got_status, got_headers, got, function))
+                else:
+                    body = self._parse(status, response_headers, content, function)
                 self._record(name, kind, "success", status, started, nbytes)
                 return body
             except TimeoutError:
@@ -274,7 +284,7 @@ class ConvexHttp:
                 raise last
             self._announce(RetryWait(name, wait, attempt + 1, str(last), asked is not None))
             await self._sleep(wait)
-        raise last  # pragma: no cover (loop always returns or raises)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     async def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
                     headers: dict[str, str], name: str) -> tuple[int, httpx.Headers, bytes]:

@@ -253,7 +253,8 @@ class Subscriptions:
         # Ping: keeps the socket alive; MutationResponse/ActionResponse: this client sends neither.
 
     def _apply(self, mod: dict, lag_ms: float, nbytes: int) -> None:
-        sub = self.subs.get(mod.get("queryId"))
+        query_id = mod.get("queryId")
+        sub = self.subs.get(query_id) if isinstance(query_id, int) else None
         if sub is None:
             return  # removed meanwhile, or QueryRemoved
         if mod.get("type") == "QueryUpdated":

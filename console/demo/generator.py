@@ -34,6 +34,7 @@ from console.demo.secrets import (
     DEMO_TWILIO_AUTH_TOKEN,
 )
 from console.signatures import sign_standard_webhook, sign_stripe, sign_twilio
+from console.store.numbers import TABLE_NUMBERS
 from console.store.db import open_replica, replace_file, set_meta
 from console.store.derived import DERIVED_DDL, REBUILD, TRIGGERS
 from console.store.ingest import insert_sql
@@ -45,11 +46,6 @@ DAY = 24 * HOUR
 CHUNK = 20_000
 
 # Table numbers as a deployment would assign them (user tables from 10001).
-TABLE_NUMBERS = {
-    "users": 10001, "sessions": 10002, "securityEvents": 10003, "auditLogs": 10004, "userProfiles": 10005,
-    "conversationState": 10006, "billingAccounts": 10007, "chats": 10008, "messages": 10009, "jobs": 10010,
-    "webhookDeliveries": 10011, "organization": 10001, "member": 10002, "invitation": 10003,
-}
 
 
 _ALNUM = bytes.maketrans(b"+/", b"Xz")
@@ -250,6 +246,20 @@ class DemoGenerator:
             created = max(org["created"], u["created"]) + r.randrange(DAY)
             yield "member", {"_id": self.ids.new(TABLE_NUMBERS["member"]), "_creationTime": self._ct(created),
                              "organizationId": org["id"], "userId": u["id"], "role": role, "createdAt": created}
+        # Staff belong to organizations too (the demo's operator is an admin of a few, so member roles can be
+        # changed): their own random stream, so the customers' data stays as it was.
+        sr = random.Random(f"staff-orgs-{self.sizes.users}")
+        for i, u in enumerate(self.staff):
+            k = 3 if i == 0 else sr.choice((1, 2))
+            for j, org in enumerate(self.orgs[:k] if i == 0 else sr.sample(self.orgs, k=min(k, len(self.orgs)))):
+                if any(m == u["id"] for m, _ in org["members"]):
+                    continue
+                role = "admin" if i == 0 or u["role"] == "admin" else sr.choice(("member", "admin"))
+                org["members"].append((u["id"], role))
+                self.memberships.setdefault(u["id"], []).append((org["id"], role))
+                created = max(org["created"], u["created"]) + sr.randrange(DAY)
+                yield "member", {"_id": self.ids.new(TABLE_NUMBERS["member"]), "_creationTime": created + sr.random(),
+                                 "organizationId": org["id"], "userId": u["id"], "role": role, "createdAt": created}
         for org in self.orgs:
             inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role]
             for _ in range(r.choice((0, 0, 1, 2, 3))):

@@ -106,20 +106,35 @@ def expire_lease(job: dict, now_ms: int, policy: RetryPolicy = DEFAULT_POLICY,
                 now_ms, policy, rng)
 
 
-def manual_retry(job: dict, now_ms: int) -> dict:
-    status = job.get("status")
-    if status == RUNNING and not is_stuck(job, now_ms):
-        raise JobRuleError("the job is running now; retry it if it fails or gets stuck")
+def retry_refusal(status: str | None, stuck: bool = False) -> str | None:
+    """Why a job in this state cannot be retried by hand (None: it can). Asked up front by the UI."""
+    if status == RUNNING and not stuck:
+        return "the job is running now; retry it if it fails or gets stuck"
     if status == SUCCEEDED:
-        raise JobRuleError("the job succeeded; enqueue a new job to run it again")
+        return "the job succeeded; enqueue a new job to run it again"
+    return None
+
+
+def cancel_refusal(status: str | None) -> str | None:
+    """Why a job in this state cannot be canceled (None: it can)."""
+    if status in FINISHED:
+        return f"the job is already {status}"
+    return None
+
+
+def manual_retry(job: dict, now_ms: int) -> dict:
+    refusal = retry_refusal(job.get("status"), is_stuck(job, now_ms))
+    if refusal:
+        raise JobRuleError(refusal)
     return dict(job, status=PENDING, nextRunAt=now_ms, retryBase=int(job.get("attempts") or 0),
                 manualRetries=int(job.get("manualRetries") or 0) + 1, updatedAt=now_ms, claimedAt=None,
                 claimedBy=None)
 
 
 def cancel(job: dict, now_ms: int) -> dict:
-    if job.get("status") in FINISHED:
-        raise JobRuleError(f"the job is already {job.get('status')}")
+    refusal = cancel_refusal(job.get("status"))
+    if refusal:
+        raise JobRuleError(refusal)
     out = dict(job, status=CANCELED, updatedAt=now_ms, claimedAt=None, claimedBy=None)
     out.pop("nextRunAt", None)
     return out

@@ -18,6 +18,7 @@ class Change:
     proposed: Any
     status: str = PENDING
     reason: str = ""
+    seen: bool = False  # the replica showed the proposed value before the server's answer arrived
     at: float = field(default_factory=time.time)
 
 
@@ -35,8 +36,12 @@ class OptimisticState:
 
     def accepted(self, key: tuple[str, str]) -> None:
         """The server said yes; the change stays shown until the replica has it."""
-        if key in self.changes and self.changes[key].status == PENDING:
-            self.changes[key].status = ACCEPTED
+        change = self.changes.get(key)
+        if change and change.status == PENDING:
+            change.status = ACCEPTED
+            if change.seen:  # the replica was faster than the answer: nothing left to wait for
+                change.status = CONFIRMED
+                del self.changes[key]
 
     def refused(self, key: tuple[str, str], reason: str) -> Change | None:
         change = self.changes.pop(key, None)
@@ -47,6 +52,9 @@ class OptimisticState:
     def observed(self, key: tuple[str, str], value: Any) -> bool:
         """The replica now shows `value` for `key`: an accepted change that matches it is confirmed."""
         change = self.changes.get(key)
+        if change and change.status == PENDING:
+            change.seen = value == change.proposed
+            return False
         if change and change.status == ACCEPTED and value == change.proposed:
             change.status = CONFIRMED
             del self.changes[key]

@@ -137,3 +137,36 @@ BULK = {
     "cancel": ("jobs:cancel", "cancel jobs"),
     "purge": ("jobs:purge", "purge jobs"),
 }
+
+
+# -- asked up front: what the editor offers, disabled with the reason ---------------------------------------
+
+def toggle_app_role_refusal(actor: dict | None, target: dict, role: str, active_admins: int) -> str | None:
+    """Why ticking or unticking `role` for `target` would be refused (None: allowed)."""
+    current = app_roles(target)
+    new = current - {role} if role in current else current | {role}
+    return check_set_app_roles(actor, target, new, active_admins)
+
+
+def member_edit_refusal(actor_roles: set[str] | None, target_roles: set[str]) -> str | None:
+    """Why the operator may not change this member's role at all (None: some change is allowed)."""
+    if actor_roles is None or not actor_roles:
+        return "You are not a member of this organization: only its owners and admins can change member roles."
+    if not actor_roles & {OWNER, ORG_ADMIN}:
+        return "Only the organization's owners and admins can change member roles."
+    if OWNER not in actor_roles and OWNER in target_roles:
+        return "An admin cannot demote or remove an owner."
+    return None
+
+
+def member_role_choices(actor_roles: set[str] | None, target_roles: set[str], known: list[str],
+                        owners: int) -> list[tuple[str, str | None]]:
+    """Each known role (comma-joined set) with why choosing it would be refused; the current role first."""
+    current = join_roles(target_roles)
+    out: list[tuple[str, str | None]] = [(current, None)] if current else []
+    for choice in known:
+        joined = join_roles(member_roles(choice))
+        if joined and joined != current and joined not in (c for c, _ in out):
+            out.append((joined, check_set_member_role(actor_roles or set(), target_roles, member_roles(joined),
+                                                      owners)))
+    return out

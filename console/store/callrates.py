@@ -112,12 +112,12 @@ def percentiles(conn: Connection, start: float, end: float, buckets: int,
     for b, lb, n in rows:
         if 0 <= b < buckets:
             hist.setdefault(b, {})[lb] = n
-    for p in ps:
+    for pct in ps:
         values = []
         for b in range(buckets):
             h = hist.get(b)
-            values.append(_from_histogram(h, p) if h else float("nan"))
-        chart.series.append(Series(f"p{int(p)}", values))
+            values.append(_from_histogram(h, pct) if h else float("nan"))
+        chart.series.append(Series(f"p{int(pct)}", values))
     return chart
 
 

@@ -37,7 +37,8 @@ class ChatPage:
 def list_chats(conn: Connection, user_id: str | None = None, *, after: Any = None, limit: int = 200,
                title: str = "") -> ChatPage:
     """Newest activity first: `(userId, updatedAt)` for one user, `updatedAt` for everyone."""
-    where, p = [], {"limit": limit + 1}
+    where: list[str] = []
+    p: dict[str, Any] = {"limit": limit + 1}
     if user_id:
         where.append("c.user_id = :u")
         p["u"] = user_id

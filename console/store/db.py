@@ -36,7 +36,8 @@ def _v1_to_v2(conn: Connection) -> None:
 
 def _v2_to_v3(conn: Connection) -> None:
     """Webhooks panel: local verdicts and replay attempts."""
-    SQLModel.metadata.create_all(conn, tables=[schema.DeliveryVerdict.__table__, schema.ReplayAttempt.__table__])
+    SQLModel.metadata.create_all(conn, tables=[schema.DeliveryVerdict.__table__,  # type: ignore[attr-defined]
+                                               schema.ReplayAttempt.__table__])  # type: ignore[attr-defined]
 
 
 def _v3_to_v4(conn: Connection) -> None:
@@ -65,7 +66,8 @@ def _v4_to_v5(conn: Connection) -> None:
 
 def _v5_to_v6(conn: Connection) -> None:
     """Logs panel and function runner: the local function-log history and the audit of the console's own actions."""
-    SQLModel.metadata.create_all(conn, tables=[schema.FunctionLogEntry.__table__, schema.ConsoleAction.__table__])
+    SQLModel.metadata.create_all(conn, tables=[schema.FunctionLogEntry.__table__,  # type: ignore[attr-defined]
+                                               schema.ConsoleAction.__table__])  # type: ignore[attr-defined]
 
 
 def _v6_to_v7(conn: Connection) -> None:

@@ -18,9 +18,11 @@ _DIGITS = (
 
 
 def _users_values(p: str) -> str:
-    # Full digits and the last ten (the national number), so both "1415..." and "415..." match.
+    # Full digits, the last ten (the national number), seven (the local number) and four, so "1415...",
+    # "415...", "555-0123" and the "0123" support staff type all match (FTS5 matches prefixes only).
     digits = _DIGITS.format(p=p)
-    return f"{p}.pk, {p}.name, {p}.email, {p}.phone, {digits} || ' ' || substr({digits}, -10)"
+    return (f"{p}.pk, {p}.name, {p}.email, {p}.phone, {digits} || ' ' || substr({digits}, -10) || ' ' || "
+            f"substr({digits}, -7) || ' ' || substr({digits}, -4)")
 
 
 DERIVED_DDL = [

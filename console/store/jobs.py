@@ -174,7 +174,7 @@ def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = Non
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     col, direction = SORTS[q.sort]
     match = text_match(q)
-    where, params = _filters(q, now_ms, dense=bool(match) and _dense(conn, match))
+    where, params = _filters(q, now_ms, dense=match is not None and _dense(conn, match))
     if after is not None:
         cmp = ">" if direction == "ASC" else "<"
         where.append(f"({col}, j.pk) {cmp} (:after_v, :after_pk)")
@@ -202,7 +202,8 @@ def counts(conn: Connection, now_ms: int | None = None, type: str | None = None)
     else:
         rows = conn.execute(text("SELECT status, n FROM job_type_counts WHERE type = :t"), {"t": type})
     out.update({r[0]: r[1] for r in rows if r[0] in out})
-    where, p = STUCK_WHERE, {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}
+    where = STUCK_WHERE
+    p: dict[str, Any] = {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}
     if type is not None:
         where, p = where + " AND type = :t", {**p, "t": type}
     out[STUCK] = conn.execute(text(f"SELECT count(*) FROM jobs WHERE {where}"), p).scalar() or 0
@@ -232,7 +233,7 @@ def health(conn: Connection, now_ms: int | None = None) -> Health:
         if minute in buckets:
             buckets[minute][0 if status == "succeeded" else 1] += n
     day_ago = now_ms - 86_400_000
-    finished = dict(conn.execute(text(
+    finished: dict[str, int] = dict(conn.execute(text(
         "SELECT status, count(*) FROM jobs WHERE status IN ('succeeded', 'dead') AND updated_at >= :since "
         "GROUP BY 1"), {"since": day_ago}).all())
     total = finished.get("succeeded", 0) + finished.get("dead", 0)

@@ -16,8 +16,9 @@ from typing import Callable, Iterator
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.convex.ids import IdMinter
-from console.demo.generator import TABLE_NUMBERS
+from console.store.numbers import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
 from console.store.ingest import upsert_documents
@@ -50,6 +51,7 @@ class LocalJobStore:
         self.engine = engine
         self.rng = rng or random.Random()
         self._ids = IdMinter()
+        self.changes = ChangeSet()  # every document this store wrote (its callers announce it)
 
     # -- documents ------------------------------------------------------------------------------------
     @staticmethod
@@ -57,19 +59,21 @@ class LocalJobStore:
         row = conn.execute(text("SELECT doc, ts FROM jobs WHERE id = :id"), {"id": job_id}).first()
         return (json.loads(row[0]), int(row[1] or 0)) if row else None
 
-    @staticmethod
-    def _save(conn: Connection, doc: dict, old_ts: int = 0) -> None:
+    def _save(self, conn: Connection, doc: dict, old_ts: int = 0) -> None:
         doc = {k: v for k, v in doc.items() if v is not None or k.startswith("_")}
         upsert_documents(conn, JOBS, [{**doc, "_ts": max(time.time_ns(), old_ts + 1)}])
+        self.changes.add(JOBS.sql_table, doc["_id"])
 
     def _audit(self, conn: Connection, actor: dict, action: str, resource_id: str, changes: dict,
                reason: str | None) -> None:
         now = int(time.time() * 1000)
+        audit_id = self._ids.new(TABLE_NUMBERS["auditLogs"])
         upsert_documents(conn, AUDIT, [{
-            "_id": self._ids.new(TABLE_NUMBERS["auditLogs"]), "_creationTime": now + 0.5, "_ts": time.time_ns(),
+            "_id": audit_id, "_creationTime": now + 0.5, "_ts": time.time_ns(),
             "actorUserId": actor["_id"], "action": action, "resource": "jobs", "resourceId": resource_id,
             "timestamp": now, "changes": changes, "reason": reason or "",
         }])
+        self.changes.add(AUDIT.sql_table, audit_id)
 
     @staticmethod
     def actor(conn: Connection, user_id: str | None) -> dict | None:
@@ -137,8 +141,8 @@ class LocalJobStore:
         with immediate(self.engine) as conn:
             actor = self.actor(conn, actor_id)
             refusal = R.check_permission(actor, permission, what)
-            if refusal:
-                raise Refused(refusal)
+            if refusal or actor is None:
+                raise Refused(refusal or "No operator identity: choose who is operating in Settings.")
             found = self._doc(conn, job_id)
             if found is None:
                 raise Refused(f"No job with id {job_id}.")
@@ -148,8 +152,8 @@ class LocalJobStore:
             except J.JobRuleError as exc:
                 raise Refused(str(exc)) from exc
             self._save(conn, new, ts)
-            self._audit(conn, actor, action, job_id, {"status": {"before": doc.get("status"), "after": new["status"]}},
-                        reason)  # type: ignore[arg-type]
+            self._audit(conn, actor, action, job_id,
+                        {"status": {"before": doc.get("status"), "after": new["status"]}}, reason)
             return new
 
     def retry(self, job_id: str, actor_id: str | None, reason: str | None = None) -> dict:
@@ -190,7 +194,8 @@ class LocalJobStore:
                 if refusal:
                     raise Refused(refusal)
             ids = matching_ids(conn, query, cap)
-        done, skipped, stopped = 0, {}, False
+        done, stopped = 0, False
+        skipped: dict[str, int] = {}
         for i in range(0, len(ids), chunk):
             if canceled and canceled():
                 stopped = True

@@ -110,7 +110,8 @@ def _row(r: Any) -> LogRow:
 def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int = 200,
            newer_than: int | None = None) -> LogPage:
     """Newest first, keyset on pk (arrival order); `newer_than` keeps only entries that arrived after that pk."""
-    where, params = ["1=1"], {"limit": limit + 1}
+    where: list[str] = ["1=1"]
+    params: dict[str, Any] = {"limit": limit + 1}
     if q.function:
         where.append("identifier = :fn")
         params["fn"] = q.function

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.convex.ids import IdMinter
-from console.demo.generator import TABLE_NUMBERS
+from console.store.numbers import TABLE_NUMBERS
 from console.domain import roles as R
 from console.store.ingest import upsert_documents
 from console.store.jobstore import Refused, immediate
@@ -109,6 +110,80 @@ def _ts_of(conn: Connection, ids: list[str]) -> dict[str, int]:
         text(f"SELECT id, ts FROM users WHERE id IN ({marks})"), {f"i{n}": v for n, v in enumerate(ids)})}
 
 
+def rows_by_id(conn: Connection, ids: list[str], organization_id: str | None = None) -> dict[str, RoleRow]:
+    """The current rows of these users, whatever the filter says: an editor follows the document it edits."""
+    if not ids:
+        return {}
+    marks = ", ".join(f":i{n}" for n in range(len(ids)))
+    p: dict[str, Any] = {f"i{n}": v for n, v in enumerate(ids)}
+    p["org"] = organization_id or ""
+    raw = conn.execute(text(
+        "SELECT u.pk, u.id, u.name, u.email, u.is_active, u.roles, u.role, u.ts, m.id, m.role, m.ts, u.name "
+        "FROM users u LEFT JOIN members m ON m.user_id = u.id AND m.organization_id = :org "
+        f"WHERE u.id IN ({marks})"), p).fetchall()
+    return {r[1]: _role_row(r) for r in raw}
+
+
+def member_rows(conn: Connection, member_ids: list[str]) -> dict[str, str]:
+    """Membership id -> its role now."""
+    if not member_ids:
+        return {}
+    marks = ", ".join(f":i{n}" for n in range(len(member_ids)))
+    return {r[0]: r[1] for r in conn.execute(text(f"SELECT id, role FROM members WHERE id IN ({marks})"),
+                                             {f"i{n}": v for n, v in enumerate(member_ids)})}
+
+
+def active_admins(conn: Connection) -> int:
+    return conn.execute(text("SELECT count(*) FROM user_roles r JOIN users u ON u.pk = r.user_pk "
+                             "WHERE r.role = 'admin' AND u.is_active")).scalar() or 0
+
+
+BETTER_AUTH_ROLES = ("owner", "admin", "member")
+
+
+def org_known_roles(conn: Connection, organization_id: str) -> list[str]:
+    """The roles an organization uses (Better Auth's defaults plus what its members hold), for a choice
+    instead of free text."""
+    found = {R.join_roles(R.member_roles(r[0])) for r in conn.execute(
+        text("SELECT DISTINCT role FROM members WHERE organization_id = :o"), {"o": organization_id})}
+    known = list(BETTER_AUTH_ROLES)
+    return known + sorted(r for r in found if r and r not in known)
+
+
+def editor_memberships(conn: Connection, user_id: str, actor_id: str | None) -> list[dict[str, Any]]:
+    """A user's memberships with what the editor needs to offer only what may be done: the organization's
+    known roles, the operator's roles in it and how many owners it has."""
+    out = memberships(conn, user_id)
+    for m in out:
+        rows = conn.execute(text("SELECT user_id, role FROM members WHERE organization_id = :o"),
+                            {"o": m["organization_id"]}).all()
+        m["known_roles"] = org_known_roles(conn, m["organization_id"])
+        m["actor_role"] = next((r.role for r in rows if r.user_id == actor_id), None)
+        m["owners"] = sum(1 for r in rows if R.OWNER in R.member_roles(r.role))
+    return out
+
+
+def operators(conn: Connection, limit: int = 2000) -> list[dict[str, Any]]:
+    """Every active user who may act in the console: app staff (any app role) and the owners and admins
+    of organizations, who may change their members' roles. Staff first, then by name."""
+    rows = conn.execute(text(
+        "SELECT u.id, u.name, u.email, u.roles, u.role, "
+        "(SELECT group_concat(o.name || ' (' || m.role || ')', ', ') FROM members m "
+        " LEFT JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = u.id "
+        " AND ((',' || m.role || ',') LIKE '%,owner,%' OR (',' || m.role || ',') LIKE '%,admin,%')) AS orgs "
+        "FROM users u WHERE u.is_active AND (EXISTS (SELECT 1 FROM user_roles r WHERE r.user_pk = u.pk "
+        " AND r.role != 'user') OR EXISTS (SELECT 1 FROM members m WHERE m.user_id = u.id "
+        " AND ((',' || m.role || ',') LIKE '%,owner,%' OR (',' || m.role || ',') LIKE '%,admin,%'))) "
+        "ORDER BY u.name, u.pk LIMIT :limit"), {"limit": limit}).mappings().all()
+    out = []
+    for r in rows:
+        roles = sorted(R.app_roles({"roles": json.loads(r["roles"] or "[]"), "role": r["role"]}))
+        out.append({"id": r["id"], "name": r["name"] or "", "email": r["email"] or "", "roles": roles,
+                    "orgs": r["orgs"] or ""})
+    out.sort(key=lambda o: (not o["roles"], o["name"].lower()))
+    return out
+
+
 def app_roles_in_use(conn: Connection) -> list[str]:
     known = ["admin", "support"]
     found = [r[0] for r in conn.execute(text("SELECT DISTINCT role FROM user_roles WHERE role != 'user' ORDER BY 1"))]
@@ -134,15 +209,21 @@ class AuditQuery:
     action: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
+    target_text: str = ""  # an id, or part of the target's name or email (or its organization's name)
 
 
 def audit(conn: Connection, q: AuditQuery, limit: int = 300) -> list[dict[str, Any]]:
-    where, p = [], {"limit": limit}
+    where: list[str] = []
+    p: dict[str, Any] = {"limit": limit}
     for field, col in (("actor_id", "a.actor_user_id"), ("target_id", "a.resource_id"), ("action", "a.action")):
         value = getattr(q, field)
         if value:
             where.append(f"{col} = :{field}")
             p[field] = value
+    if q.target_text.strip():
+        where.append("(a.resource_id = :tt OR instr(lower(target.name), :ttl) OR instr(lower(target.email), :ttl) "
+                     "OR instr(lower(o.name), :ttl))")
+        p.update(tt=q.target_text.strip(), ttl=q.target_text.strip().lower())
     if q.since_ms is not None:
         where.append("a.at >= :since")
         p["since"] = q.since_ms
@@ -150,7 +231,8 @@ def audit(conn: Connection, q: AuditQuery, limit: int = 300) -> list[dict[str, A
         where.append("a.at < :until")
         p["until"] = q.until_ms
     sql = ("SELECT a.id, a.at, a.action, a.resource, a.resource_id, a.changes, a.reason, a.actor_user_id, "
-           "actor.name AS actor_name, coalesce(target.name, o.name) AS target_name FROM audit_logs a "
+           "actor.name AS actor_name, coalesce(target.name, o.name) AS target_name, m.user_id AS member_user_id, "
+           "target.email AS target_email FROM audit_logs a "
            "LEFT JOIN users actor ON actor.id = a.actor_user_id "
            "LEFT JOIN users target ON target.id = a.resource_id "
            "LEFT JOIN members m ON m.id = a.resource_id LEFT JOIN organizations o ON o.id = m.organization_id"
@@ -164,6 +246,7 @@ class LocalRoleStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._ids = IdMinter()
+        self.changes = ChangeSet()  # every document this store wrote (its callers announce it)
 
     @staticmethod
     def _doc(conn: Connection, table: str, doc_id: str) -> tuple[dict, int] | None:
@@ -173,10 +256,12 @@ class LocalRoleStore:
     def _audit(self, conn: Connection, actor: dict, action: str, resource: str, resource_id: str, changes: dict,
                reason: str) -> None:
         now = int(time.time() * 1000)
+        audit_id = self._ids.new(TABLE_NUMBERS["auditLogs"])
         upsert_documents(conn, AUDIT, [{
-            "_id": self._ids.new(TABLE_NUMBERS["auditLogs"]), "_creationTime": now + 0.5, "_ts": time.time_ns(),
+            "_id": audit_id, "_creationTime": now + 0.5, "_ts": time.time_ns(),
             "actorUserId": actor["_id"], "action": action, "resource": resource, "resourceId": resource_id,
             "timestamp": now, "changes": changes, "reason": reason}])
+        self.changes.add(AUDIT.sql_table, audit_id)
 
     @staticmethod
     def _active_admins(conn: Connection) -> int:
@@ -215,6 +300,7 @@ class LocalRoleStore:
             if new.get("role") in (R.ADMIN, R.SUPPORT) and new["role"] not in roles:
                 new["role"] = "admin" if R.ADMIN in roles else "support" if R.SUPPORT in roles else "user"
             upsert_documents(conn, USERS, [{**new, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(USERS.sql_table, user_id)
             self._audit(conn, actor, "user.set_roles", "users", user_id,
                         {"roles": {"before": before, "after": sorted(roles)}}, reason)
             return new
@@ -227,6 +313,7 @@ class LocalRoleStore:
                                             lambda t, admins: R.check_set_active(actor, t, active, admins))
             new = dict(target, isActive=active)
             upsert_documents(conn, USERS, [{**new, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(USERS.sql_table, user_id)
             self._audit(conn, actor, "user.activate" if active else "user.deactivate", "users", user_id,
                         {"isActive": {"before": target.get("isActive", True), "after": active}}, reason)
             return new
@@ -251,6 +338,7 @@ class LocalRoleStore:
                     raise Refused(refusal)
             joined = R.join_roles(new_roles)
             upsert_documents(conn, MEMBERS, [{**member, "role": joined, "_ts": max(time.time_ns(), ts + 1)}])
+            self.changes.add(MEMBERS.sql_table, member_id)
             self._audit(conn, actor, "member.set_role", "members", member_id,
                         {"role": {"before": member.get("role"), "after": joined}, "organizationId": org}, reason)
             return dict(member, role=joined)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from console.convex.ids import IdMinter
-from console.demo.generator import TABLE_NUMBERS
+from console.store.numbers import TABLE_NUMBERS
 from console.domain import roles as R
 from console.domain import sessions as S
 from console.store.ingest import upsert_documents

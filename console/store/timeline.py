@@ -34,7 +34,7 @@ class Event:
 
 
 def _rows(conn: Connection, sql: str, **params: Any) -> list[Any]:
-    return conn.execute(text(sql), params).mappings().all()
+    return list(conn.execute(text(sql), params).mappings().all())
 
 
 def _short(value: Any, n: int = 160) -> str:

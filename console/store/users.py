@@ -118,8 +118,38 @@ def _exact_candidates(q: str) -> tuple[str, dict[str, Any]] | None:
 
 def search(conn: Connection, query: UserQuery, *, after: tuple[Any, int] | None = None, limit: int = 200) -> Page:
     col, direction = SORTS[query.sort]
+    cand, where, params = _plan(conn, query)
+    params["limit"] = limit + 1
+    if after is not None:
+        cmp = ">" if direction == "ASC" else "<"
+        where.append(f"({col}, u.pk) {cmp} (:after_v, :after_pk)")
+        params["after_v"], params["after_pk"] = after
+    select = (
+        f"u.pk, u.id, u.name, u.email, u.phone, u.roles, u.role, u.is_active, u.created_at, u.last_login, {col}"
+    )
+    sql = f"SELECT {select} " + _from(cand, where)
+    sql += f" ORDER BY {col} {direction}, u.pk {direction} LIMIT :limit"
+    raw = conn.execute(text(sql), params).fetchall()
+    return Page(rows=[_row(r) for r in raw[:limit]], has_more=len(raw) > limit)
+
+
+def count_matching(conn: Connection, query: UserQuery, cap: int = 100_000) -> int:
+    """How many users the query matches, exactly up to `cap` (then cap + 1): the summary says "2,000 users"."""
+    cand, where, params = _plan(conn, query)
+    params["cap"] = cap + 1
+    return conn.execute(text(f"SELECT count(*) FROM (SELECT 1 {_from(cand, where)} LIMIT :cap)"), params).scalar() or 0
+
+
+def _from(cand: str | None, where: list[str]) -> str:
+    # Candidates first (CROSS JOIN fixes the join order): a search never scans the whole table.
+    sql = "FROM users u" if cand is None else f"FROM ({cand}) c CROSS JOIN users u ON u.pk = c.pk"
+    return sql + (" WHERE " + " AND ".join(where) if where else "")
+
+
+def _plan(conn: Connection, query: UserQuery) -> tuple[str | None, list[str], dict[str, Any]]:
+    """The candidate set, predicates and parameters a query means (shared by search and count)."""
     where: list[str] = []
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {}
     cand: str | None = None
     narrowed = _text_filter(query.text)
     if narrowed:
@@ -142,23 +172,7 @@ def search(conn: Connection, query: UserQuery, *, after: tuple[Any, int] | None 
     if query.active is not None:
         where.append("u.is_active = :active")
         params["active"] = 1 if query.active else 0
-    if after is not None:
-        cmp = ">" if direction == "ASC" else "<"
-        where.append(f"({col}, u.pk) {cmp} (:after_v, :after_pk)")
-        params["after_v"], params["after_pk"] = after
-    select = (
-        f"u.pk, u.id, u.name, u.email, u.phone, u.roles, u.role, u.is_active, u.created_at, u.last_login, {col}"
-    )
-    if cand is None:
-        sql = f"SELECT {select} FROM users u"
-    else:
-        # Candidates first (CROSS JOIN fixes the join order): a search never scans the whole table.
-        sql = f"SELECT {select} FROM ({cand}) c CROSS JOIN users u ON u.pk = c.pk"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {col} {direction}, u.pk {direction} LIMIT :limit"
-    raw = conn.execute(text(sql), params).fetchall()
-    return Page(rows=[_row(r) for r in raw[:limit]], has_more=len(raw) > limit)
+    return cand, where, params
 
 
 def _roles(roles_json: str, role: str | None) -> tuple[str, ...]:

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.store import console_audit
-from console.webhooks.diagnose import Delivery, diagnose
-from console.webhooks.secrets import WebhookSecrets
 
 
 @dataclass(frozen=True)
@@ -162,10 +161,6 @@ class DeliveryDetail:
     replays: list[dict[str, Any]]
     same_event: list[dict[str, Any]]  # other deliveries of the same provider event (retries, replays)
 
-    def delivery(self) -> Delivery:
-        return Delivery(self.row["provider"] or "", self.row["endpoint"] or "", self.headers, self.body,
-                        self.row["received_at"])
-
 
 def detail(conn: Connection, delivery_id: str) -> DeliveryDetail | None:
     row = conn.execute(text("SELECT * FROM webhook_deliveries WHERE id = :id"), {"id": delivery_id}).mappings().first()
@@ -195,57 +190,43 @@ def detail(conn: Connection, delivery_id: str) -> DeliveryDetail | None:
                           dict(verdict) if verdict else None, job, replays, same)
 
 
-def reverify(engine: Engine, secrets: WebhookSecrets, *, only: list[str] | None = None, batch: int = 500) -> int:
-    """Verify deliveries with the configured secrets and store the verdicts (all of them, or `only`)."""
-    by_provider = {p: secrets.for_provider(p) for p in ("stripe", "twilio", "clerk")}
-    done = 0
-    with engine.connect() as conn:
-        sql = "SELECT id, provider, endpoint, headers, body, received_at FROM webhook_deliveries"
-        params: dict[str, Any] = {}
-        if only is not None:
-            if not only:
-                return 0
-            sql += " WHERE id IN (" + ", ".join(f":i{n}" for n in range(len(only))) + ")"
-            params = {f"i{n}": v for n, v in enumerate(only)}
-        rows = conn.execute(text(sql), params).fetchall()
-    now = time.time()
-    for start in range(0, len(rows), batch):
-        out = []
-        for r in rows[start:start + batch]:
-            try:  # one malformed delivery gets its own verdict; the rest are still checked
-                try:
-                    headers = json.loads(r[3] or "{}")
-                except (ValueError, RecursionError):
-                    headers = {}
-                d = Delivery(r[1] or "", r[2] or "", headers, bytes(r[4] or b""), r[5])
-                diag = diagnose(d, by_provider.get(d.provider, []))
-                out.append((r[0], 1 if diag.verdict.valid else 0, diag.verdict.reason, diag.summary[:500],
-                            diag.secret.label if diag.secret else None, now))
-            except Exception as exc:  # noqa: BLE001
-                out.append((r[0], 0, "malformed_input", f"could not be checked ({type(exc).__name__})", None, now))
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO delivery_verdicts (delivery_id, valid, reason, summary, secret_label, checked_at) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(delivery_id) DO UPDATE SET valid=excluded.valid, "
-                "reason=excluded.reason, summary=excluded.summary, secret_label=excluded.secret_label, "
-                "checked_at=excluded.checked_at", out)
-        done += len(out)
-    return done
+def to_verify(conn: Connection, only: list[str] | None = None) -> list[tuple]:
+    """(id, provider, endpoint, headers, body, received_at) of every delivery, or of `only`."""
+    sql = "SELECT id, provider, endpoint, headers, body, received_at FROM webhook_deliveries"
+    params: dict[str, Any] = {}
+    if only is not None:
+        if not only:
+            return []
+        sql += " WHERE id IN (" + ", ".join(f":i{n}" for n in range(len(only))) + ")"
+        params = {f"i{n}": v for n, v in enumerate(only)}
+    return [tuple(r) for r in conn.execute(text(sql), params).fetchall()]
+
+
+def save_verdicts(conn: Connection, verdicts: list[tuple]) -> ChangeSet:
+    """Store (delivery_id, valid, reason, summary, secret_label, checked_at) rows."""
+    if verdicts:
+        conn.exec_driver_sql(
+            "INSERT INTO delivery_verdicts (delivery_id, valid, reason, summary, secret_label, checked_at) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(delivery_id) DO UPDATE SET valid=excluded.valid, "
+            "reason=excluded.reason, summary=excluded.summary, secret_label=excluded.secret_label, "
+            "checked_at=excluded.checked_at", verdicts)
+    return ChangeSet({"delivery_verdicts": [v[0] for v in verdicts]}) if verdicts else ChangeSet()
 
 
 def unverified(conn: Connection) -> list[str]:
-    return conn.execute(text("SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v "
-                             "ON v.delivery_id = d.id WHERE v.delivery_id IS NULL")).scalars().all()
+    return list(conn.execute(text("SELECT d.id FROM webhook_deliveries d LEFT JOIN delivery_verdicts v "
+                             "ON v.delivery_id = d.id WHERE v.delivery_id IS NULL")).scalars().all())
 
 
 def record_replay(engine: Engine, delivery_id: str, target: str, mode: str, status: int | None,
                   latency_ms: float | None, excerpt: str, error: str, *, actor: str = "", deployment: str = "",
-                  reason: str = "", batch: str = "") -> None:
+                  reason: str = "", batch: str = "") -> ChangeSet:
     """The attempt, and the audit entry of the console's own actions (who replayed what, where, why, outcome),
-    in one transaction: a replay is never sent unaudited-and-recorded or recorded-and-unaudited."""
+    in one transaction: a replay is never sent unaudited-and-recorded or recorded-and-unaudited. Returns what
+    it wrote (the delivery's row shows the count, so it changed too)."""
     now = time.time()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO replay_attempts (delivery_id, at, target, mode, status, latency_ms, "
+        cursor = conn.execute(text("INSERT INTO replay_attempts (delivery_id, at, target, mode, status, latency_ms, "
                           "response_excerpt, error) VALUES (:d, :at, :t, :m, :s, :l, :x, :e)"),
                      {"d": delivery_id, "at": now, "t": target, "m": mode, "s": status, "l": latency_ms,
                       "x": excerpt[:500], "e": error[:500]})
@@ -255,6 +236,7 @@ def record_replay(engine: Engine, delivery_id: str, target: str, mode: str, stat
         console_audit.record(conn, deployment=deployment, actor=actor, action="webhooks:replay", target=delivery_id,
                              args=args, outcome=f"HTTP {status}" if status is not None else "not sent",
                              detail=error or excerpt[:200], at=now)
+    return ChangeSet({"replay_attempts": [str(cursor.lastrowid)], "webhook_deliveries": [delivery_id]})
 
 
 def verdict_counts(conn: Connection) -> dict[str, int]:

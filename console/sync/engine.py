@@ -12,6 +12,9 @@
   refused page changes nothing (it is never applied, and its cursor never saved).
 - An empty deployment starts following deltas from `list_snapshot`'s own `snapshot`, never from 0.
 - On-demand tables are not replicated; their deltas only tell the panels what changed.
+- Every database access goes through `read=` / `write=` (awaitable runners): in the GUI they are the
+  app's read pool and its one writer thread, so no page is ever committed on the GUI thread. Without
+  them (the CLI, a headless sync) the work runs inline.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.client import errors as E
 from console.client.http import ConvexHttp
 from console.convex.ids import decode_id
@@ -73,17 +77,15 @@ class Progress:
         return self.elapsed * (1 - f) / f
 
 
-@dataclass
-class Changes:
-    """What one applied page changed: SQL table (or "component/table" for raw ones) -> document ids."""
+Changes = ChangeSet  # what one applied page changed: SQL table (or "component/table" for raw ones) -> ids
 
-    tables: dict[str, set[str]] = field(default_factory=dict)
+T = TypeVar("T")
+Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
 
-    def add(self, name: str, doc_id: str) -> None:
-        self.tables.setdefault(name, set()).add(doc_id)
 
-    def __bool__(self) -> bool:
-        return bool(self.tables)
+async def inline(fn: Callable[[], T]) -> T:
+    """The runner of a process with no GUI: run where asked."""
+    return fn()
 
 
 class ResyncNeeded(Exception):
@@ -110,8 +112,11 @@ def _table_name(component: str, table: str) -> str:
 class SyncEngine:
     def __init__(self, engine: Engine, http: ConvexHttp, *, on_demand: set[tuple[str, str]] | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 on_changes: Callable[[Changes], None] | None = None) -> None:
+                 on_changes: Callable[[ChangeSet], None] | None = None,
+                 read: Runner | None = None, write: Runner | None = None) -> None:
         self.engine = engine
+        self.read = read or inline
+        self.write = write or inline
         self.http = http
         self.on_demand = set(on_demand or ())
         self.on_progress = on_progress or (lambda p: None)
@@ -176,7 +181,18 @@ class SyncEngine:
 
     def status(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            state = self._state(conn)
+            return self._status(self._state(conn))
+
+    async def astatus(self) -> dict[str, Any]:
+        """`status()` through the read runner."""
+        def work() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                return self._status(self._state(conn))
+
+        return await self.read(work)
+
+    @staticmethod
+    def _status(state: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
         g = state.get(GLOBAL)
         return {"live": bool(g and g["phase"] == "deltas"), "cursor": g["delta_cursor"] if g else None,
                 "tables": {f"{c}/{t}": s["phase"] for (c, t), s in state.items() if (c, t) != GLOBAL}}
@@ -188,15 +204,19 @@ class SyncEngine:
         self.progress = Progress("discover", message="Reading the deployment's tables…")
         self.on_progress(self.progress)
         tables = await self.discover()
-        with self.engine.begin() as conn:
-            state = self._state(conn)
-            set_meta(conn, "mode", "live")
-            set_meta(conn, "deployment", self.http.deployment.base)
-            for key in tables:
-                if key not in state:
-                    phase = "on_demand" if key in self.on_demand else "snapshot"
-                    self._save(conn, key, phase=phase)
-            state = self._state(conn)
+
+        def begin() -> dict[tuple[str, str], dict[str, Any]]:
+            with self.engine.begin() as conn:
+                state = self._state(conn)
+                set_meta(conn, "mode", "live")
+                set_meta(conn, "deployment", self.http.deployment.base)
+                for key in tables:
+                    if key not in state:
+                        phase = "on_demand" if key in self.on_demand else "snapshot"
+                        self._save(conn, key, phase=phase)
+                return self._state(conn)
+
+        state = await self.write(begin)
         if state.get(GLOBAL, {}).get("phase") == "deltas":
             return 0
         todo = [k for k in tables if state[k]["phase"] == "snapshot"]
@@ -212,8 +232,13 @@ class SyncEngine:
             self.on_progress(self.progress)
         if snapshot is None:  # nothing to snapshot (an empty deployment): follow from the deployment's now
             snapshot = await self._current_snapshot()
-        with self.engine.begin() as conn:
-            self._save(conn, GLOBAL, phase="deltas", delta_cursor=snapshot)
+        final = snapshot
+
+        def live() -> None:
+            with self.engine.begin() as conn:
+                self._save(conn, GLOBAL, phase="deltas", delta_cursor=final)
+
+        await self.write(live)
         return self.progress.documents
 
     async def _snapshot_table(self, key: tuple[str, str], snapshot: int | None, cursor: str | None,
@@ -230,15 +255,15 @@ class SyncEngine:
             except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
             asked = snapshot
-            values, snapshot, cursor, more = _snapshot_page(body, component, table, asked)
+            # Checking every value of a page is CPU work: on the read pool, not the GUI thread.
+            values, snapshot, cursor, more = await self.read(lambda: _snapshot_page(body, component, table, asked))
             if more and cursor in seen:
                 raise E.MalformedResponse(f"list_snapshot of {self.progress.table} returned a cursor it returned "
                                           f"before: the export is not advancing. Stopped rather than loop.")
             seen.add(cursor)
-            with self.engine.begin() as conn:
-                changes = self._apply(conn, values)
-                self._save(conn, key, phase="snapshot" if more else "done", snapshot_ts=snapshot,
-                           snapshot_cursor=cursor if more else None)
+            changes = await self.write(lambda: self._commit(values, key, phase="snapshot" if more else "done",
+                                                            snapshot_ts=snapshot,
+                                                            snapshot_cursor=cursor if more else None))
             self.progress.documents += len(values)
             if values:
                 self.progress.table_fraction = id_fraction(values[-1]["_id"])
@@ -252,8 +277,12 @@ class SyncEngine:
     async def poll(self, cancel: asyncio.Event | None = None) -> Changes:
         """Apply every delta available now; returns what changed (merged over the pages)."""
         cancel = cancel or asyncio.Event()
-        with self.engine.connect() as conn:
-            g = self._state(conn).get(GLOBAL)
+
+        def read_state() -> dict[str, Any] | None:
+            with self.engine.connect() as conn:
+                return self._state(conn).get(GLOBAL)
+
+        g = await self.read(read_state)
         if not g or g["phase"] != "deltas":
             raise ResyncNeeded("the replica has no complete snapshot yet")
         cursor = int(g["delta_cursor"] or 0)
@@ -263,13 +292,11 @@ class SyncEngine:
                 body = await self._get("/api/document_deltas", {"cursor": cursor, "format": FORMAT})
             except E.NeedsResync as exc:
                 raise ResyncNeeded(str(exc)) from exc
-            values, new_cursor, more = _delta_page(body, cursor)
-            with self.engine.begin() as conn:
-                changes = self._apply(conn, values)
-                self._save(conn, GLOBAL, phase="deltas", delta_cursor=new_cursor)
+            after = cursor
+            values, new_cursor, more = await self.read(lambda: _delta_page(body, after))
+            changes = await self.write(lambda: self._commit(values, GLOBAL, phase="deltas", delta_cursor=new_cursor))
             cursor = new_cursor
-            for name, ids in changes.tables.items():
-                merged.tables.setdefault(name, set()).update(ids)
+            merged.merge(changes)
             if changes:
                 self.on_changes(changes)
             if not more:
@@ -277,6 +304,13 @@ class SyncEngine:
         return merged
 
     # -- applying -------------------------------------------------------------------------------------------------
+    def _commit(self, values: list[dict], key: tuple[str, str], **cursor: Any) -> ChangeSet:
+        """A page and its cursor in one transaction (on the writer thread in the GUI)."""
+        with self.engine.begin() as conn:
+            changes = self._apply(conn, values)
+            self._save(conn, key, **cursor)
+        return changes
+
     def _apply(self, conn: Connection, values: list[dict]) -> Changes:
         """One page, in one transaction (the caller's), in commit order (see store.ingest.apply_page)."""
         changes = Changes()
@@ -295,6 +329,9 @@ class SyncEngine:
         deliveries, the call log) stays: see store.local."""
         with self.engine.begin() as conn:
             wipe_replicated(conn)
+
+    async def awipe(self) -> None:
+        await self.write(self.wipe)
 
 
 _META = ("_ts", "_table", "_component", "_deleted")

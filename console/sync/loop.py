@@ -70,13 +70,13 @@ class SyncLoop:
     async def run(self, cancel: asyncio.Event, *, follow: bool = True) -> None:
         while not cancel.is_set():
             try:
-                if not self.sync.status()["live"]:
+                if not (await self.sync.astatus())["live"]:
                     self._state("syncing", "Building the replica from a snapshot…")
                     await self.sync.initial_sync(cancel)
                 changes = await self.sync.poll(cancel)
                 self._resync_streak = 0
                 self.delay = self.interval if changes else min(self.idle_max, self.delay * 1.5)
-                self._state("live", f"{sum(len(v) for v in changes.tables.values())} documents changed"
+                self._state("live", f"{changes.count()} documents changed"
                             if changes else "up to date")
             except ResyncNeeded as exc:
                 self.resyncs += 1
@@ -88,7 +88,7 @@ class SyncLoop:
                 self.delay = self.interval
                 self._state("resync", f"The replica fell behind what the deployment keeps ({exc}). "
                                       f"Rebuilding it from a new snapshot.")
-                self.sync.wipe()
+                await self.sync.awipe()
                 continue
             except (E.NetworkError, E.Overloaded, E.ServerError, E.MalformedResponse) as exc:
                 # MalformedResponse included: a truncated body from a proxy is a passing failure too.

@@ -137,7 +137,9 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     except PlatformError as exc:
         print(f"ops-console: {exc}", file=sys.stderr)
         return 3
-    import qasync
+    import qasync  # noqa: F401
+
+    from console.ui.eventloop import GuiEventLoop
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QProgressDialog
     from sqlalchemy.exc import DBAPIError
@@ -153,7 +155,7 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
         # A broken replica is said in a dialog (and the default demo one offered a rebuild), not a traceback.
         if check_replica(replica, default_demo=db is None, ask=_ask, tell=_tell) == "fail":
             return 2
-    loop = qasync.QEventLoop(app)
+    loop = GuiEventLoop(app)
     asyncio.set_event_loop(loop)
     # Let Python see Ctrl+C while Qt's loop runs.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
@@ -207,14 +209,29 @@ def run(db: Path | None = None, fresh_demo: bool = False) -> int:
     app.aboutToQuit.connect(closing.set)
     with loop:
         loop.run_until_complete(closing.wait())
+        if "ctx" in state:
+            # Close the deployment's connection cleanly, while the loop is still open (`with loop` closes it).
+            finish_closing(loop, getattr(state["window"], "_closing", None))
     if "ctx" in state:
-        closing_task = getattr(state["window"], "_closing", None)
-        if closing_task is not None and not closing_task.done():
-            loop.run_until_complete(closing_task)  # close the deployment's connection cleanly
         state["ctx"].tasks.wait()
         state["ctx"].tasks.shutdown()
         state["ctx"].engine.dispose()
+        leftover = getattr(state["window"], "standin_replica", None)
+        if leftover is not None:  # the stand-in's replica lived for this session only
+            from console.ui.connect import remove_replica
+
+            remove_replica(leftover)
     return state.get("exit", 0)
+
+
+def finish_closing(loop, closing_task) -> None:
+    """Wait for the window's closing work (the live connection's aclose) on a loop that is still open."""
+    if closing_task is None or closing_task.done() or loop.is_closed():
+        return
+    try:
+        loop.run_until_complete(closing_task)
+    except Exception as exc:  # closing is best effort: a failure here must not turn quitting into a crash
+        print(f"ops-console: closing the live connection: {exc}", file=sys.stderr)
 
 
 def _connect_if_configured(window) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressBar, QVBoxLayout, QWidget
 
 from console.sync.engine import Progress
 from console.sync.loop import LoopState
@@ -49,9 +51,12 @@ class SyncDialog(QDialog):
         elif s.status in ("error", "stopped"):
             self.bar.setRange(0, 1000)
             self.detail.setText(f"<b>{'Stopped' if s.status == 'stopped' else 'Cannot sync'}:</b> {esc(s.message)}")
+            self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
+            self.adjustSize()  # the whole explanation, never cut off
         else:
             self.detail.setText(esc(s.message))
+            self.adjustSize()
 
     def cancel(self) -> None:
         if self.controller.running:
@@ -69,35 +74,97 @@ def replica_for(deployment_name: str):
     return data_dir() / f"{deployment_name}.sqlite"
 
 
-def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveController:
-    """Open the deployment's own replica, start syncing, show first-sync progress if it is not live yet."""
-    import asyncio
+def remove_replica(path) -> None:
+    """Delete a replica file and SQLite's side files (a replica nobody kept: rebuilt on the next connect)."""
+    from pathlib import Path
 
+    for p in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass  # still open elsewhere (Windows): left for "Delete old replicas…"
+
+
+def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveController:
+    """Sync the deployment into its own replica. The window stays on what it shows until the new replica's
+    first page has committed (or it is live); a failure before that is explained in a dialog, and a replica
+    file this attempt created is removed."""
     from console.store.db import open_replica
 
     ctx = window.ctx
-    if ctx.live is not None:
-        old = ctx.live
-        ctx.live = None
-        asyncio.ensure_future(old.aclose())
     path = replica_for(deployment.name)
-    if path != ctx.replica_path:
-        ctx.tasks.wait()
-        ctx.replace_replica(open_replica(path), path)
-    controller = LiveController(ctx, deployment, on_demand=ctx.settings.on_demand())
-    ctx.live = controller
-    controller.state.connect(window.on_live_state)
-    controller.start()
+    same = path == ctx.replica_path
+    existed = path.exists()
+    engine = ctx.engine if same else open_replica(path)
+    controller = LiveController(ctx, deployment, on_demand=ctx.settings.on_demand(), engine=engine)
+    switched = {"done": False}
+
+    def switch() -> None:
+        if switched["done"]:
+            return
+        switched["done"] = True
+        old = ctx.live
+        ctx.live = controller
+        if old is not None and old is not controller:
+            asyncio.ensure_future(old.aclose())
+        if not same:
+            ctx.tasks.wait()
+            ctx.replace_replica(engine, path)
+        controller.state.connect(window.on_live_state)
+        if controller.last_state is not None:
+            window.on_live_state(controller.last_state)
+        window.show_deployment()
+        controller.announce_figures()
+
+    def on_progress(p) -> None:
+        if p.documents > 0 or (p.phase == "snapshot" and p.tables_done > 0):
+            switch()
+
+    def on_state(st: LoopState) -> None:
+        if st.status == "live":
+            switch()
+        elif st.status in ("error", "stopped") and not switched["done"]:
+            controller.state.disconnect(on_state)
+            controller.progress.disconnect(on_progress)
+            failed(st)
+
+    def failed(st: LoopState) -> None:
+        async def forget() -> None:
+            await controller.aclose()
+            if not same:
+                ctx.tasks.wait()
+                engine.dispose()
+                if not existed:
+                    remove_replica(path)  # the user never kept it
+
+        asyncio.ensure_future(forget())
+        dialog = getattr(window, "_sync_dialog", None)
+        if dialog is None or not dialog.isVisible() or dialog.controller is not controller:
+            if st.status == "error":  # not modal: the window goes on working on what it showed
+                box = QMessageBox(QMessageBox.Icon.Warning, "Cannot connect",
+                                  f"Could not connect to {deployment.base}:\n\n{st.message}\n\n"
+                                  "The window still shows what it showed before.",
+                                  QMessageBox.StandardButton.Close, window)
+                box.setTextFormat(Qt.TextFormat.PlainText)  # the server's words, as plain text
+                box.setObjectName("connect-error")
+                box.open()
+                window._connect_error = box
+
+    controller.progress.connect(on_progress)
+    controller.state.connect(on_state)
+    if same:
+        switch()
     if show_dialog and not controller.sync.status()["live"]:
         dialog = SyncDialog(controller, window)
         dialog.open()
         window._sync_dialog = dialog
+    controller.start()
     return controller
 
 
 def back_to_demo(window) -> None:
-    import asyncio
-
     from console.paths import default_demo_replica
     from console.store.db import open_replica
 
@@ -105,15 +172,24 @@ def back_to_demo(window) -> None:
     if ctx.live is not None:
         old = ctx.live
         ctx.live = None
-        asyncio.ensure_future(old.aclose())
+        ctx.tasks.spawn(old.aclose())
     path = default_demo_replica()
     if path.exists():
         ctx.tasks.wait()
         ctx.replace_replica(open_replica(path), path)
+        forget_standin_replica(window)
     else:
         from console.ui.demo_reset import reset_demo_replica
 
         reset_demo_replica(ctx)
+
+
+def forget_standin_replica(window) -> None:
+    """Remove the session's stand-in replica once the window no longer shows it (nobody kept it)."""
+    path = getattr(window, "standin_replica", None)
+    if path is not None and path != window.ctx.replica_path:
+        remove_replica(path)
+        window.standin_replica = None
 
 
 def start_standin_and_connect(window):
@@ -129,5 +205,7 @@ def start_standin_and_connect(window):
         window.standin = standin
     ctx.settings.deployment_url = standin.url
     ctx.secrets.set(DEPLOY_KEY, standin.state.admin_key, session_only=True)
+    # The stand-in lives for this session only, and so does its replica: removed when left or at quit.
+    window.standin_replica = replica_for(Deployment(standin.url).name)
     ctx.status_message.emit(f"Stand-in deployment running at {standin.url} (this session only)")
     return connect_live(window, Deployment(standin.url, standin.state.admin_key))

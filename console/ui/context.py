@@ -1,7 +1,9 @@
 """What every panel gets: the replica, settings, secrets, background tasks, theme and navigation.
 
 Panels never import each other. They reach one another through `navigate(panel, target)`, and learn
-about changed data through `data_changed` (which tables), and refresh only what they show.
+about changed data through `data_changed(ChangeSet)` (which tables and documents, merged over a short
+window by the change bridge), and refresh only what they show. Whoever writes hands the write's
+ChangeSet to `announce`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.backend.base import Backend
+from console.changes import ChangeSet
 from console.paths import config_dir
 from console.secrets import SecretStore
 from console.settings import Settings
 from console.store.db import get_meta
+from console.ui.changes_bridge import ChangeBridge
 from console.ui.tasks import Task, TaskRunner
 from console.ui.theme import Theme
 
 
 class AppContext(QObject):
     navigate_requested = Signal(str, object)  # panel key, target (e.g. a user id)
-    data_changed = Signal(object)  # set of SQL table names whose rows changed
+    data_changed = Signal(ChangeSet)  # what changed: table -> document ids (see console/changes.py)
     replica_replaced = Signal()  # a different replica file is open (demo reset, --db)
     status_message = Signal(str)
     live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
@@ -40,8 +45,12 @@ class AppContext(QObject):
         self.theme = theme
         self.tasks = tasks or TaskRunner(self)
         self.tasks.failed.connect(self.status_message)
+        self.changes = ChangeBridge(self.tasks, self.data_changed.emit, self)
+        self.changes.watch_file(replica_path)
         self.mode = self._read_mode()
         self.live: Any = None  # the LiveController while connected to a deployment
+        self._backend: Backend | None = None
+        self._backend_for: tuple[Any, Engine] | None = None
         self.alerts: Any = None  # the AlertMonitor of the main window (console.ui.alert_monitor)
         self.log_tail: Any = None  # the main window's LogTail (console.ui.logtail): feeds the function-log history
 
@@ -52,6 +61,8 @@ class AppContext(QObject):
 
     def operator_id(self) -> str | None:
         """Who operates: the user chosen in Settings; in the demo, until then, the demo's first admin."""
+        if self.settings.operator_read_only:
+            return None
         if self.settings.operator_user_id:
             return self.settings.operator_user_id
         return self._demo_operator if self.is_demo else None
@@ -87,6 +98,73 @@ class AppContext(QObject):
         """A read slot where only the newest read counts (the detail of whatever is selected now)."""
         return LatestRead(self)
 
+    @property
+    def backend(self) -> Backend:
+        """Where operator actions go: the one place that picks local (demo) or deployment (live)."""
+        key = (self.live, self.engine)
+        if self._backend is None or self._backend_for != key:
+            runners = dict(read=self.tasks.aread, write=self.tasks.awrite, operator=self.operator_id)
+            if self.live is not None:
+                from console.backend.deployment import DeploymentBackend
+
+                self._backend = DeploymentBackend(self.engine, self.live.client, identity=self.live.identity,
+                                                  **runners)
+            else:
+                from console.backend.local import LocalBackend
+
+                self._backend = LocalBackend(self.engine, **runners)
+            self._backend_for = key
+        return self._backend
+
+    def announce(self, changes: ChangeSet | None) -> None:
+        """A write of ours changed this (GUI thread); panels hear of it once per short window."""
+        self.changes.announce(changes)
+
+    def write(self, fn: Callable[[Connection], Any], on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None) -> Task:
+        """Run `fn(connection)` in one transaction on the writer thread. When it returns a ChangeSet, that is
+        announced before `on_done` runs."""
+        engine = self.engine
+
+        def work() -> Any:
+            with engine.begin() as conn:
+                return fn(conn)
+
+        def done(result: Any) -> None:
+            if isinstance(result, ChangeSet):
+                self.announce(result)
+            if on_done is not None:
+                on_done(result)
+
+        return self.tasks.write(work, done, on_error)
+
+    async def aread(self, fn: Callable[[Connection], Any]) -> Any:
+        engine = self.engine
+
+        def work() -> Any:
+            with engine.connect() as conn:
+                return fn(conn)
+
+        return await self.tasks.aread(work)
+
+    async def awrite(self, fn: Callable[[Connection], Any]) -> Any:
+        """As `write`, awaitable: the ChangeSet a write returns is announced."""
+        engine = self.engine
+
+        def work() -> Any:
+            with engine.begin() as conn:
+                return fn(conn)
+
+        result = await self.tasks.awrite(work)
+        if isinstance(result, ChangeSet):
+            self.announce(result)
+        return result
+
+    def close(self) -> None:
+        """Stop the bridge and the runner (app exit, tests)."""
+        self.changes.stop()
+        self.tasks.shutdown()
+
     def navigate(self, panel: str, target: Any = None) -> None:
         self.navigate_requested.emit(panel, target)
 
@@ -94,6 +172,7 @@ class AppContext(QObject):
         old = self.engine
         self.engine, self.replica_path = engine, path
         self.mode = self._read_mode()
+        self.changes.watch_file(path)
         self.replica_replaced.emit()
         old.dispose()
 

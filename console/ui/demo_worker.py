@@ -1,5 +1,6 @@
 """The offline demo's queue is alive: a local worker runs due jobs (with realistic failures) and new
-jobs arrive, as they would from the product. Runs off the GUI thread; tells panels what changed."""
+jobs arrive, as they would from the product. Runs on the runner's writer thread; announces the change
+set the local job store collected (the jobs written), so panels redraw only what shows them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from PySide6.QtCore import QObject, QTimer
 from sqlalchemy import text
 
+from console.changes import ChangeSet
 from console.demo import incidents
 from console.demo.words import JOB_ERRORS, JOB_TYPES
 from console.store.jobstore import LocalJobStore
@@ -58,43 +60,37 @@ class DemoWorker(QObject):
             self._last_delivery = time.monotonic()
         secrets = self.ctx.secrets
 
-        def work() -> dict[str, set[str]]:
+        def work() -> ChangeSet:
             store = LocalJobStore(engine, rng=rng)
             if not customers:
                 with engine.connect() as conn:
                     customers.extend(conn.execute(text(
                         "SELECT id FROM users WHERE role = 'user' AND is_active LIMIT 500")).scalars())
-            changed: set[str] = set()
-            delivered: set[str] = set()
             for _ in range(rng.choice((0, 1, 1, 2, 3))):  # new work arrives
                 jtype = rng.choices([t for t in JOB_TYPES if not t.startswith("webhook.")])[0]
                 user = rng.choice(customers) if customers else None
-                job_id, _ = store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
-                changed.add(job_id)
+                store.enqueue(f"{jtype}:{time.time_ns():x}", jtype, {"userId": user}, user_id=user)
             # The demo's stuck jobs stay stuck, as with a workpool whose workers died: an operator has to
             # notice and retry them (that is what the Stuck count is for). During an outage nothing is claimed.
             if phase != "outage":
-                changed |= store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS,
-                                           reclaim_stuck=False)
+                store.work_once("demo-worker", failure_rate, limit=10, errors=JOB_ERRORS, reclaim_stuck=False)
+            changes = store.changes
             if deliver:  # signed with the old auth token: verified at once, so the alert sees it
-                from console.store.webhooks import reverify
-                from console.webhooks.ingest import store as store_deliveries
+                from console.webhooks.ingest import store_changes
+                from console.webhooks.reverify import reverify_changes
                 from console.webhooks.secrets import WebhookSecrets
 
                 doc = incidents.twilio_delivery(rng, int(time.time() * 1000), "+14155550123", old_token=True)
-                store_deliveries(engine, [doc])
-                reverify(engine, WebhookSecrets(secrets, demo=True), only=[doc["_id"]])
-                delivered.add(doc["_id"])
-            return {"jobs": changed, "webhook_deliveries": delivered}
+                changes.merge(store_changes(engine, [doc]))
+                changes.merge(reverify_changes(engine, WebhookSecrets(secrets, demo=True), only=[doc["_id"]]))
+            return changes
 
-        def done(changed: dict[str, set[str]]) -> None:
+        def done(changed: ChangeSet) -> None:
             self._busy = False
-            changed = {table: ids for table, ids in changed.items() if ids}
-            if changed:
-                self.ctx.data_changed.emit(changed)
+            self.ctx.announce(changed)
 
         def failed(exc: BaseException) -> None:
             self._busy = False
             self.ctx.status_message.emit(f"Demo worker: {exc}")
 
-        self.ctx.tasks.run(work, done, failed)
+        self.ctx.tasks.write(work, done, failed)

@@ -1,5 +1,6 @@
-"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop, and
-the bridge that turns sync progress and changes into Qt signals on the GUI thread.
+"""Live mode in the GUI: one ConvexClient per deployment, the sync loop on the qasync event loop (its
+pages decoded and checked on the runner's read pool and committed on its writer thread), and its progress
+and change sets handed to the GUI thread (changes through the context's change bridge).
 
 Subscriptions (console/client/subscriptions.py) complement the replica: the job counts (console:jobStats)
 and the operator's identity and roles (console:whoami) arrive as they commit, through
@@ -19,7 +20,8 @@ from console.client.client import ConvexClient
 from console.client.http import Deployment
 from console.client.subscriptions import Subscription, Subscriptions
 from console.store.db import claim_replica
-from console.sync.engine import Changes, Progress, SyncEngine
+from console.changes import ChangeSet
+from console.sync.engine import Progress, SyncEngine
 from console.sync.loop import LoopState, SyncLoop
 from console.ui.context import AppContext
 
@@ -33,14 +35,18 @@ class LiveController(QObject):
     subscription_mode = Signal(str)  # connecting | live | polling | stopped
 
     def __init__(self, ctx: AppContext, deployment: Deployment, *, on_demand: set[tuple[str, str]] | None = None,
-                 interval: float = 2.0) -> None:
+                 interval: float = 2.0, engine=None) -> None:
         super().__init__()
         self.ctx = ctx
         self.deployment = deployment
-        self.call_log = CallLog(ctx.engine)
+        # The replica it syncs into: the window's, or a new one it switches to once a first page committed.
+        self.engine = engine if engine is not None else ctx.engine
+        self.call_log = CallLog(self.engine)
         self.client = ConvexClient(deployment, call_log=self.call_log)
-        self.sync = SyncEngine(ctx.engine, self.client.http, on_demand=on_demand,
-                               on_progress=self.progress.emit, on_changes=self._changes)
+        self.sync = SyncEngine(self.engine, self.client.http, on_demand=on_demand,
+                               on_progress=self.progress.emit, on_changes=self._changes,
+                               read=ctx.tasks.aread, write=ctx.tasks.awrite)
+        self.client.http.offload = ctx.tasks.aread  # big bodies are decoded on the read pool
         self.loop = SyncLoop(self.sync, interval=interval, on_state=self._state)
         self.subscriptions = Subscriptions(deployment, call_log=self.call_log, identity=self.identity(),
                                            poll=self._poll, poll_interval=interval,
@@ -48,7 +54,7 @@ class LiveController(QObject):
         self.figures: dict[str, Any] = {}  # the latest value of each standing subscription
         self.last_state: LoopState | None = None
         self._cancel: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Future | None = None
         # The call log is written in batches, off the GUI thread.
         self._flush = QTimer(self)
         self._flush.setInterval(2000)
@@ -62,14 +68,16 @@ class LiveController(QObject):
         if self.running:
             return
         self._cancel = asyncio.Event()
-        self._task = asyncio.ensure_future(self._run())
+        self._task = self.ctx.tasks.spawn(self._run(), long=True)
         self._flush.start()
-        self.ctx.tasks.run(self.call_log.prune)  # bounded retention, enforced off the GUI thread
+        self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
+        checking = True
         try:
             await self.sync.check()
-            claim_replica(self.ctx.engine, self.deployment.base)  # never mix deployments, or live into a demo
+            checking = False
+            claim_replica(self.engine, self.deployment.base)  # never mix deployments, or live into a demo
             self._subscribe_figures()
             self.subscriptions.start()
             await self.loop.run(self._cancel)  # type: ignore[arg-type]
@@ -77,7 +85,7 @@ class LiveController(QObject):
             self._state(LoopState("stopped", "Sync canceled."))
         except Exception as exc:  # a person must act: rejected key, export not enabled, ...
             log.warning("sync stopped: %s", exc)
-            self._state(LoopState("error", str(exc)))
+            self._state(LoopState("error", explain_failure(exc, self.deployment.base) if checking else str(exc)))
         finally:
             self.stopped.emit()
 
@@ -99,14 +107,16 @@ class LiveController(QObject):
 
     def flush_call_log(self) -> None:
         if self.call_log.pending():
-            self.ctx.tasks.run(self.call_log.flush)
+            self.ctx.tasks.write(self.call_log.flush)
 
     def _state(self, state: LoopState) -> None:
         self.last_state = state
         self.state.emit(state)
 
-    def _changes(self, changes: Changes) -> None:
-        self.ctx.data_changed.emit({name: set(ids) for name, ids in changes.tables.items()})
+    def _changes(self, changes: ChangeSet) -> None:
+        if self.ctx.live is not self:
+            return  # not what the window shows (yet): its panels read another replica
+        self.ctx.announce(changes)
 
     # -- subscriptions --------------------------------------------------------------------------------
     async def _poll(self, path: str, args: dict) -> Any:
@@ -125,9 +135,15 @@ class LiveController(QObject):
             log.info("subscription %s failed: %s", path, error)
             return
         self.figures[path] = value
-        self.ctx.live_figures.emit(path, value)
+        if self.ctx.live is self:  # not before the window shows this deployment
+            self.ctx.live_figures.emit(path, value)
         if path == "console:jobStats":
             self.loop.poke()  # jobs changed on the deployment: pull their deltas now, not at the next tick
+
+    def announce_figures(self) -> None:
+        """Once the window shows this deployment: the figures that arrived before, to the panels."""
+        for path, value in list(self.figures.items()):
+            self.ctx.live_figures.emit(path, value)
 
     def watch(self, path: str, args: dict, callback: Any) -> Subscription:
         """A subscription for a panel; the callback gets (value, error) on the GUI thread."""
@@ -145,3 +161,18 @@ def describe(p: Progress) -> str:
     eta = f" · about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
     return (f"{p.tables_done}/{p.tables_total} tables · {p.documents:,} documents · {p.rate:,.0f}/s{eta}"
             + (f" · {p.table}" if p.table else ""))
+
+
+def explain_failure(exc: BaseException, url: str) -> str:
+    """The first request's failure, for a person: "not a Convex deployment" when the answer was not Convex's."""
+    from console.client import errors as E
+
+    convex_answer = isinstance(exc, E.ConvexRequestError) and getattr(exc, "code", None)
+    if isinstance(exc, (E.FunctionNotFound, E.MalformedResponse, E.BadRequest)) and not convex_answer:
+        return (f"{url} is not a Convex deployment: it answered, but not as a Convex backend does ({getattr(exc, 'message', exc)}). "
+                "Use the deployment URL from the dashboard (Settings > URL & Deploy Key), such as "
+                "https://happy-otter-123.convex.cloud, not the dashboard's or an HTTP actions (.convex.site) address.")
+    if isinstance(exc, E.NetworkError):
+        return (f"{getattr(exc, 'message', exc)}. Check the URL, your network connection, and for a local "
+                "deployment that it is running (npx convex dev).")
+    return str(exc)

@@ -99,7 +99,7 @@ class LogTail(QObject):
             self._busy = False
             self.status.emit(f"Could not store log entries: {exc}")
 
-        self.ctx.tasks.run(work, done, failed)
+        self.ctx.tasks.write(work, done, failed)  # the one writer thread: our own commits are not "foreign"
 
     def _arrived(self, added: int, functions: set[str]) -> None:
         self.received += added
@@ -130,27 +130,8 @@ class LogTail(QObject):
             self.status.emit(f"Tailing {live.deployment.base} · last answer {time.strftime('%H:%M:%S')}")
 
     async def _call(self, fn: Any, write: bool) -> Any:
-        """Run `fn(connection)` off the GUI thread and await its result on the event loop."""
-        future: asyncio.Future = asyncio.get_event_loop().create_future()
-        engine = self.ctx.engine
-
-        def work() -> Any:
-            if write:
-                with engine.begin() as conn:
-                    return fn(conn)
-            with engine.connect() as conn:
-                return fn(conn)
-
-        def done(value: Any) -> None:
-            if not future.done():
-                future.set_result(value)
-
-        def failed(exc: BaseException) -> None:
-            if not future.done():
-                future.set_exception(exc)
-
-        self.ctx.tasks.run(work, done, failed)
-        return await future
+        """Run `fn(connection)` on the app's runner (reads on the pool, writes on the writer thread)."""
+        return await (self.ctx.awrite(fn) if write else self.ctx.aread(fn))
 
 
 def _storer(page: StreamPage) -> Any:

@@ -9,8 +9,8 @@ from typing import Any
 
 import platform
 
-from PySide6.QtCore import QSize, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, QUrl, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from console import __version__
 from console.store.db import file_size
-from console.store.users import counts
+from console.store.counts import row_counts
 from console.ui.context import AppContext
 from console.ui.format import count, size
 from console.ui.panel import Panel, PanelSpec
@@ -66,6 +66,41 @@ class DemoBanner(QFrame):
         )
 
 
+class DeploymentBand(QFrame):
+    """Which deployment the window shows, impossible to miss: red for production, blue for development."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.setObjectName("deployment-band")
+        self.ctx = ctx
+        self.production = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 3, 10, 3)
+        self.label = plain(QLabel())
+        layout.addWidget(self.label, 1)
+        self.hide()
+        ctx.theme.changed.connect(self.restyle)
+
+    def show_deployment(self, deployment) -> None:
+        from console.runner import is_production
+
+        if deployment is None:
+            self.hide()
+            return
+        self.production = is_production(deployment.key)
+        kind = "PRODUCTION" if self.production else "Development"
+        note = " — writes ask for confirmation" if self.production else ""
+        self.label.setText(f"{kind} · {deployment.name} · {deployment.base}{note}")
+        self.restyle()
+        self.show()
+
+    def restyle(self, _dark: bool = False) -> None:
+        # Fixed colours with white text: readable on light and dark themes alike.
+        bg = "#b71c1c" if self.production else "#1565c0"
+        self.setStyleSheet(f"QFrame#deployment-band {{ background: {bg}; }}"
+                           f" QFrame#deployment-band QLabel {{ color: white; font-weight: bold; }}")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, specs: list[PanelSpec] | None = None) -> None:
         super().__init__()
@@ -74,6 +109,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Panel] = {}
         self.current: Panel | None = None
         self.standin = None  # a local stand-in deployment started from the File menu
+        self.standin_replica = None  # its replica: removed when left or at quit
         self.setWindowTitle("Convex Ops Console")
         self.setWindowIcon(app_icon())
         self.resize(1400, 860)
@@ -101,6 +137,8 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.banner)
+        self.band = DeploymentBand(ctx)
+        outer.addWidget(self.band)
         outer.addWidget(body, 1)
         self.setCentralWidget(central)
 
@@ -160,6 +198,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.reset_action = QAction("&Reset demo data…", self, triggered=self.reset_demo)
         file_menu.addAction(self.reset_action)
+        file_menu.addAction(QAction("Delete old &replicas…", self, triggered=self.delete_old_replicas))
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
 
@@ -180,7 +219,45 @@ class MainWindow(QMainWindow):
         settings.addAction(QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings))
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(QAction("&Keyboard shortcuts", self, shortcut=QKeySequence("F1"),
+                                    triggered=self.show_shortcuts))
+        help_menu.addAction(QAction("&README (how the console works)", self, triggered=self.open_readme))
+        help_menu.addSeparator()
         help_menu.addAction(QAction("&About", self, triggered=self.about))
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """Every shortcut of the menus, as (keys, what), read from the actions themselves."""
+        out = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for act in menu.actions() if menu else ():
+                if not act.shortcut().isEmpty():
+                    keys = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    out.append((keys, act.text().replace("&", "").rstrip("…")))
+        out += [("Down (in a search box)", "Move to the results"), ("Tab (in a table)", "Move to the next control"),
+                ("Enter (on a result)", "Open it"), ("Esc", "Close a dialog")]
+        return out
+
+    def show_shortcuts(self) -> None:
+        from console.ui.plain import esc as _esc
+
+        rows = "".join(f"<tr><td><b>{_esc(k)}</b></td><td>{_esc(w)}</td></tr>" for k, w in self.shortcuts())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)  # our markup, the labels escaped
+        box.setObjectName("shortcuts-dialog")
+        box.open()
+        self._shortcuts_box = box
+
+    def readme_url(self) -> QUrl:
+        from pathlib import Path
+
+        local = Path(__file__).resolve().parents[2] / "README.md"
+        return QUrl.fromLocalFile(str(local)) if local.exists() else \
+            QUrl("https://pypi.org/project/convex-ops-console/")
+
+    def open_readme(self) -> None:
+        QDesktopServices.openUrl(self.readme_url())
 
     # -- live mode ----------------------------------------------------------------------------------------
     def connect_configured(self) -> None:
@@ -205,7 +282,24 @@ class MainWindow(QMainWindow):
 
         back_to_demo(self)
 
+    def delete_old_replicas(self) -> None:
+        from console.ui.connect import remove_replica
+        from console.ui.replicas_dialog import ReplicasDialog
+
+        dialog = ReplicasDialog(self.ctx.replica_path, self)
+
+        def delete() -> None:
+            paths = dialog.ticked()
+            for p in paths:
+                remove_replica(p)
+            self.show_message(f"Deleted {len(paths)} replica file(s)")
+
+        dialog.accepted.connect(delete)
+        dialog.open()
+        self._replicas_dialog = dialog
+
     def on_live_state(self, state) -> None:
+        self.show_deployment()
         colour = {"live": "ok", "syncing": "warning", "resync": "warning", "waiting": "warning"}.get(state.status,
                                                                                                 "danger")
         words = {"live": "up to date", "syncing": "syncing", "resync": "rebuilding", "offline": "offline",
@@ -332,6 +426,18 @@ class MainWindow(QMainWindow):
         self.demo_action.setEnabled(not demo)
         colour = self.ctx.theme.color("warning" if demo else "ok").name()
         self.mode_label.setText(f"<b style='color:{colour}'>{'Demo' if demo else 'Live'}</b>")
+        self.show_deployment()
+
+    def show_deployment(self) -> None:
+        """The deployment in the title and in the band (production or development)."""
+        live = self.ctx.live
+        deployment = live.deployment if live is not None else None
+        self.band.show_deployment(deployment)
+        if deployment is None:
+            self.setWindowTitle("Convex Ops Console" + (" — offline demo" if self.ctx.is_demo else ""))
+        else:
+            kind = "PRODUCTION" if self.band.production else "dev"
+            self.setWindowTitle(f"{deployment.name} ({kind}) — Convex Ops Console")
 
     def refresh_status(self, _tables: object = None) -> None:
         path = self.ctx.replica_path
@@ -344,7 +450,8 @@ class MainWindow(QMainWindow):
                 f"{count(c['jobs'])} jobs · {count(c['webhook_deliveries'])} deliveries"
             )
 
-        self.ctx.read(counts, show)
+        engine = self.ctx.engine  # trigger-kept counts (table_counts): one read of a five-row table
+        self.ctx.tasks.run(lambda: row_counts(engine), show)
 
     # -- demo reset ---------------------------------------------------------------------------------
     def reset_demo(self) -> None:
@@ -395,7 +502,7 @@ class MainWindow(QMainWindow):
             import asyncio
 
             live, self.ctx.live = self.ctx.live, None
-            self._closing = asyncio.ensure_future(live.aclose())
+            self._closing = self.ctx.tasks.spawn(live.aclose())
         if self.standin is not None:
             self.standin.stop()
             self.standin = None

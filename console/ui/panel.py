@@ -22,6 +22,7 @@ class Panel(QWidget):
         self.ctx = ctx
         self.setObjectName(f"panel-{self.key}")
         self._state_restored = False
+        self._when_seen: dict[str, Callable[[], None]] = {}
 
     def showEvent(self, event: QShowEvent) -> None:
         # Splitter and header state only sticks once the panel has its real size, i.e. when first shown.
@@ -29,6 +30,21 @@ class Panel(QWidget):
             self._state_restored = True
             self.restore_state(self.ctx.ui_state())
         super().showEvent(event)
+        pending, self._when_seen = self._when_seen, {}
+        for redraw in pending.values():
+            redraw()
+
+    def when_seen(self, key: str, redraw: Callable[[], None]) -> None:
+        """Redraw now if the panel is visible, else once when it is next shown (stale until then)."""
+        if self.isVisible():
+            self._when_seen.pop(key, None)
+            redraw()
+        else:
+            self._when_seen[key] = redraw
+
+    @property
+    def stale(self) -> bool:
+        return bool(self._when_seen)
 
     def on_shown(self) -> None:
         """Became the visible panel (start refresh timers here)."""

@@ -48,14 +48,16 @@ def _live_shots(app, ctx, window, shot) -> None:
     """Live mode against a local stand-in: the first-sync dialog part-way, then the live window."""
     import asyncio
 
-    import qasync
+    import qasync  # noqa: F401
+
+    from console.ui.eventloop import GuiEventLoop
 
     from console.client.http import Deployment
     from console.standin.app import start_standin
     from console.ui.connect import connect_live
 
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app, already_running=False)
+    loop = GuiEventLoop(app, already_running=False)
     asyncio.set_event_loop(loop)
     standin = start_standin(latency_ms=40, worker=False)
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.secrets import DEPLOY_KEY, SecretStoreError
-from console.store.users import UserQuery, search
+from console.store.roles import operators
 from console.ui.context import AppContext
 from console.ui.plain import esc, question, warning
 from console.webhooks.replay import is_loopback
@@ -64,8 +64,10 @@ class SettingsDialog(QDialog):
         self.operator = QComboBox()
         self.operator.setEditable(False)
         self.operator.addItem("(nobody: read-only)", ("", ""))
-        if s.operator_user_id:
-            self.operator.addItem(f"{s.operator_email}", (s.operator_user_id, s.operator_email))
+        current = ctx.operator_id()  # chosen, or the demo's admin until someone is chosen
+        if current:
+            label = s.operator_email if s.operator_user_id else "the demo's admin (until you choose)"
+            self.operator.addItem(label or current, (current, s.operator_email))
             self.operator.setCurrentIndex(1)
         self.operator_note = QLabel("Write actions act as this user of the product; the deployment's own "
                                     "role checks apply to them.")
@@ -109,18 +111,20 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def _load_staff(self) -> None:
-        def work(conn):
-            rows = search(conn, UserQuery(role="admin"), limit=100).rows
-            rows += [r for r in search(conn, UserQuery(role="support"), limit=100).rows if r not in rows]
-            return rows
-
-        def done(rows) -> None:
+        """Every user who may act: app staff and the owners and admins of organizations."""
+        def done(rows: list[dict]) -> None:
             current = self.operator.currentData()
             for r in rows:
-                if r.id != current[0]:
-                    self.operator.addItem(f"{r.name} <{r.email}> · {', '.join(r.roles)}", (r.id, r.email))
+                what = ", ".join(r["roles"]) or f"org {r['orgs']}"
+                label = f"{r['name']} <{r['email']}> · {what}"
+                if r["id"] == current[0]:
+                    self.operator.setItemText(1, label)
+                    self.operator.setItemData(1, (r["id"], r["email"]))
+                    continue
+                self.operator.addItem(label, (r["id"], r["email"]))
+                self.operator.setItemData(self.operator.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
 
-        self.ctx.read(work, done)
+        self.ctx.read(operators, done)
 
     def save(self) -> None:
         s = self.ctx.settings
@@ -149,6 +153,7 @@ class SettingsDialog(QDialog):
         s.deployment_url = url
         s.on_demand_tables = [t.strip() for t in self.on_demand.text().split(",") if t.strip()]
         s.operator_user_id, s.operator_email = self.operator.currentData()
+        s.operator_read_only = not s.operator_user_id
         s.theme = self.theme.currentData()
         s.allow_live_resign = self.live_resign.isChecked()
         s.allow_production_writes = self.production_writes.isChecked()

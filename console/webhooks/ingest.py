@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from console.convex.ids import IdMinter
 from console.demo.generator import TABLE_NUMBERS
+from console.changes import ChangeSet
 from console.store.ingest import upsert_documents
 from console.store.mapping import BY_SOURCE
 
@@ -71,6 +72,11 @@ def store(engine: Engine, docs: list[dict]) -> list[str]:
     with engine.begin() as conn:
         upsert_documents(conn, DELIVERIES, docs)
     return [d["_id"] for d in docs]
+
+
+def store_changes(engine: Engine, docs: list[dict]) -> ChangeSet:
+    """As `store`; what it wrote (imports and captures announce it)."""
+    return ChangeSet.of(DELIVERIES.sql_table, store(engine, docs))
 
 
 # -- capture ---------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ def test_search_latency(large_db):
             "first + last": UserQuery(text=name),
             "partial words": UserQuery(text=f"{name.split()[0][:3]} {name.split()[-1][:3]}"),
             "phone digits": UserQuery(text=phone[2:8]),
+            "phone local number": UserQuery(text=f"{phone[-7:-4]}-{phone[-4:]}"),
+            "phone last four": UserQuery(text=phone[-4:]),
             "one letter": UserQuery(text="m"),
             "one letter by created": UserQuery(text="m", sort="created"),
             "admins": UserQuery(role="admin"),

@@ -17,29 +17,9 @@ def loop(qapp):
 
     import qasync
 
-    class Loop(qasync.QEventLoop):
-        def run_until_complete(self, future):
-            # qasync pumps Qt once more after run_forever returns, with no running loop set: a task stepped
-            # then (the sync loop's HTTP read, a subscription's socket) fails inside anyio with "no running
-            # event loop". The app runs one run_until_complete for its whole life; tests run many, so keep
-            # the loop marked running for that last pump.
-            dispatcher = qapp.eventDispatcher()
-            pump = dispatcher.processEvents
+    from console.ui.eventloop import GuiEventLoop
 
-            def marked(flags):
-                asyncio.events._set_running_loop(self)
-                try:
-                    return pump(flags)
-                finally:
-                    asyncio.events._set_running_loop(None)
-
-            dispatcher.processEvents = marked
-            try:
-                return super().run_until_complete(future)
-            finally:
-                del dispatcher.processEvents
-
-    event_loop = Loop(qapp, already_running=False)
+    event_loop = GuiEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
     event_loop.run_until_complete(asyncio.sleep(0.05))
@@ -61,14 +41,25 @@ def theme(qapp):
 
 
 @pytest.fixture
-def ctx(qapp, theme, demo_db):
+def ctx(qapp, theme, demo_db, loop):
     context = AppContext(open_replica(demo_db), demo_db, Settings(search_debounce_ms=50, demo_worker=False), SecretStore(), theme)
     yield context
-    context.tasks.wait()
-    qapp.processEvents()
+    settle(qapp, context)
     assert not context.tasks.busy, "a background task was still in flight"
-    context.tasks.shutdown()
+    context.close()
     context.engine.dispose()
+
+
+def settle(qapp, context, timeout=5.0):
+    """Let the work submitted so far finish and its results reach the GUI thread (they go by a timer)."""
+    import time
+
+    context.tasks.wait(timeout)
+    deadline = time.monotonic() + timeout
+    while context.tasks.busy and time.monotonic() < deadline:
+        qapp.processEvents()
+        context.tasks.wait(0.05)
+        time.sleep(0.005)
 
 
 @pytest.fixture(autouse=True)

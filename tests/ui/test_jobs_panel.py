@@ -33,6 +33,16 @@ def click_state(qtbot, panel, state):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def confirm(qtbot, panel, reason):
+    """Give the reason the confirmation asks for, then confirm."""
+    qtbot.waitUntil(lambda: getattr(panel, "_confirm_dialog", None) is not None and panel._confirm_dialog.isVisible())
+    dialog = panel._confirm_dialog
+    assert not dialog.ok.isEnabled()  # no reason, no action
+    dialog.reason.setText(reason)
+    assert dialog.ok.isEnabled()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+
+
 def test_model_passes_qtmodeltester(qtmodeltester, qtbot, ctx):
     from console.store.jobs import JobQuery
 
@@ -70,6 +80,7 @@ def test_retry_a_failed_demo_job_and_see_it_run(qtbot, window, ctx):
     assert json.loads(panel.detail.payload.toPlainText()) == panel.detail.detail.payload
     assert panel.retry_button.isEnabled(), panel.retry_button.toolTip()
     qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    confirm(qtbot, panel, "customer asked")
     wait_idle(qtbot, ctx)
 
     def status():
@@ -84,6 +95,8 @@ def test_retry_a_failed_demo_job_and_see_it_run(qtbot, window, ctx):
         if status() == "succeeded":
             break
     assert status() == "succeeded"
+    qtbot.waitUntil(lambda: panel.detail.detail is None)  # no longer dead: left the list, and the detail with it
+    window.navigate("jobs", job.id)
     qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["status"] == "succeeded")
 
 
@@ -114,6 +127,8 @@ def test_actions_the_operator_may_not_take_are_disabled_with_the_reason(qtbot, w
     ctx.settings.operator_user_id = support.id
     panel = jobs_panel(window)
     panel.load_actor()
+    wait_idle(qtbot, ctx)
+    click_state(qtbot, panel, "dead")
     wait_idle(qtbot, ctx)
     panel.table.selectRow(0)
     assert panel.retry_button.isEnabled()

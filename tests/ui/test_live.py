@@ -78,7 +78,7 @@ def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop, production)
         controller = connect_live(window, Deployment(s.url, "standin|wrong"))
         run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "error")
         assert "deploy key was rejected" in window._sync_dialog.detail.text()
-        assert "stopped" in window.mode_label.text()
+        assert ctx.is_demo and "Demo" in window.mode_label.text()  # still on what was open
     finally:
         close(window, loop, qtbot, ctx, s)
 
@@ -104,9 +104,11 @@ def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop, pro
         assert panel.retry_button.isEnabled(), panel.retry_button.toolTip()
         assert "on the deployment" in panel.acting.text()
         panel.retry_selected()
+        panel._confirm_dialog.reason.setText("customer asked")
+        panel._confirm_dialog.accept()
         run_until(loop, lambda: s.store.get("jobs", job_id)["status"] == "pending")
         audit = s.store.scan("auditLogs", where="json_extract(doc,'$.resourceId') = ?", params=(job_id,))
-        assert audit and audit[0]["actorUserId"] == admin["_id"]
+        assert audit and audit[0]["actorUserId"] == admin["_id"] and audit[0]["reason"] == "customer asked"
         # the change comes back through the sync, and the replica (and the panel) follow
         def replica_status():
             with ctx.engine.connect() as conn:

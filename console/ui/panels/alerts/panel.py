@@ -62,6 +62,7 @@ class AlertsPanel(Panel):
         self.open = QPushButton("Open matching…")
         self.open.clicked.connect(self.open_selected)
         self.summary = plain(QLabel())
+        self.summary.setWordWrap(True)  # a long summary wraps rather than widen the window past 1024 px
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.ack)
@@ -88,6 +89,7 @@ class AlertsPanel(Panel):
             spin.setSuffix(f" {rule.unit}")
             spin.setValue(limits[rule.key])
             now = plain(QLabel("–"))
+            now.setWordWrap(True)  # what the rule sees now: wraps at 1024 px
             self.spins[rule.key], self.now_labels[rule.key] = spin, now
             grid.addWidget(name, row, 0)
             grid.addWidget(spin, row, 1)

@@ -288,7 +288,7 @@ class CallRatesPanel(Panel):
             self._fn_busy = False
             self.show_functions(metrics, metrics.notes)
 
-        self._fn_task = asyncio.ensure_future(read())
+        self._fn_task = self.ctx.tasks.spawn(read())
 
     def show_functions(self, metrics: FunctionMetrics, notes: list[str] | None = None) -> None:
         self.functions_metrics = metrics

@@ -44,10 +44,14 @@ from console.store.chats import (
 )
 from console.store.users import quick_find
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
 from console.ui.plain import esc
 from console.ui.panels.chats.models import BubbleDelegate, ChatsModel, MessagesModel
+
+
+SEARCH_LIMIT = 100  # message search hits shown, best first
 
 
 class ChatsPanel(Panel):
@@ -84,6 +88,7 @@ class ChatsPanel(Panel):
         self.list = QTableView()
         self.list.setObjectName("chat-list")
         self.list.setModel(self.chats)
+        search_leads_to(self.title_filter, self.list)  # Down reaches the results; Tab leaves the table
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.verticalHeader().hide()
@@ -372,10 +377,16 @@ class ChatsPanel(Panel):
                 item.setData(Qt.ItemDataRole.UserRole, h)
                 self.results.addItem(item)
             if not hits:
-                self.results.addItem("No message matches.")
+                self.results.addItem(f"No message matches “{q}”. Words match from their start; try fewer or "
+                                     "shorter words.")
+            elif len(hits) > SEARCH_LIMIT:
+                self.results.takeItem(self.results.count() - 1)  # the probe past the limit
+                self.results.addItem(f"Showing the best {SEARCH_LIMIT} matches; more messages match. Add words "
+                                     "to narrow the search.")
             self.results.show()
 
-        self.ctx.read(lambda conn: search_messages(conn, q), done)
+        # One past the limit says whether the search stopped there.
+        self.ctx.read(lambda conn: search_messages(conn, q, limit=SEARCH_LIMIT + 1), done)
 
     def _open_result(self, item: QListWidgetItem) -> None:
         hit = item.data(Qt.ItemDataRole.UserRole)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.store import browse as B
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.panels.data.model import DocumentsModel
@@ -108,6 +109,7 @@ class DataPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("data-documents")
         self.table.setModel(self.model)
+        search_leads_to(self.goto, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)

@@ -15,6 +15,10 @@ def find_jobs(conn: Connection, typed: str) -> list[Hit]:
         return []
     rows = conn.execute(text("SELECT id, key, type, status FROM jobs WHERE id = :v OR key = :v LIMIT 5"),
                         {"v": typed}).all()
+    if not rows and 6 <= len(typed) < 32 and typed.isalnum():
+        # The table shows an id's last 10 characters: find the job by that too (a scan, off the GUI thread).
+        rows = conn.execute(text("SELECT id, key, type, status FROM jobs WHERE substr(id, -:n) = :v LIMIT 5"),
+                            {"v": typed.lower(), "n": len(typed)}).all()
     return [Hit(title=f"{r.type} job · {r.status}", subtitle=f"key {r.key} · id {r.id}", panel="jobs", target=r.id,
                 kind="Job") for r in rows]
 

@@ -40,15 +40,19 @@ VERBS = {
 
 
 class BulkRetryDialog(QDialog):
-    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None, verb: str = "retry") -> None:
+    def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None, verb: str = "retry",
+                 production: str | None = None) -> None:
         super().__init__(parent)
         self.verb = verb
         self.word, self.past, rule = VERBS[verb]
-        self.setWindowTitle(f"{self.word} all matching jobs")
+        self.setWindowTitle(f"{self.word} all matching jobs" + (" on PRODUCTION" if production else ""))
         self.setObjectName(f"bulk-{verb}-dialog")
+        self.setMinimumWidth(560)  # room for the title, the filter description and "Retry 1,000 jobs"
         more = "+" if matching > 100_000 else ""
         self.matching = matching
-        intro = QLabel(f"<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
+        prod = (f"<b style='color:#c62828'>PRODUCTION deployment {esc(production)}: this acts on real jobs.</b><br>"
+                if production else "")
+        intro = QLabel(f"{prod}<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
                        f"{esc(rule)}")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
@@ -56,10 +60,11 @@ class BulkRetryDialog(QDialog):
         self.cap.setRange(1, 100_000)
         self.cap.setValue(DEFAULT_CAP)
         self.cap.setSuffix(" jobs at most")
-        self.reason = QLineEdit(placeholderText="why (goes into the audit log)")
+        self.reason = QLineEdit(placeholderText="reason (required; goes into the audit log)")
         self.will = QLabel()
+        self.will.setWordWrap(True)
         self.cap.valueChanged.connect(self._update)
-        self.reason.textChanged.connect(self._update)
+        self.reason.textChanged.connect(lambda _t: self._update())
         form = QFormLayout()
         form.addRow("Cap", self.cap)
         form.addRow("Reason", self.reason)
@@ -77,7 +82,7 @@ class BulkRetryDialog(QDialog):
     def _update(self) -> None:
         n = min(self.matching, self.cap.value())
         self.ok.setText(f"{self.word} {count(n)} jobs")
-        needs_reason = self.verb != "retry" and not self.reason.text().strip()
+        needs_reason = not self.reason.text().strip()  # a bulk action always has a reason
         self.ok.setEnabled(n > 0 and not needs_reason)
         self.will.setText(f"At most {count(n)} will be {self.past}" + (
             f"; {count(self.matching - n)} more match beyond the cap." if self.matching > n else ".")

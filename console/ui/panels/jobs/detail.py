@@ -103,11 +103,14 @@ class JobDetailView(QWidget):
         for b in (self.copy_id, self.copy_key, self.copy_payload):
             b.setEnabled(True)
         self.payload.setPlainText(json.dumps(d.payload, indent=2, ensure_ascii=False, sort_keys=True))
-        status_colour = t.color(STATUS_COLOUR.get(j["status"], "muted")).name()
         stuck = J.is_stuck(d.doc, now_ms)
+        # A stuck job is a problem, not a healthy "running": one status, one colour.
+        status_colour = t.color("danger" if stuck else STATUS_COLOUR.get(j["status"], "muted")).name()
+        status = "STUCK (claimed, past its lease)" if stuck else j["status"]
+        if stuck:
+            self.title.setText(f"{j['type'] or 'job'} · stuck")
         rows = [
-            ("Status", f"<b style='color:{status_colour}'>{esc(j['status'])}</b>"
-                       + (f" <b style='color:{t.color('danger').name()}'>STUCK</b>" if stuck else "")),
+            ("Status", f"<b style='color:{status_colour}'>{esc(status)}</b>"),
             ("Job id", f"<code>{esc(j['id'])}</code>"),
             ("Idempotency key", f"<code>{esc(j['key'])}</code>"),
             ("Attempts", esc(f"{J.budget_used(d.doc)} of {j['max_attempts']} automatic"

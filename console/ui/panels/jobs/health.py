@@ -71,7 +71,8 @@ class HealthView(QWidget):
 
     def show_health(self, h: Health) -> None:
         t = self.ctx.theme
-        self.backlog.setText(f"Backlog: oldest waiting {_duration(h.oldest_pending_ms)}")
+        self.backlog.setText("Backlog: none waiting" if h.oldest_pending_ms is None else
+                             f"Backlog: oldest waiting {_duration(h.oldest_pending_ms)}")
         colour = t.color("danger" if h.stuck else "ok").name()
         self.stuck.setText(f"<span style='color:{colour}'>Stuck: {count(h.stuck)}</span>")
         if h.permanent_failure_rate is None:

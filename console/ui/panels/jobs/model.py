@@ -15,9 +15,12 @@ from console.ui.paging import PagedTableModel
 from console.ui.plain import tip
 from console.ui.panels.jobs.detail import STATUS_COLOUR
 
-COLUMNS = ["ID", "Type", "Key", "Status", "Attempts", "Next run", "Claimed by", "Claimed", "Last error", "Created",
-           "Updated"]
-SORTABLE = {9: "created", 10: "updated", 5: "next_run"}
+# Triage first: what state, what went wrong, what kind; the long idempotency key last.
+COLUMNS = ["ID", "Status", "Last error", "Type", "Attempts", "Next run", "Updated", "Created", "Claimed by", "Claimed",
+           "Key"]
+ID, STATUS, LAST_ERROR, TYPE, ATTEMPTS, NEXT_RUN, UPDATED, CREATED, CLAIMED_BY, CLAIMED, KEY = range(len(COLUMNS))
+SORTABLE = {CREATED: "created", UPDATED: "updated", NEXT_RUN: "next_run"}
+WIDTHS = [90, 110, 300, 150, 70, 80, 75, 140, 95, 75, 170]
 
 
 class JobsModel(PagedTableModel):
@@ -33,47 +36,49 @@ class JobsModel(PagedTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return {9: "Sort: newest first", 10: "Sort: most recently changed first",
-                    5: "Sort: next to run first (waiting jobs)"}.get(section, "Not sortable (no index)")
+            return {CREATED: "Sort: newest first", UPDATED: "Sort: most recently changed first",
+                    NEXT_RUN: "Sort: next to run first (waiting jobs)"}.get(section, "Not sortable (no index)")
         return super().headerData(section, orientation, role)
 
     def display(self, j: JobRow, col: int, role: int) -> Any:
         stuck = j.stuck(self.now_ms)
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
+            if col == ID:
                 return j.id[-10:]
-            if col == 1:
+            if col == TYPE:
                 return j.type
-            if col == 2:
+            if col == KEY:
                 return j.key
-            if col == 3:
-                return "running · STUCK" if stuck else j.status
-            if col == 4:
+            if col == STATUS:
+                return "STUCK" if stuck else j.status
+            if col == ATTEMPTS:
                 return f"{j.budget_used}/{j.max_attempts}" + (f" (+{j.retry_base})" if j.retry_base else "")
-            if col == 5:
+            if col == NEXT_RUN:
                 return age(j.next_run_at, self.now_ms / 1000) if j.next_run_at else ""
-            if col == 6:
+            if col == CLAIMED_BY:
                 return j.claimed_by or ""
-            if col == 7:
+            if col == CLAIMED:
                 return age(j.claimed_at, self.now_ms / 1000) if j.claimed_at else ""
-            if col == 8:
+            if col == LAST_ERROR:
                 return j.last_error
-            if col == 9:
+            if col == CREATED:
                 return local_time(j.created_at, seconds=True)
-            if col == 10:
+            if col == UPDATED:
                 return age(j.updated_at, self.now_ms / 1000)
         elif role == Qt.ItemDataRole.ToolTipRole:
-            if col == 0:
+            if col == ID:
                 return tip(j.id)
-            if col == 4 and j.retry_base:
+            if col == KEY and j.key:
+                return tip(j.key)
+            if col == ATTEMPTS and j.retry_base:
                 return f"{j.attempts} attempts in all; {j.retry_base} before the last manual retry"
-            if col == 8 and j.last_error:
+            if col == LAST_ERROR and j.last_error:
                 return tip(j.last_error)
-            if col in (5, 7, 10):
-                value = {5: j.next_run_at, 7: j.claimed_at, 10: j.updated_at}[col]
+            if col in (NEXT_RUN, CLAIMED, UPDATED):
+                value = {NEXT_RUN: j.next_run_at, CLAIMED: j.claimed_at, UPDATED: j.updated_at}[col]
                 return local_time(value, seconds=True) if value else None
             if stuck:
-                return "Claimed past its lease: the worker died or hung. Retry it, or let the worker reclaim it."
-        elif role == Qt.ItemDataRole.ForegroundRole and col == 3:
+                return "Running, claimed past its lease: the worker died or hung. Retry it, or let the worker reclaim it."
+        elif role == Qt.ItemDataRole.ForegroundRole and col == STATUS:
             return self.ctx.theme.color("danger" if stuck else STATUS_COLOUR.get(j.status, "muted"))
         return None

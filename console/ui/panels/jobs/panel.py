@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QItemSelection, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -30,16 +30,19 @@ from console.store.errorgroups import error_groups
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import BulkRetryDialog
+from console.ui.panels.jobs.confirm import ConfirmDialog
+from console.ui.production import production_name
 from console.ui.panels.jobs.detail import JobDetailView
 from console.ui.panels.jobs.groups import GroupChip, GroupsView
 from console.ui.panels.jobs.types import TypesView
 from console.ui.panels.jobs.health import HealthView
-from console.ui.panels.jobs.model import SORTABLE, JobsModel
+from console.ui.panels.jobs.model import CREATED as CREATED_COLUMN, NEXT_RUN, SORTABLE, WIDTHS, JobsModel
 
 STATES = [("All", None), ("Pending", J.PENDING), ("Running", J.RUNNING), ("Stuck", STUCK), ("Retrying", J.RETRYING),
           ("Dead", J.DEAD), ("Succeeded", J.SUCCEEDED), ("Canceled", J.CANCELED)]
@@ -62,6 +65,7 @@ class JobsPanel(Panel):
         self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._tick_task = None
         self._pending_select: str | None = None
+        self._keep_selected: list[str] | None = None  # ids to select again once a refresh has loaded
         self.last_tick_gui_ms = 0.0
 
         # states with live counts
@@ -85,8 +89,6 @@ class JobsPanel(Panel):
         self.refresh_choice.currentIndexChanged.connect(lambda _i: self._schedule())
         self.refresh_now = QPushButton("Refresh")
         self.refresh_now.clicked.connect(self.tick)
-        states.addWidget(self.refresh_choice)
-        states.addWidget(self.refresh_now)
 
         # filters
         self.type = QComboBox()
@@ -128,6 +130,9 @@ class JobsPanel(Panel):
         self.group_chip = GroupChip()
         self.group_chip.cleared.connect(lambda: self.set_error_group(None))
         filters.addWidget(self.group_chip)
+        # Refresh sits with the filters: the state row with its counts alone nearly fills 1024 px.
+        filters.addWidget(self.refresh_choice)
+        filters.addWidget(self.refresh_now)
 
         # actions
         self.retry_button = QPushButton("Retry selected")
@@ -159,6 +164,7 @@ class JobsPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("jobs-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text_edit, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
@@ -167,11 +173,11 @@ class JobsPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
-        header.setSortIndicator(9, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(CREATED_COLUMN, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([90, 150, 170, 110, 70, 80, 95, 75, 260, 140, 80]):
+        for col, width in enumerate(WIDTHS):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.detail = JobDetailView(ctx)
@@ -282,7 +288,7 @@ class JobsPanel(Panel):
         column = next(c for c, k in SORTABLE.items() if k == self.model.query.sort)
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        header.setSortIndicator(column, Qt.SortOrder.AscendingOrder if column == 5 else Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(column, Qt.SortOrder.AscendingOrder if column == NEXT_RUN else Qt.SortOrder.DescendingOrder)
         header.blockSignals(False)
 
     def _on_page(self, rows: int, ms: float) -> None:
@@ -293,11 +299,36 @@ class JobsPanel(Panel):
             text_ += " · full-text match"
         self.summary.setText(text_)
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        self._update_actions()
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             if row >= 0:
                 self._pending_select = None
                 self.table.selectRow(row)
+        if self._keep_selected is not None:
+            self._reselect()
+
+    def _reselect(self) -> None:
+        """After a refresh, select again the jobs that were selected (by id); those gone from the list
+        are dropped, and with them the detail when nothing is left."""
+        keep, self._keep_selected = self._keep_selected or [], None
+        rows = [self.model.row_of(i) for i in keep]
+        sel = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        selection = QItemSelection()
+        for row in rows:
+            if row >= 0:
+                selection.select(self.model.index(row, 0), self.model.index(row, 0))
+        sel.blockSignals(True)
+        sel.select(selection, flags)
+        sel.blockSignals(False)
+        self.table.viewport().update()
+        found = self.selected_ids()
+        if not found:
+            self.detail.clear()
+        elif len(found) == 1 and (self.detail.detail is None or self.detail.detail.job["id"] != found[0]):
+            self.show_job(found[0])
+        self._update_actions()
 
     def _load_types(self) -> None:
         def done(types: list[str]) -> None:
@@ -322,6 +353,8 @@ class JobsPanel(Panel):
         self._update_actions()
         if len(ids) == 1:
             self.show_job(ids[0])
+        elif not ids and self._pending_select is None and self._keep_selected is None:
+            self.detail.clear()  # nothing selected: nothing shown, nothing enabled
 
     def show_job(self, job_id: str) -> None:
         def done(d: Any) -> None:
@@ -340,25 +373,53 @@ class JobsPanel(Panel):
 
         self.ctx.load_operator(done)
 
+    def selected_rows(self) -> list:
+        rows = self.table.selectionModel().selectedRows()
+        return [self.model.rows[i.row()] for i in rows if 0 <= i.row() < len(self.model.rows)]
+
+    def actionable(self, verb: str) -> tuple[list[str], str | None]:
+        """The selected jobs this action applies to, and why the others (or all) are left out."""
+        now = self.model.now_ms
+        rows = self.selected_rows()
+        if not rows:
+            return [], "Select jobs first."
+        rule = (lambda r: J.retry_refusal(r.status, r.stuck(now))) if verb == "retry" else \
+            (lambda r: J.cancel_refusal(r.status))
+        refusals = [(r, rule(r)) for r in rows]
+        ok = [r.id for r, no in refusals if no is None]
+        reasons = [no for _r, no in refusals if no]
+        if not ok:
+            done = {"retry": "retried", "cancel": "canceled"}[verb]
+            return [], (f"Cannot be {done}: {reasons[0]}." if len(rows) == 1 else
+                        f"None of the {len(rows)} selected jobs can be {done} ({reasons[0]}).")
+        skipped = f" {len(rows) - len(ok)} of the selection are skipped ({reasons[0]})." if reasons else ""
+        return ok, skipped or None
+
     def _update_actions(self) -> None:
-        selected = self.selected_ids()
         retry_no = self.actions.refusal(self.actor, "jobs:retry", "retry jobs")
         cancel_no = self.actions.refusal(self.actor, "jobs:cancel", "cancel jobs")
-        self.retry_button.setEnabled(bool(selected) and retry_no is None)
-        self.retry_all_button.setEnabled(retry_no is None)
-        self.cancel_button.setEnabled(bool(selected) and cancel_no is None)
+        retry_ids, retry_why = self.actionable("retry")
+        cancel_ids, cancel_why = self.actionable("cancel")
+        self.retry_button.setEnabled(bool(retry_ids) and retry_no is None)
+        empty = not self.model.rows and not self.model.has_more and not self.model.loading
+        self.retry_all_button.setEnabled(retry_no is None and not empty)
+        self.cancel_button.setEnabled(bool(cancel_ids) and cancel_no is None)
+        self.retry_button.setToolTip(tip(retry_no or (retry_why if not retry_ids else None)) or
+                                     (MANUAL_RETRY_RULE + (" " + retry_why if retry_why else "")))
+        self.retry_all_button.setToolTip(tip(retry_no) or ("No job matches the filters." if empty else
+                                         "Preview how many match, give a reason, confirm, then retry them in the "
+                                         "background with progress. " + MANUAL_RETRY_RULE))
+        self.cancel_button.setToolTip(tip(cancel_no or (cancel_why if not cancel_ids else None)) or
+                                      ("Cancel the selected jobs: asks for a reason and confirms."
+                                       + (" " + cancel_why if cancel_why else "")))
         purge_no = self.actions.refusal(self.actor, "jobs:purge", "purge jobs")
-        self.cancel_all_button.setEnabled(cancel_no is None)
-        self.purge_button.setEnabled(purge_no is None)
+        self.cancel_all_button.setEnabled(cancel_no is None and not empty)
+        self.purge_button.setEnabled(purge_no is None and not empty)
         self.cancel_all_button.setToolTip(tip(cancel_no) or "Preview how many match, give a reason, then cancel them "
                                                             "in the background with progress (finished jobs are skipped)")
         self.purge_button.setToolTip(tip(purge_no) or "Delete the matching finished jobs (succeeded, canceled, dead): "
                                                       "preview, reason, progress, Stop; one audit entry")
         self.groups.set_allowed(retry_no is None, cancel_no is None, retry_no or "", cancel_no or "")
-        self.retry_button.setToolTip(tip(retry_no) or MANUAL_RETRY_RULE)
-        self.retry_all_button.setToolTip(tip(retry_no) or "Preview how many match, confirm, then retry them in the "
-                                                     "background with progress. " + MANUAL_RETRY_RULE)
-        self.cancel_button.setToolTip(tip(cancel_no) or "Cancel the selected jobs (finished jobs are left as they are)")
         who = self.actor.get("email") if self.actor else None
         if self.actor and not self.ctx.settings.operator_user_id:
             who = f"{who} (the demo's admin until you choose an operator in Settings)"
@@ -379,14 +440,33 @@ class JobsPanel(Panel):
         warning(self, "Jobs", message)
 
     def retry_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.actions.retry(ids, self._done, self._failed)
+        self._confirm("retry")
 
     def cancel_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.actions.cancel(ids, self._done, self._failed)
+        self._confirm("cancel")
+
+    def _confirm(self, verb: str) -> None:
+        """Retry or cancel what the selection allows, after a reason and a confirmation."""
+        ids, skipped = self.actionable(verb)
+        if not ids:
+            return
+        rows = {r.id: r for r in self.selected_rows()}
+        listed = "\n".join(f"  {i[-10:]}  {rows[i].type}  ({rows[i].status})" for i in ids[:10])
+        more = f"\n  … and {len(ids) - 10} more" if len(ids) > 10 else ""
+        n = f"{count(len(ids))} job" + ("s" if len(ids) > 1 else "")
+        if verb == "retry":
+            what = f"Retry {n} now?\n{listed}{more}\n\n{MANUAL_RETRY_RULE}"
+        else:
+            what = f"Cancel {n}? A canceled job does not run again unless retried by hand.\n{listed}{more}"
+        if (prod := production_name(self.ctx)) is not None:
+            what = f"PRODUCTION deployment {prod}: this changes real jobs.\n\n{what}"
+        dialog = ConfirmDialog(f"{verb.capitalize()} jobs" + (" on PRODUCTION" if prod else ""),
+                               what + (f"\n\n{skipped}" if skipped else ""),
+                               f"{verb.capitalize()} {n}", self, destructive=verb == "cancel")
+        act = self.actions.retry if verb == "retry" else self.actions.cancel
+        dialog.accepted.connect(lambda: act(ids, dialog.reason_text(), self._done, self._failed))
+        self._confirm_dialog = dialog
+        dialog.open()
 
     def retry_all_matching(self) -> None:
         self.bulk_matching("retry")
@@ -396,7 +476,11 @@ class JobsPanel(Panel):
         query = query or self.current_query()
 
         def preview(n: int) -> None:
-            dialog = BulkRetryDialog(query, n, self, verb=verb)
+            if n == 0:
+                self.ctx.status_message.emit("No job matches the filters: nothing to do.")
+                self._update_actions()
+                return
+            dialog = BulkRetryDialog(query, n, self, verb=verb, production=production_name(self.ctx))
             dialog.accepted.connect(lambda: self.start_bulk(verb, query, dialog.cap.value(), dialog.reason.text()))
             dialog.open()
             self._bulk_dialog = dialog
@@ -490,15 +574,16 @@ class JobsPanel(Panel):
         if first is not None:
             current = [r.id for r in self.model.rows[: len(first)]]
             if [r.id for r in first] != current and not self.model.loading:
-                selected = self.selected_ids()
-                self._pending_select = selected[0] if len(selected) == 1 else None
+                self._keep_selected = self.selected_ids()  # kept by id across the refresh
                 self.model.refresh()  # new or reordered jobs at the top
             else:
                 self.model.replace_rows({r.id: r for r in first})
         elif result.get("fresh"):
             self.model.replace_rows(result["fresh"])
         if self.model.rows:
-            self.model.dataChanged.emit(self.model.index(0, 5), self.model.index(len(self.model.rows) - 1, 10))
+            self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(len(self.model.rows) - 1,
+                                                                                 len(self.model.COLUMNS) - 1))
+        self._update_actions()  # a selected job may have finished meanwhile
 
     def _show_counts(self) -> None:
         """The state buttons: the replica's counts, overridden in live mode by the deployment's own
@@ -590,14 +675,14 @@ class JobsPanel(Panel):
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("jobs/splitter", self.splitter.saveState())
-        state.setValue("jobs/header", self.table.horizontalHeader().saveState())
+        state.setValue("jobs/columns", self.table.horizontalHeader().saveState())
         state.setValue("jobs/refresh", self.refresh_choice.currentIndex())
         state.setValue("jobs/bottom", self.bottom.currentIndex())
 
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("jobs/splitter")) is not None:
             self.splitter.restoreState(value)
-        if (value := state.value("jobs/header")) is not None:
+        if (value := state.value("jobs/columns")) is not None:  # "jobs/header" held the old column order
             self.table.horizontalHeader().restoreState(value)
             self._sync_sort_indicator()
         if (value := state.value("jobs/refresh")) is not None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from console.functionlogs import LogEntry, entry_text
 from console.store import loghistory as H
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
 from console.ui.panels.logs.model import REQUEST_COLUMN, LogsModel
@@ -89,6 +90,7 @@ class LogsPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("logs-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +22,7 @@ from console.domain import roles as R
 from console.store.roles import RoleRow
 from console.ui.context import AppContext
 from console.ui.plain import esc, plain, tip
+from console.ui.production import confirm_production_write
 from console.ui.user_actions import UserActions
 
 
@@ -40,9 +42,10 @@ class RoleEditor(QWidget):
         self.roles_layout = QVBoxLayout(self.roles_group)
         self.custom = QLineEdit(placeholderText="other roles, comma-separated")
         self.roles_layout.addWidget(self.custom)
-        self.orgs_group = QGroupBox("Organizations (Better Auth roles, comma-separated)")
+        self.orgs_group = QGroupBox("Organizations (Better Auth roles)")
         self.orgs_form = QFormLayout(self.orgs_group)
-        self.member_edits: dict[str, QLineEdit] = {}
+        self.member_edits: dict[str, QComboBox] = {}
+        self.active_admins = 2
         self.reason = QLineEdit(placeholderText="reason (required; goes into the audit log)")
         self.save_button = QPushButton("Save changes")
         self.save_button.clicked.connect(self.save)
@@ -81,42 +84,97 @@ class RoleEditor(QWidget):
         c = self.ctx.theme.color(colour).name() if colour else None
         self.message.setText(f"<span style='color:{c}'>{esc(text)}</span>" if c else esc(text))
 
-    def show_user(self, row: RoleRow, memberships: list[dict[str, Any]], actor: dict | None) -> None:
-        self.row, self.memberships, self.actor = row, memberships, actor
+    def clear(self, note: str = "No user selected") -> None:
+        """Nobody to edit (the selection went, or the filter no longer lists the user)."""
+        self.row, self.memberships = None, []
+        self.title.setText(f"<b>{esc(note)}</b>")
+        self.reason.clear()
+        for box in self.boxes.values():
+            box.setChecked(False)
+        self.custom.clear()
+        self._clear_orgs()
+        self.set_enabled(False)
+        self.say("")
+
+    def _clear_orgs(self) -> None:
+        while self.orgs_form.rowCount():
+            self.orgs_form.removeRow(0)
+        self.member_edits = {}
+
+    def target(self) -> dict:
+        """The edited user as the rules see it, pending changes included."""
+        row = self.row
+        roles, _ = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
+        active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        return {"_id": row.id, "roles": list(roles), "isActive": active}
+
+    def show_user(self, row: RoleRow, memberships: list[dict[str, Any]], actor: dict | None,
+                  active_admins: int = 2) -> None:
+        if self.row is None or self.row.id != row.id:
+            self.reason.clear()  # a reason belongs to the user it was typed for
+            self.say("")
+        self.row, self.memberships, self.actor, self.active_admins = row, memberships, actor, active_admins
         roles, state = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
         active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
         status = "" if active else " — <span style='color:red'>DEACTIVATED</span>"
+        waiting = {"pending": "change sent, waiting for the deployment",
+                   "accepted": "change accepted, waiting for the replica"}
         self.title.setText(f"<b>{esc(row.name)}</b> &lt;{esc(row.email)}&gt;{status}"
-                           + (f"<br><i>change {state}</i>" if state else ""))
+                           + (f"<br><i>{waiting.get(state, state)}</i>" if state else ""))
         self.set_role_columns([r for r in roles if r not in self.boxes and r in ("admin", "support")])
         for role, box in self.boxes.items():
             box.setChecked(role in roles)
         self.custom.setText(", ".join(r for r in roles if r not in self.boxes))
-        while self.orgs_form.rowCount():
-            self.orgs_form.removeRow(0)
-        self.member_edits = {}
+        self._clear_orgs()
+        self.set_enabled(True)  # then each control is disabled where the rules refuse
         for m in memberships:
             shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
-            edit = QLineEdit(shown or "")
-            self.member_edits[m["id"]] = edit
-            self.orgs_form.addRow(plain(QLabel(m["name"] or m["organization_id"])), edit)
+            self.orgs_form.addRow(plain(QLabel(m["name"] or m["organization_id"])), self._member_choice(m, shown))
         if not memberships:
             self.orgs_form.addRow(QLabel("<i>not a member of any organization</i>"))
         self.active_button.setText("Reactivate…" if not active else "Deactivate…")
         refusal = R.check_permission(actor, "roles:write", "change roles") if actor is not None else \
             "No operator identity: choose who is operating in Settings."
-        self.set_enabled(True)
-        if refusal:
-            for box in self.boxes.values():
-                box.setEnabled(False)
-            self.custom.setEnabled(False)
-            self.active_button.setEnabled(False)
-            self.active_button.setToolTip(tip(refusal))
+        target = self.target()
+        for role, box in self.boxes.items():
+            no = refusal or R.toggle_app_role_refusal(actor, target, role, active_admins)
+            box.setEnabled(no is None)
+            box.setToolTip(tip(no) or "")
+        self.custom.setEnabled(refusal is None)
+        active_no = refusal or R.check_set_active(actor, target, not active, active_admins)
+        self.active_button.setEnabled(active_no is None)
+        self.active_button.setToolTip(tip(active_no) or "")
+        can_members = any(w.isEnabled() for w in self.member_edits.values())
+        self.reason.setEnabled(refusal is None or can_members)
+        self.save_button.setEnabled(refusal is None or can_members)
+        if refusal and not self.message.text():
             self.say(f"App roles and activation: {refusal} Organization roles follow each organization's "
-                     f"own owners and admins; the server checks again.", "warning")
-        else:
-            self.active_button.setToolTip("")
-            self.say("")
+                     f"own owners and admins.", "warning")
+
+    def _member_choice(self, m: dict[str, Any], shown: str | None) -> QComboBox:
+        """The organization's known roles, only those the operator may choose; disabled with the reason."""
+        box = QComboBox()
+        target_roles = R.member_roles(shown)
+        actor_roles = R.member_roles(m.get("actor_role")) if m.get("actor_role") else None
+        no = self._identity_refusal() or R.member_edit_refusal(actor_roles, target_roles)
+        known = m.get("known_roles") or list(R.member_roles(shown))
+        for value, refusal in R.member_role_choices(actor_roles, target_roles, known, int(m.get("owners") or 0)):
+            if refusal is None:
+                box.addItem(value, value)
+        if box.count() == 0:
+            box.addItem(R.join_roles(target_roles), R.join_roles(target_roles))
+        box.setCurrentIndex(0)
+        box.setEnabled(no is None)
+        box.setToolTip(tip(no) or "Roles this organization uses; only those you may give are offered")
+        self.member_edits[m["id"]] = box
+        return box
+
+    def _identity_refusal(self) -> str | None:
+        if self.actor is None:
+            return "No operator identity: choose who is operating in Settings."
+        if not self.actor.get("isActive", True):
+            return "Your own account is deactivated."
+        return None
 
     def _roles(self) -> list[str]:
         roles = {r for r, box in self.boxes.items() if box.isChecked()}
@@ -131,15 +189,21 @@ class RoleEditor(QWidget):
         if not reason:
             self.say("Every change needs a reason.", "danger")
             return
+        if not confirm_production_write(self.ctx, self, f"Save the role changes of {row.email}?"):
+            return
         sent = 0
         roles, _ = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
         if self._roles() != sorted(roles):
             self.actions.set_roles(row.id, sorted(roles), self._roles(), reason, row.ts)
             sent += 1
         for m in self.memberships:
-            new = R.join_roles(R.member_roles(self.member_edits[m["id"]].text()))
-            if new != R.join_roles(R.member_roles(m["role"])):
-                self.actions.set_member_role(m["id"], m["role"], new, reason, m["ts"])
+            box = self.member_edits[m["id"]]
+            if not box.isEnabled():
+                continue
+            new = R.join_roles(R.member_roles(box.currentData()))
+            shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
+            if new != R.join_roles(R.member_roles(shown)):
+                self.actions.set_member_role(m["id"], shown, new, reason, m["ts"])
                 sent += 1
         self.say(f"{sent} change(s) sent; shown in italics until confirmed." if sent else "Nothing changed.")
 
@@ -152,5 +216,7 @@ class RoleEditor(QWidget):
             self.say("Deactivating or reactivating needs a reason.", "danger")
             return
         active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        if not confirm_production_write(self.ctx, self, f"{'Deactivate' if active else 'Reactivate'} {row.email}?"):
+            return
         self.actions.set_active(row.id, active, not active, reason, row.ts)
         self.say(("Reactivation" if not active else "Deactivation") + " sent.")

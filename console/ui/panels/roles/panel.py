@@ -20,9 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import roles as R
-from console.store.roles import RoleQuery, app_roles_in_use, memberships, organizations
+from console.store.roles import (
+    RoleQuery,
+    active_admins,
+    app_roles_in_use,
+    editor_memberships,
+    organizations,
+    rows_by_id,
+)
 from console.store.users import UserQuery, search as search_users
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.panel import Panel
 from console.ui.plain import information, literal, tip
 from console.ui.panels.roles.audit import AuditView
@@ -40,6 +48,7 @@ class RolesPanel(Panel):
         self.actions = user_actions(ctx)
         self.actor: dict | None = None
         self._pending_select: str | None = None
+        self._editor_read = ctx.latest()  # only the newest selection's editor state is shown
         self.search = QLineEdit(placeholderText="name or email…")
         self.search.setClearButtonEnabled(True)
         self.org = QComboBox()
@@ -70,6 +79,7 @@ class RolesPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("roles-table")
         self.table.setModel(self.model)
+        search_leads_to(self.search, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
@@ -141,6 +151,10 @@ class RolesPanel(Panel):
 
     def apply_query(self) -> None:
         self.debounce.stop()
+        if self.editor.row is not None:
+            # The editor shows only a user the new filter lists: hidden now, shown again once found.
+            self._pending_select = self.editor.row.id
+            self.editor.clear()
         self.model.set_query(self.current_query())
 
     def _on_page(self, _rows: int, _ms: float) -> None:
@@ -149,6 +163,8 @@ class RolesPanel(Panel):
             if row >= 0:
                 self._pending_select = None
                 self.table.selectRow(row)
+            elif not self.model.has_more:
+                self._pending_select = None
 
     def selected_rows(self) -> list:
         return [self.model.rows[i.row()] for i in self.table.selectionModel().selectedRows()
@@ -157,12 +173,28 @@ class RolesPanel(Panel):
     def _on_selection(self) -> None:
         rows = self.selected_rows()
         if len(rows) == 1:
-            self.edit(rows[0])
+            self.edit(rows[0].id)
+        elif not rows and self.editor.row is not None and self._pending_select is None:
+            self.editor.clear()
 
-    def edit(self, row) -> None:
+    def edit(self, user_id: str) -> None:
+        """Show the user as the replica has them now (by id, not the filtered row it was picked from)."""
         actor = self.actor
-        self.ctx.read(lambda conn: memberships(conn, row.id),
-                      lambda ms: self.editor.show_user(row, ms, actor))
+        actor_id = actor.get("_id") if actor else None
+        org = self.model.query.organization_id
+
+        def work(conn) -> tuple:
+            row = rows_by_id(conn, [user_id], org).get(user_id)
+            return row, editor_memberships(conn, user_id, actor_id), active_admins(conn)
+
+        def done(result: tuple) -> None:
+            row, ms, admins = result
+            selected = self.selected_rows()
+            if row is None or not (len(selected) == 1 and selected[0].id == user_id):
+                return  # gone, or another user was selected meanwhile
+            self.editor.show_user(row, ms, actor, admins)
+
+        self._editor_read.read(work, done)
 
     # -- optimistic changes ----------------------------------------------------------------------------------
     def _on_optimistic(self, key: tuple[str, str]) -> None:
@@ -170,7 +202,7 @@ class RolesPanel(Panel):
             if key[1] in (r.id, r.member_id):
                 self.model.dataChanged.emit(self.model.index(i, 0), self.model.index(i, self.model.columnCount() - 1))
         if self.editor.row is not None and key[1] in (self.editor.row.id, *[m["id"] for m in self.editor.memberships]):
-            self.editor.show_user(self.editor.row, self.editor.memberships, self.actor)
+            self.editor.show_user(self.editor.row, self.editor.memberships, self.actor, self.editor.active_admins)
 
     def _on_refused(self, key: tuple[str, str], reason: str) -> None:
         self.editor.say(f"Refused and rolled back: {reason}", "danger")
@@ -180,32 +212,36 @@ class RolesPanel(Panel):
         changed = set(tables.get("users", ())) | set(tables.get("members", ()))
         if not changed:
             return
+        pending = {k[1] for k in self.actions.optimistic.changes}
+        editing = self.editor.row.id if self.editor.row is not None else None
+        member_ids = {m["id"] for m in self.editor.memberships}
         ids = [r.id for r in self.model.rows if r.id in changed or r.member_id in changed]
-        if not ids and not self.model.query.text:
+        # Documents are followed by id: a changed user leaving the filter still confirms its pending change.
+        by_member = {r.member_id: r.id for r in self.model.rows if r.member_id}
+        extra = [i for i in changed if i in pending and i not in by_member and i not in member_ids]
+        if editing and (editing in changed or member_ids & changed):
+            extra.append(editing)
+        ids = list(dict.fromkeys(ids + extra))
+        if not ids and not (member_ids & changed or pending & changed):
             return
-        query = self.model.query
+        org = self.model.query.organization_id
+        changed_members = [m for m in changed if m in pending]
 
-        def work(conn) -> dict:
-            from console.store.roles import search
+        def work(conn) -> tuple:
+            from console.store.roles import member_rows
 
-            fresh = {}
-            after = None
-            while True:  # re-read the loaded rows (bounded: the rows on screen)
-                page = search(conn, query, after=after, limit=500)
-                fresh.update({r.id: r for r in page.rows if r.id in ids})
-                if not page.has_more or len(fresh) == len(ids) or page.cursor is None:
-                    return fresh
-                after = page.cursor
+            return rows_by_id(conn, ids, org), member_rows(conn, changed_members)
 
-        def done(fresh: dict) -> None:
+        def done(result: tuple) -> None:
+            fresh, members = result
             for r in fresh.values():
                 self.actions.optimistic.observed(("roles", r.id), sorted(r.roles))
                 self.actions.optimistic.observed(("active", r.id), r.is_active)
-                if r.member_id:
-                    self.actions.optimistic.observed(("member", r.member_id), r.member_role)
+            for member_id, role in members.items():
+                self.actions.optimistic.observed(("member", member_id), role)
             self.model.replace_rows(fresh)
-            if self.editor.row is not None and self.editor.row.id in fresh:
-                self.edit(fresh[self.editor.row.id])
+            if editing and self.editor.row is not None and self.editor.row.id == editing:
+                self.edit(editing)
 
         self.ctx.read(work, done)
 

@@ -8,8 +8,8 @@ from typing import Any, Iterable
 
 import time
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -78,6 +78,7 @@ class UserDetailView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.detail: UserDetail | None = None
+        self.renders = 0  # how many times a detail was drawn (tests: a change that shows nothing new draws none)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
 
@@ -170,8 +171,12 @@ class UserDetailView(QWidget):
         self.timeline.set_user(None)
 
     # -- rendering ----------------------------------------------------------------------------------
-    def show_detail(self, d: UserDetail) -> None:
+    def show_detail(self, d: UserDetail, keep_position: bool = False) -> None:
+        """Show `d`; with `keep_position` (the same user, changed) the page keeps its scroll position, its
+        text selection and focus."""
+        view = self._view_state() if keep_position else None
         self.detail = d
+        self.renders += 1
         u = d.user
         self.timeline.set_user(u["id"])
         theme = self.ctx.theme
@@ -200,6 +205,27 @@ class UserDetailView(QWidget):
             )
             self.banner.show()
         self.body.setHtml(self._html(d))
+        if view is not None:
+            self._restore_view(view)
+            # The page lays out lazily, so its height may still change: put the position back once more.
+            QTimer.singleShot(0, lambda: self._restore_view(view) if self.detail is d else None)
+
+    def _view_state(self) -> tuple[int, bool, int, int, bool]:
+        bar = self.body.verticalScrollBar()
+        cursor = self.body.textCursor()
+        return bar.value(), bar.value() >= bar.maximum() > 0, cursor.anchor(), cursor.position(), self.body.hasFocus()
+
+    def _restore_view(self, view: tuple[int, bool, int, int, bool]) -> None:
+        value, at_bottom, anchor, position, focused = view
+        end = max(0, len(self.body.toPlainText()))
+        cursor = self.body.textCursor()
+        cursor.setPosition(min(anchor, end))
+        cursor.setPosition(min(position, end), QTextCursor.MoveMode.KeepAnchor)
+        self.body.setTextCursor(cursor)
+        bar = self.body.verticalScrollBar()
+        bar.setValue(bar.maximum() if at_bottom else min(value, bar.maximum()))
+        if focused:
+            self.body.setFocus()
 
     def _session_state(self, active: bool, user_active: bool) -> str:
         if not active:

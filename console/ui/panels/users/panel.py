@@ -19,10 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.changes import ChangeSet
 from console.domain import roles as R
 from console.domain import sessions as S
-from console.store.users import UserQuery, detail
+from console.store.roles import active_admins
+from console.store.users import UserQuery, count_matching, detail
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import literal, tip
@@ -43,6 +46,7 @@ class UsersPanel(Panel):
         super().__init__(ctx)
         self._pending_select: str | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
+        self._count = ctx.latest()  # only the newest query's count is shown
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
@@ -74,6 +78,7 @@ class UsersPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("users-table")
         self.table.setModel(self.model)
+        search_leads_to(self.search, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
@@ -93,6 +98,7 @@ class UsersPanel(Panel):
         self.detail = UserDetailView(ctx)
         self.actions = user_actions(ctx)
         self.actor: dict | None = None
+        self.active_admins = 2
         self.detail.active_button.clicked.connect(self.toggle_active)
         self.actions.refused.connect(self._on_refused)
         self.sessions = SessionActions(ctx)
@@ -112,6 +118,12 @@ class UsersPanel(Panel):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
+        self.empty = QLabel()  # what to do when nothing matches
+        self.empty.setObjectName("users-empty")
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        left_layout.addWidget(self.empty)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("users-splitter")
@@ -152,16 +164,36 @@ class UsersPanel(Panel):
             self.table.horizontalHeader().blockSignals(False)
 
     def _on_page(self, rows: int, ms: float) -> None:
-        more = "+" if self.model.has_more else ""
-        noun = "user" if rows == 1 and not more else "users"
-        self.summary.setText(f"{count(rows)}{more} {noun}")
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
+        query = self.model.query
+        if rows == 0:
+            typed = query.text.strip()
+            filters = query.role is not None or query.active is not None
+            self.summary.setText("no users")
+            self.empty.setText(
+                (f"No user matches “{typed}”" if typed else "No user matches these filters")
+                + (" with these filters" if typed and filters else "") + ". Search by name, email, phone "
+                "(the last four digits work) or id" + ("; or set the filters back to everyone." if filters else "."))
+            self.empty.show()
+        else:
+            self.empty.hide()
+            if not self.model.has_more:
+                self.summary.setText(f"{count(rows)} user" + ("" if rows == 1 else "s"))
+            else:
+                # The pages shown are not all: count the matches (bounded, off the GUI thread).
+                self.summary.setText(f"{count(rows)}+ users")
+                self._count.read(lambda conn: count_matching(conn, query),
+                                 lambda n: self._show_count(query, n))
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             if row >= 0:
                 self._pending_select = None
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
+
+    def _show_count(self, query: UserQuery, n: int) -> None:
+        if query == self.model.query:
+            self.summary.setText(f"{count(n)}+ users" if n > 100_000 else f"{count(n)} users")
 
     def _on_loading(self, loading: bool) -> None:
         if loading and not self.model.rows:
@@ -179,18 +211,31 @@ class UsersPanel(Panel):
             return
         self.show_user(user.id)
 
-    def show_user(self, user_id: str) -> None:
+    def show_user(self, user_id: str, quiet: bool = False) -> None:
+        """Read and show a user's detail. `quiet` (a change, not a new selection): redraw only if what is
+        shown differs, keeping scroll position, selection and focus."""
         def done(result: Any) -> None:
             if result is None:
                 self.detail.clear("User not found in the replica")
+                return
+            # What the replica says now confirms an accepted (de)activation that matches it.
+            self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
+            if quiet and self.detail.detail is not None and self.detail.detail.user["id"] == user_id:
+                if result != self.detail.detail:
+                    self.detail.show_detail(result, keep_position=True)
             else:
-                # What the replica says now confirms an accepted (de)activation that matches it.
-                self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
                 self.detail.show_detail(result)
-                self._update_active_button()
-                self._update_sessions_button()
+            self._update_active_button()
+            self._update_sessions_button()
 
-        self._detail.read(lambda conn: detail(conn, user_id), done,
+        def work(conn) -> tuple:
+            return detail(conn, user_id), active_admins(conn)  # with the detail, for the up-front rules
+
+        def shown(result: tuple) -> None:
+            self.active_admins = result[1]
+            done(result[0])
+
+        self._detail.read(work, shown,
                           lambda exc: self.detail.clear(f"Could not load user: {exc}"))
 
     # -- deactivate / reactivate (admins only, with a reason) ---------------------------------------------
@@ -210,8 +255,8 @@ class UsersPanel(Panel):
             return
         active, state = self.actions.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
         button.setText(("Reactivate…" if not active else "Deactivate…") + (" (pending)" if state else ""))
-        refusal = None if self.actor is not None and R.ADMIN in R.app_roles(self.actor) else \
-            "Only admins can deactivate or reactivate users (choose the operator in Settings)."
+        target = {"_id": d.user["id"], "roles": list(d.roles), "isActive": active}
+        refusal = R.check_set_active(self.actor, target, not active, self.active_admins)
         button.setEnabled(refusal is None and state is None)
         button.setToolTip(tip(refusal) or "Soft delete: the product refuses the user's sessions from then on. "
                                      "Needs a reason; audited.")
@@ -272,21 +317,24 @@ class UsersPanel(Panel):
             self.ctx.status_message.emit(f"Refused: {reason}")
 
     # -- live changes ---------------------------------------------------------------------------------
-    DETAIL_TABLES = {"users", "sessions", "security_events", "audit_logs", "members", "organizations",
-                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs"}
+    DETAIL_TABLES = ("users", "sessions", "security_events", "audit_logs", "members", "organizations",
+                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs")
 
-    def on_data_changed(self, tables: dict) -> None:
-        """Refresh only what the change touches: the list when users changed, the detail when its data did."""
-        selected = self.detail.detail.user["id"] if self.detail.detail else None
-        if "users" in tables:
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """The list when users it shows (or might now match) changed; the detail only when what it shows did."""
+        shown = self.detail.detail
+        selected = shown.user["id"] if shown else None
+        if changes.touches("users"):
             loaded = {r.id for r in self.model.rows}
             # A changed user on screen, or a search that new or renamed users might now match.
-            if tables["users"] & loaded or self.model.query.text or len(loaded) < 200:
-                self._pending_select = selected
-                self.model.refresh()
-        if selected and (selected in tables.get("users", ()) or (self.DETAIL_TABLES - {"users"}) & set(tables)):
-            self.show_user(selected)
+            if changes.touches("users", loaded) or self.model.query.text or len(loaded) < 200:
+                self.when_seen("list", self._refresh_list)
+        if selected and changes.touches_any(self.DETAIL_TABLES):
+            self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
 
+    def _refresh_list(self) -> None:
+        self._pending_select = self.detail.detail.user["id"] if self.detail.detail else None
+        self.model.refresh()
 
     # -- Panel ----------------------------------------------------------------------------------
     def on_shown(self) -> None:

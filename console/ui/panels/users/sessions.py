@@ -10,6 +10,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from console.changes import ChangeSet
 from console.client import errors as E
 from console.store.jobstore import Refused
 from console.store.sessions import LocalSessionStore
@@ -71,13 +72,13 @@ class SessionActions(QObject):
             engine = self.ctx.engine
 
             def after(result: dict) -> None:
-                ids = set(result.get("sessionIds") or [result.get("sessionId")])
+                ids = {i for i in (result.get("sessionIds") or [result.get("sessionId")]) if i}
                 # The replica changed locally: the panels showing sessions and the audit refresh.
-                self.ctx.data_changed.emit({"sessions": ids, "audit_logs": set()})
+                self.ctx.announce(ChangeSet({"sessions": ids}, whole=("audit_logs",)))
                 self.finished.emit(self._say(result))
 
-            self.ctx.tasks.run(lambda: local(LocalSessionStore(engine)), after,
-                               lambda exc: self.refused.emit(str(exc) if isinstance(exc, Refused) else repr(exc)))
+            self.ctx.tasks.write(lambda: local(LocalSessionStore(engine)), after,
+                                 lambda exc: self.refused.emit(str(exc) if isinstance(exc, Refused) else repr(exc)))
             return
         client, identity = self.ctx.live.client, self.ctx.live.identity()
         if identity is None:

@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.store.webhooks import DeliveryQuery, detail, matching_ids, record_replay
+from console.store.webhooks import DeliveryQuery, detail, matching_ids
 from console.ui.context import AppContext
 from console.ui.format import count
 from console.ui.plain import plain, question
 from console.webhooks.bulk import BulkProgress, replay_all
 from console.webhooks.replay import ReplayError, is_loopback, prepare, send
+from console.webhooks.reverify import delivery_of
 from console.webhooks.secrets import WebhookSecrets
 
 DEFAULT_CAP = 100
@@ -173,36 +174,19 @@ class BulkReplayDialog(QDialog):
         self.close_button.setEnabled(False)
         for w in (self.cap, self.rate, self.target, self.custom, self.reason):
             w.setEnabled(False)
-        self._task = asyncio.ensure_future(self._run(n))
+        self._task = self.ctx.tasks.spawn(self._run(n))
         self._update()
 
     async def _run(self, n: int) -> None:
-        engine, query, tasks = self.ctx.engine, self.query, self.ctx.tasks
+        query = self.query
         mode, reason, rate = self.mode, self.reason.text().strip(), self.rate.value()
         actor = f"{self.actor.get('email') or ''} ({self.actor.get('_id')})"
         deployment = self.ctx.live.deployment.base if self.ctx.live is not None else "demo"
         batch = uuid.uuid4().hex[:12]
         allow_live = self.ctx.settings.allow_live_resign
 
-        def off_gui(fn):  # one read or write on the app's runner, awaited here on the GUI loop
-            future = asyncio.get_running_loop().create_future()
-
-            def done(value):
-                if not future.done():
-                    future.set_result(value)
-
-            def failed(exc):
-                if not future.done():
-                    future.set_exception(exc)
-
-            tasks.run(fn, done, failed)
-            return future
-
-        def read(fn):
-            def work():
-                with engine.connect() as conn:
-                    return fn(conn)
-            return off_gui(work)
+        read = self.ctx.aread  # the app's runner: reads on the pool
+        backend = self.ctx.backend
 
         ids = await read(lambda conn: matching_ids(conn, query, n))
         self.bar.setRange(0, len(ids))
@@ -214,12 +198,13 @@ class BulkReplayDialog(QDialog):
                 if not found:
                     raise ReplayError(f"no {d.row['provider']} secret to re-sign with")
                 secret = found[0]
-            return prepare(d.delivery(), mode, self._target_for(d), secret=secret, allow_live_secret=allow_live)
+            return prepare(delivery_of(d), mode, self._target_for(d), secret=secret, allow_live_secret=allow_live)
 
-        async def record(d, p, r):
-            await off_gui(lambda: record_replay(engine, d.row["id"], p.url, mode, r.status, r.latency_ms, r.excerpt,
-                                                r.error, actor=actor, deployment=deployment, reason=reason,
-                                                batch=batch))
+        async def record(d, p, r):  # on the writer thread, with its audit entry; panels hear of it
+            outcome = await backend.record_replay(d.row["id"], p.url, mode, r.status, r.latency_ms, r.excerpt,
+                                                  r.error, actor=actor, deployment=deployment, reason=reason,
+                                                  batch=batch)
+            self.ctx.announce(outcome.changes)
 
         async with httpx.AsyncClient(trust_env=False) as direct:
             self.progress = await replay_all(

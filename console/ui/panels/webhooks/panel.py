@@ -23,10 +23,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from console.changes import ANY, ChangeSet
 from console.domain.roles import check_permission
-from console.store.webhooks import DeliveryQuery, detail, reverify, unverified, verdict_counts
+from console.store.webhooks import DeliveryQuery, detail, unverified, verdict_counts
 from console.store.webhooks import count as count_deliveries
+from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
+from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -35,7 +38,7 @@ from console.ui.panels.webhooks.model import DeliveriesModel
 from console.ui.panels.webhooks.bulk_replay import BulkReplayDialog
 from console.ui.panels.webhooks.replay_dialog import ReplayDialog
 from console.ui.panels.webhooks.secrets_dialog import SecretsDialog
-from console.webhooks.ingest import ImportError_, export, parse_file, store
+from console.webhooks.ingest import ImportError_, export, parse_file, store_changes
 from console.webhooks.secrets import WebhookSecrets
 
 VERDICTS = [("Any verdict", None), ("Valid", "valid"), ("Invalid", "invalid"), ("Mismatch", "mismatch"),
@@ -105,6 +108,7 @@ class WebhooksPanel(Panel):
         self.table = QTableView()
         self.table.setObjectName("deliveries-table")
         self.table.setModel(self.model)
+        search_leads_to(self.text, self.table)  # Down reaches the results; Tab leaves the table
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
@@ -134,28 +138,32 @@ class WebhooksPanel(Panel):
         self.load_actor()
 
     # -- verdicts -----------------------------------------------------------------------------------------
-    def verify(self, only_new: bool = False) -> None:
+    def verify(self, only_new: bool = False, then_redraw: bool = False) -> None:
         """Verify deliveries off the GUI thread (new ones, or all after the secrets changed)."""
         engine, secrets = self.ctx.engine, self.secrets
 
-        def work() -> int:
+        def work() -> ChangeSet:
             if only_new:
                 with engine.connect() as conn:
                     ids = unverified(conn)
-                return reverify(engine, secrets, only=ids) if ids else 0
-            return reverify(engine, secrets)
+                return reverify_changes(engine, secrets, only=ids)
+            return reverify_changes(engine, secrets)
 
-        def done(n: int) -> None:
+        def done(changes: ChangeSet) -> None:
+            n = len(changes.get_ids("delivery_verdicts"))
             if n:
                 self.ctx.status_message.emit(f"Verified {count(n)} deliveries")
-                self.refresh(keep_selection=True)
-            self.update_counts()
+                self.ctx.announce(changes)  # the list redraws when it hears of it (once)
+            elif then_redraw:
+                self.when_seen("list", self._redraw)
+            else:
+                self.update_counts()
 
         def failed(exc: BaseException) -> None:  # say so, rather than leave every delivery at "checking…"
             self.ctx.status_message.emit(f"Verifying deliveries failed: {type(exc).__name__}: {exc}")
             self.update_counts()
 
-        self.ctx.tasks.run(work, done, failed)
+        self.ctx.tasks.write(work, done, failed)
 
     def update_counts(self) -> None:
         def done(c: dict[str, int]) -> None:
@@ -260,7 +268,6 @@ class WebhooksPanel(Panel):
         dialog = ReplayDialog(self.ctx, self.detail.detail, self.secrets, self.client,
                               standin.url if standin is not None else None, self)
         dialog.actor = self.actor  # who replays: in the audit of the console's actions
-        dialog.sent.connect(lambda _id: self.refresh(keep_selection=True))
         dialog.open()
         self._replay_dialog = dialog
 
@@ -278,14 +285,14 @@ class WebhooksPanel(Panel):
     def import_path(self, path: Path) -> None:
         engine = self.ctx.engine
 
-        def done(ids: list[str]) -> None:
-            self.ctx.status_message.emit(f"Imported {len(ids)} deliveries from {path.name}")
-            self.ctx.data_changed.emit({"webhook_deliveries": set(ids)})
+        def done(changes: ChangeSet) -> None:
+            self.ctx.status_message.emit(f"Imported {changes.count()} deliveries from {path.name}")
+            self.ctx.announce(changes)
 
         def failed(exc: BaseException) -> None:
             warning(self, "Import", str(exc) if isinstance(exc, ImportError_) else f"{exc}")
 
-        self.ctx.tasks.run(lambda: store(engine, parse_file(path)), done, failed)
+        self.ctx.tasks.write(lambda: store_changes(engine, parse_file(path)), done, failed)
 
     def export_file(self) -> None:
         ids = [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()] or \
@@ -307,13 +314,21 @@ class WebhooksPanel(Panel):
         self.ctx.read(work, lambda n: self.ctx.status_message.emit(f"Exported {n} deliveries to {path}"))
 
     # -- Panel ----------------------------------------------------------------------------------------------------
-    def on_data_changed(self, tables: dict) -> None:
-        if "webhook_deliveries" in tables:
-            self.verify(only_new=True)
-            self.refresh(keep_selection=True)
-        elif "jobs" in tables and self.detail.detail and self.detail.detail.job and \
-                self.detail.detail.job["id"] in tables["jobs"]:
-            self.show_delivery(self.detail.detail.row["id"])
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """New deliveries are verified first and the list redraws once, when their verdicts are in. A job
+        change redraws the detail that shows that job."""
+        if changes.touches("webhook_deliveries") and (ANY in changes.whole or not changes.touches("delivery_verdicts")):
+            self.verify(only_new=True, then_redraw=True)
+        elif changes.touches_any(("delivery_verdicts", "replay_attempts")):
+            self.when_seen("list", self._redraw)
+        elif self.detail.detail and self.detail.detail.job and \
+                changes.touches("jobs", [self.detail.detail.job["id"]]):
+            delivery = self.detail.detail.row["id"]
+            self.when_seen("detail", lambda: self.show_delivery(delivery))
+
+    def _redraw(self) -> None:
+        self.refresh(keep_selection=True)
+        self.update_counts()
 
     def focus_search(self) -> None:
         self.text.setFocus()

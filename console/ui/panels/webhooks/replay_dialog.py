@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.store.webhooks import DeliveryDetail, record_replay
+from console.store.webhooks import DeliveryDetail
 from console.ui.context import AppContext
 from console.ui.plain import esc, question
 from console.webhooks.replay import ReplayError, is_loopback, prepare, proxy_for, send
+from console.webhooks.reverify import delivery_of
 from console.webhooks.secrets import Secret, WebhookSecrets
 
 CUSTOM = "A URL of your own…"
@@ -103,7 +104,7 @@ class ReplayDialog(QDialog):
     def prepared(self):
         secret: Secret | None = self.secret.currentData()
         body = self.body.toPlainText().encode() if self.mode == "edited" else None
-        return prepare(self.detail.delivery(), self.mode, self.target.currentText().strip(), secret=secret, body=body,
+        return prepare(delivery_of(self.detail), self.mode, self.target.currentText().strip(), secret=secret, body=body,
                        allow_live_secret=self.ctx.settings.allow_live_resign)
 
     def update_notes(self) -> None:
@@ -134,18 +135,19 @@ class ReplayDialog(QDialog):
                 return
         self.send_button.setEnabled(False)
         self.result.setText("Sending…")
-        mode, delivery_id, engine = self.mode, self.detail.row["id"], self.ctx.engine
+        mode, delivery_id, backend = self.mode, self.detail.row["id"], self.ctx.backend
         actor = self.actor or {}
         who = f"{actor.get('email') or ''} ({actor.get('_id')})"
         deployment = self.ctx.live.deployment.base if self.ctx.live is not None else "demo"
 
         async def go() -> None:
             r = await send(self.client, p)
-            self.ctx.tasks.run(lambda: record_replay(engine, delivery_id, p.url, mode, r.status, r.latency_ms,
-                                                     r.excerpt, r.error, actor=who, deployment=deployment),
-                               lambda _none: self.show_result(r))
+            outcome = await backend.record_replay(delivery_id, p.url, mode, r.status, r.latency_ms, r.excerpt,
+                                                  r.error, actor=who, deployment=deployment)
+            self.ctx.announce(outcome.changes)
+            self.show_result(r)
 
-        self._task = asyncio.ensure_future(go())
+        self._task = self.ctx.tasks.spawn(go())
 
     def show_result(self, r) -> None:
         self.send_button.setEnabled(True)
