@@ -79,3 +79,17 @@ def no_running_timers(qapp):
 def wait_idle(qtbot, ctx, timeout=10_000):
     """Until no background task is in flight (results have been delivered to the GUI thread)."""
     qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout)
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    """The main window on the test demo replica, shown; closed (and its work drained) at the end."""
+    from console.ui.main_window import MainWindow
+
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    wait_idle(qtbot, ctx)
+    yield w
+    w.close()
+    wait_idle(qtbot, ctx)

@@ -3,24 +3,11 @@ name and opens them; quick find knows the 10-character job id the table shows.""
 
 import json
 
-import pytest
 from sqlalchemy import text
 
 from console.store.roles import LocalRoleStore
-from console.ui.main_window import MainWindow
 from console.ui.panels.roles.audit import LIMIT, describe_change
 from tests.ui.conftest import wait_idle
-
-
-@pytest.fixture
-def window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    wait_idle(qtbot, ctx)
-    yield w
-    w.close()
-    wait_idle(qtbot, ctx)
 
 
 def test_changes_read_like_sentences():

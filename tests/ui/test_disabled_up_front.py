@@ -1,24 +1,11 @@
 """Issue 15: what may not be done is disabled up front, with the reason as its tooltip (each of these was
 enabled and refused afterwards before)."""
 
-import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from sqlalchemy import text
 
 from console.store.roles import LocalRoleStore
-from console.ui.main_window import MainWindow
 from tests.ui.conftest import wait_idle
-
-
-@pytest.fixture
-def window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    wait_idle(qtbot, ctx)
-    yield w
-    w.close()
-    wait_idle(qtbot, ctx)
 
 
 def roles_editor_for(qtbot, window, ctx, user_id):

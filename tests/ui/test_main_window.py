@@ -3,7 +3,6 @@
 import json
 
 import keyring
-import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -14,17 +13,6 @@ from console.secrets import DEPLOY_KEY
 from console.settings import Settings
 from console.ui.main_window import MainWindow
 from tests.ui.conftest import wait_idle
-
-
-@pytest.fixture
-def window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    wait_idle(qtbot, ctx)
-    yield w
-    w.close()
-    wait_idle(qtbot, ctx)
 
 
 def a_user(ctx, where="u.is_active AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = u.id)"):

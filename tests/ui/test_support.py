@@ -8,17 +8,6 @@ from console.ui.main_window import MainWindow
 from tests.ui.conftest import wait_idle
 
 
-@pytest.fixture
-def window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.show()
-    wait_idle(qtbot, ctx)
-    yield w
-    w.close()
-    wait_idle(qtbot, ctx)
-
-
 def one(ctx, sql, **params):
     with ctx.engine.connect() as c:
         return c.execute(text(sql), params).one()

@@ -154,8 +154,12 @@ class JobsPanel(Panel):
         for w in (self.retry_button, self.retry_all_button, self.cancel_button, self.cancel_all_button,
                   self.purge_button):
             actions.addWidget(w)
-        actions.addWidget(self.acting, 1)
-        actions.addWidget(self.summary)
+        actions.addStretch(1)
+        # Who acts and what is listed, on a row of their own (wrapping): beside five buttons they passed 1024 px.
+        self.summary.setWordWrap(True)
+        info = QHBoxLayout()
+        info.addWidget(self.acting, 1)
+        info.addWidget(self.summary, 1)
 
         # table and detail
         self.model = JobsModel(ctx)
@@ -204,6 +208,7 @@ class JobsPanel(Panel):
         layout.addLayout(states)
         layout.addLayout(filters)
         layout.addLayout(actions)
+        layout.addLayout(info)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.bottom)
 

@@ -97,7 +97,11 @@ class UserDetailView(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setWordWrap(True)  # a long name wraps rather than widening the window
         head.addWidget(self.title, 1)
+        layout.addLayout(head)
+        head = QHBoxLayout()  # the actions on a row of their own, under the name: together they passed 1024 px
+        head.addStretch(1)
         self.active_button = QToolButton(text="Deactivate…")
         self.active_button.setObjectName("user-active-button")
         self.active_button.setEnabled(False)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,18 +42,18 @@ class TimelineView(QWidget):
         self._read = ctx.latest()
 
         self.kind_buttons: dict[str, QToolButton] = {}
-        kinds = QHBoxLayout()
-        for kind in KINDS:
+        kinds = QGridLayout()  # two rows of toggles: one row of seven set the window's width past 1024 px
+        for i, kind in enumerate(KINDS):
             b = QToolButton(text=LABELS[kind])
             b.setCheckable(True)
             b.setChecked(True)
             b.setObjectName(f"timeline-kind-{kind}")
             b.toggled.connect(lambda _on: self._fill())
             self.kind_buttons[kind] = b
-            kinds.addWidget(b)
-        kinds.addStretch(1)
+            kinds.addWidget(b, i // 4, i % 4)
+        kinds.setColumnStretch(4, 1)
         self.summary = plain(QLabel())
-        kinds.addWidget(self.summary)
+        self.summary.setWordWrap(True)  # its own row: beside the kind toggles it widened the window
 
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("timeline-table")
@@ -73,6 +74,7 @@ class TimelineView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(kinds)
+        layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.more)
 

@@ -100,8 +100,11 @@ class WebhooksPanel(Panel):
             top.addWidget(w)
         top.addWidget(self.user_edit)
         top.addWidget(self.text, 1)
+        # The actions sit with the counts, on a row of their own: one row of filters and buttons passed 1024 px.
+        actions = QHBoxLayout()
+        actions.addWidget(self.counts, 1)
         for w in (self.replay_all_button, self.secrets_button, self.import_button, self.export_button):
-            top.addWidget(w)
+            actions.addWidget(w)
 
         self.model = DeliveriesModel(ctx)
         self.model.page_loaded.connect(self._on_page)
@@ -130,7 +133,7 @@ class WebhooksPanel(Panel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
-        layout.addWidget(self.counts)
+        layout.addLayout(actions)
         layout.addWidget(self.splitter, 1)
         ctx.data_changed.connect(self.on_data_changed)
         self.apply_query()
