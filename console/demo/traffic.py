@@ -54,13 +54,18 @@ def events(now: float, days: int = 7, seed: int = 7, fix_at: float | None = None
                 yield _call(rng, at, SESSION, "query", "cache" if rng.random() < 0.6 else "network", 15)
             for name, kind, share, median in FUNCTIONS:
                 if rng.random() < share:
-                    source = "network"
-                    if kind == "query":
-                        x = rng.random()
-                        source = "cache" if x < 0.22 else "coalesced" if x < 0.27 else "network"
+                    source = _source(rng, kind)
                     failing = name == "messages:send" and incident <= at < incident + 2400
                     yield _call(rng, at + rng.random() * 2, name, kind, source, median, fail=0.6 if failing else None)
         t += 60
+
+
+def _source(rng: random.Random, kind: str) -> str:
+    """Where a call was answered: queries are sometimes a cache hit or share a request, the rest go out."""
+    if kind != "query":
+        return "network"
+    x = rng.random()
+    return "cache" if x < 0.22 else "coalesced" if x < 0.27 else "network"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -114,10 +119,7 @@ def between(rng: random.Random, start: float, end: float) -> list[tuple]:
         out.append(_call(rng, at, SESSION, "query", "cache" if rng.random() < 0.6 else "network", 15))
         for name, kind, share, median in FUNCTIONS:
             if rng.random() < share:
-                source = "network"
-                if kind == "query":
-                    x = rng.random()
-                    source = "cache" if x < 0.22 else "coalesced" if x < 0.27 else "network"
+                source = _source(rng, kind)
                 out.append(_call(rng, min(at + rng.random() * 0.5, end - 1e-6), name, kind, source, median))
     out.sort()
     return out
