@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from console.domain.fnmetrics import FunctionMetrics, FunctionRow
+from console.ui.rows_model import RowsModel
 
 COLUMNS = ("Function", "Calls", "Errors", "Error %", "p50 ms", "p95 ms", "p99 ms", "Cache hits %")
 Index = QModelIndex | QPersistentModelIndex
@@ -32,27 +33,16 @@ def _text(value: Any, col: int) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
-class FunctionsModel(QAbstractTableModel):
+class FunctionsModel(RowsModel):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(len(COLUMNS))
         self.rows: list[FunctionRow] = []
 
     def set_metrics(self, metrics: FunctionMetrics) -> None:
-        new = metrics.rows
-        if [r.name for r in new] == [r.name for r in self.rows]:  # same functions: values only, keep selection
-            self.rows = new
-            if new:
-                self.dataChanged.emit(self.index(0, 1), self.index(len(new) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = new
-        self.endResetModel()
+        self.replace(metrics.rows)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+    def key(self, row: Any) -> Any:
+        return row.name
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.store.errorgroups import ErrorGroup
 from console.ui.context import AppContext
+from console.ui.rows_model import RowsModel
 from console.ui.format import age, count, local_time
 from console.ui.plain import plain, tip
 
@@ -32,29 +33,19 @@ SPARK = 2
 HourlyRole = Qt.ItemDataRole.UserRole + 1
 
 
-class GroupsModel(QAbstractTableModel):
+class GroupsModel(RowsModel):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
+        super().__init__(len(COLUMNS))
         self.ctx = ctx
         self.rows: list[ErrorGroup] = []
         self.now_ms = 0
 
     def set_rows(self, rows: list[ErrorGroup], now_ms: int) -> None:
         self.now_ms = now_ms
-        if [g.fingerprint for g in rows] == [g.fingerprint for g in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+        self.replace(rows)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+    def key(self, row: Any) -> Any:
+        return row.fingerprint
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from console.domain import jobs as J
 from console.store.jobs import STUCK
 from console.store.jobtypes import TypeRow
 from console.ui.context import AppContext
+from console.ui.rows_model import RowsModel
 from console.ui.format import count
 from console.ui.panels.jobs.health import _duration
 
@@ -32,27 +33,17 @@ COLUMNS: list[tuple[str, str | None, str]] = [
 STATE_COLUMNS = range(1, 8)
 
 
-class TypesModel(QAbstractTableModel):
+class TypesModel(RowsModel):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
+        super().__init__(len(COLUMNS))
         self.ctx = ctx
         self.rows: list[TypeRow] = []
 
     def set_rows(self, rows: list[TypeRow]) -> None:
-        if [r.type for r in rows] == [r.type for r in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+        self.replace(rows)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+    def key(self, row: Any) -> Any:
+        return row.type
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
