@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -62,7 +61,8 @@ class ChatsPanel(Panel):
         super().__init__(ctx)
         s = ctx.settings
         self.cache = PrefetchCache(ttl=s.chat_cache_ttl_s)
-        self.loader = ChatLoader(self._source(simulated=False), self.cache, prefetch=s.chat_prefetch)
+        self.loader = ChatLoader(self._source(simulated=False), self.cache, prefetch=s.chat_prefetch,
+                                 submit=ctx.tasks.submit)
         self.open_chat: str | None = None
         self.opened_at = 0.0
         self.last_open_ms: float | None = None
@@ -195,13 +195,14 @@ class ChatsPanel(Panel):
     def _source(self, simulated: bool):
         live = self.ctx.live
         if live is not None and ("", "messages") in self.ctx.settings.on_demand():
-            return OnDemandSource(live.client, asyncio.get_event_loop())
+            return OnDemandSource(live.client)
         return SimulatedOnDemand(self.ctx.engine, 0.08) if simulated else ReplicaSource(self.ctx.engine)
 
     def _toggle_simulated(self, on: bool) -> None:
         self.loader.close()
         self.cache.clear()
-        self.loader = ChatLoader(self._source(simulated=on), self.cache, prefetch=self.prefetch_box.isChecked())
+        self.loader = ChatLoader(self._source(simulated=on), self.cache, prefetch=self.prefetch_box.isChecked(),
+                                 submit=self.ctx.tasks.submit)
         self.update_stats()
 
     def _toggle_prefetch(self, on: bool) -> None:
