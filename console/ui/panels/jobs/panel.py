@@ -60,7 +60,7 @@ class JobsPanel(Panel):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.actions = JobActions(ctx)
+        self.job_ops = JobActions(ctx)
         self.actor: dict | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._tick_task = None
@@ -401,8 +401,8 @@ class JobsPanel(Panel):
         return ok, skipped or None
 
     def _update_actions(self) -> None:
-        retry_no = self.actions.refusal(self.actor, "jobs:retry", "retry jobs")
-        cancel_no = self.actions.refusal(self.actor, "jobs:cancel", "cancel jobs")
+        retry_no = self.job_ops.refusal(self.actor, "jobs:retry", "retry jobs")
+        cancel_no = self.job_ops.refusal(self.actor, "jobs:cancel", "cancel jobs")
         retry_ids, retry_why = self.actionable("retry")
         cancel_ids, cancel_why = self.actionable("cancel")
         self.retry_button.setEnabled(bool(retry_ids) and retry_no is None)
@@ -417,7 +417,7 @@ class JobsPanel(Panel):
         self.cancel_button.setToolTip(tip(cancel_no or (cancel_why if not cancel_ids else None)) or
                                       ("Cancel the selected jobs: asks for a reason and confirms."
                                        + (" " + cancel_why if cancel_why else "")))
-        purge_no = self.actions.refusal(self.actor, "jobs:purge", "purge jobs")
+        purge_no = self.job_ops.refusal(self.actor, "jobs:purge", "purge jobs")
         self.cancel_all_button.setEnabled(cancel_no is None and not empty)
         self.purge_button.setEnabled(purge_no is None and not empty)
         self.cancel_all_button.setToolTip(tip(cancel_no) or "Preview how many match, give a reason, then cancel them "
@@ -428,7 +428,7 @@ class JobsPanel(Panel):
         who = self.actor.get("email") if self.actor else None
         if self.actor and not self.ctx.settings.operator_user_id:
             who = f"{who} (the demo's admin until you choose an operator in Settings)"
-        where = "on the deployment, acting as" if self.actions.live else "on the local demo store as"
+        where = "on the deployment, acting as" if self.job_ops.live else "on the local demo store as"
         if retry_no or cancel_no:
             self.acting.setText(f"<span style='color:{self.ctx.theme.color('warning').name()}'>"
                                 f"{esc(retry_no or cancel_no)}</span>")
@@ -468,7 +468,7 @@ class JobsPanel(Panel):
         dialog = ConfirmDialog(f"{verb.capitalize()} jobs" + (" on PRODUCTION" if prod else ""),
                                what + (f"\n\n{skipped}" if skipped else ""),
                                f"{verb.capitalize()} {n}", self, destructive=verb == "cancel")
-        act = self.actions.retry if verb == "retry" else self.actions.cancel
+        act = self.job_ops.retry if verb == "retry" else self.job_ops.cancel
         dialog.accepted.connect(lambda: act(ids, dialog.reason_text(), self._done, self._failed))
         self._confirm_dialog = dialog
         dialog.open()
@@ -503,7 +503,7 @@ class JobsPanel(Panel):
         dialog.setWindowTitle(f"{verb.capitalize()} all matching")
         dialog.setMinimumDuration(0)
         dialog.canceled.connect(cancel.set)
-        if self.actions.live:
+        if self.job_ops.live:
             dialog.setRange(0, 0)  # one call to the deployment: no steps to show
         progress.changed.connect(lambda done, total: (dialog.setMaximum(max(1, total)), dialog.setValue(done)))
 
@@ -519,7 +519,7 @@ class JobsPanel(Panel):
 
         self._bulk = (progress, cancel, dialog)  # keep them alive while the work runs
         dialog.show()
-        self.actions.bulk_matching(verb, query, cap, reason, progress, cancel, finished, failed)
+        self.job_ops.bulk_matching(verb, query, cap, reason, progress, cancel, finished, failed)
 
     # -- refresh -----------------------------------------------------------------------------------------------
     def _schedule(self) -> None:

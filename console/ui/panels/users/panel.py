@@ -96,11 +96,11 @@ class UsersPanel(Panel):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.detail = UserDetailView(ctx)
-        self.actions = user_actions(ctx)
+        self.user_ops = user_actions(ctx)
         self.actor: dict | None = None
         self.active_admins = 2
         self.detail.active_button.clicked.connect(self.toggle_active)
-        self.actions.refused.connect(self._on_refused)
+        self.user_ops.refused.connect(self._on_refused)
         self.sessions = SessionActions(ctx)
         self.sessions.finished.connect(lambda m: self.ctx.status_message.emit(m))
         self.sessions.refused.connect(lambda m: self.ctx.status_message.emit(f"Refused: {m}"))
@@ -219,7 +219,7 @@ class UsersPanel(Panel):
                 self.detail.clear("User not found in the replica")
                 return
             # What the replica says now confirms an accepted (de)activation that matches it.
-            self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
+            self.user_ops.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
             if quiet and self.detail.detail is not None and self.detail.detail.user["id"] == user_id:
                 if result != self.detail.detail:
                     self.detail.show_detail(result, keep_position=True)
@@ -253,7 +253,7 @@ class UsersPanel(Panel):
         if d is None:
             button.setEnabled(False)
             return
-        active, state = self.actions.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
+        active, state = self.user_ops.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
         button.setText(("Reactivate…" if not active else "Deactivate…") + (" (pending)" if state else ""))
         target = {"_id": d.user["id"], "roles": list(d.roles), "isActive": active}
         refusal = R.check_set_active(self.actor, target, not active, self.active_admins)
@@ -307,7 +307,7 @@ class UsersPanel(Panel):
         reason, ok = QInputDialog.getText(self, f"{verb} {d.user['name']}",
                                           literal(f"{verb} {d.user['email']}? Reason (for the audit log):"))
         if ok and reason.strip():
-            self.actions.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
+            self.user_ops.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
             self._update_active_button()
             self.ctx.status_message.emit(f"{verb} {d.user['email']}: sent")
 
