@@ -195,10 +195,10 @@ class Subscriptions:
         started = time.perf_counter()
         headers = {"Convex-Client": f"ops-console-{__version__}"}
         url = sync_url(self.deployment.base)
-        tls = {"ssl": shared_context()} if url.startswith("wss:") else {}  # not a new CA load per connect
+        tls = shared_context() if url.startswith("wss:") else None  # not a new CA load per connect
         try:
-            ws = await asyncio.wait_for(connect(url, additional_headers=headers,
-                                                max_size=1 << 25, open_timeout=10, ping_interval=20, **tls), 15)
+            ws = await asyncio.wait_for(connect(url, additional_headers=headers, ssl=tls,
+                                                max_size=1 << 25, open_timeout=10, ping_interval=20), 15)
         except InvalidStatus as exc:
             self._record("sync/connect", "error", (time.perf_counter() - started) * 1000, 0,
                          status=exc.response.status_code)

@@ -484,13 +484,20 @@ class ChatsPanel(Panel):
             for chat_id in touched:
                 self.cache.invalidate(chat_id)  # a delta touched it: the next hover or open reads it again
             if self.open_chat in touched:
-                mine = [m for m in msgs if m.chat_id == self.open_chat]
-                if mine:
-                    self._merge_keep_position(mine)
-                else:
-                    self._watch("refresh", self.open_chat, self.loader.refresh(self.open_chat))
-            if touched and self.chats.rows and not self.chats.loading:
-                self.chats.refresh()
+                chat = self.open_chat
+                mine = [m for m in msgs if m.chat_id == chat]
+
+                def redraw_open() -> None:  # its new messages in place, the reading position kept
+                    if chat != self.open_chat:
+                        return
+                    if mine and self.isVisible():
+                        self._merge_keep_position(mine)
+                    else:  # (hidden: several changes may pile up; one re-read of the page when seen)
+                        self._watch("refresh", chat, self.loader.refresh(chat))
+
+                self.when_seen("chat", redraw_open)
+            if touched and self.chats.rows:
+                self.when_seen("list", lambda: None if self.chats.loading else self.chats.refresh())
             self.update_stats()
 
         if chats or message_ids:

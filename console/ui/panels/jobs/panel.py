@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import jobs as J
 from console.store.errorgroups import error_groups
+from console.changes import ChangeSet
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
@@ -612,12 +613,15 @@ class JobsPanel(Panel):
             self._live_counts = value
             self._show_counts()
 
-    def on_data_changed(self, tables: dict) -> None:
-        if "jobs" in tables and self.isVisible():
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """Counts and rows when jobs changed (hidden: at the next show, which ticks anyway); the detail
+        only when the job it shows was written."""
+        if changes.touches("jobs") and self.isVisible():
+            self.redraws["list"] += 1
             self.tick()
         shown = self.detail.detail.job["id"] if self.detail.detail else None
-        if shown and shown in tables.get("jobs", ()):
-            self.show_job(shown)
+        if shown and changes.touches("jobs", [shown]):
+            self.when_seen("detail", lambda: self.show_job(shown))
 
     # -- Panel -----------------------------------------------------------------------------------------------------
     def on_shown(self) -> None:

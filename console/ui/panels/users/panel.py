@@ -23,7 +23,7 @@ from console.changes import ChangeSet
 from console.domain import roles as R
 from console.domain import sessions as S
 from console.store.roles import active_admins
-from console.store.users import UserQuery, count_matching, detail
+from console.store.users import DETAIL_OWNER, UserQuery, count_matching, detail, detail_touched
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
 from console.ui.format import count
@@ -317,8 +317,7 @@ class UsersPanel(Panel):
             self.ctx.status_message.emit(f"Refused: {reason}")
 
     # -- live changes ---------------------------------------------------------------------------------
-    DETAIL_TABLES = ("users", "sessions", "security_events", "audit_logs", "members", "organizations",
-                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs")
+    DETAIL_TABLES = (*DETAIL_OWNER, "organizations")
 
     def on_data_changed(self, changes: ChangeSet) -> None:
         """The list when users it shows (or might now match) changed; the detail only when what it shows did."""
@@ -330,7 +329,14 @@ class UsersPanel(Panel):
             if changes.touches("users", loaded) or self.model.query.text or len(loaded) < 200:
                 self.when_seen("list", self._refresh_list)
         if selected and changes.touches_any(self.DETAIL_TABLES):
-            self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
+            # Only when one of the written documents is theirs (a read by id: an unrelated job or session
+            # leaves the detail alone).
+            def theirs(touched: bool) -> None:
+                shown_now = self.detail.detail
+                if touched and shown_now and shown_now.user["id"] == selected:
+                    self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
+
+            self.ctx.read(lambda conn: detail_touched(conn, selected, changes, changes.whole), theirs)
 
     def _refresh_list(self) -> None:
         self._pending_select = self.detail.detail.user["id"] if self.detail.detail else None
