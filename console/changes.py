@@ -105,12 +105,29 @@ class ChangeSet(Mapping[str, frozenset[str]]):
         return f"ChangeSet({inner})"
 
 
+def foreign_marker(path: Path | str) -> Path:
+    """The file a writer outside the GUI (ops-console capture, ops-console sync) touches after each commit."""
+    return Path(f"{path}-changed")
+
+
+def note_foreign_write(path: Path | str | None) -> None:
+    """Say "I committed" to a GUI that has this replica open (it cannot tell our commits from its own)."""
+    if path is None:
+        return
+    try:
+        foreign_marker(path).touch()
+    except OSError:
+        pass  # a read-only folder: the GUI still notices when it has not written itself meanwhile
+
+
 class DataVersion:
     """Notices commits of other connections (other processes included) to one SQLite file.
 
     A dedicated connection, opened here and used from one thread only (SQLite's data_version is per
-    connection): `changed()` is True once after each foreign commit. Our own writes go through other
-    connections, so they count as foreign too; the caller discounts them by ChangeSets it already has.
+    connection). data_version cannot tell another process's commit from one of ours, so `changed()`
+    says True when (a) the data version moved and we wrote nothing since the last look, or (b) a writer
+    outside the GUI touched the marker file (`note_foreign_write`): a capture's commit right before one
+    of ours is not lost. The writer thread calls `mark_own()` after each of our writes.
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -118,19 +135,30 @@ class DataVersion:
         self._conn: sqlite3.Connection | None = sqlite3.connect(self.path, check_same_thread=False,
                                                                  isolation_level=None)
         self._last = self._read()
+        self._marker = foreign_marker(path)
+        self._last_marker = self._stamp()
+        self._own = False
 
     def _read(self) -> int:
         assert self._conn is not None
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def _stamp(self) -> int:
+        try:
+            return self._marker.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def mark_own(self) -> None:
+        self._own = True
+
     def changed(self) -> bool:
         if self._conn is None:
             return False
-        now = self._read()
-        if now != self._last:
-            self._last = now
-            return True
-        return False
+        now, stamp = self._read(), self._stamp()
+        foreign = (now != self._last and not self._own) or stamp != self._last_marker
+        self._last, self._last_marker, self._own = now, stamp, False
+        return foreign
 
     def close(self) -> None:
         if self._conn is not None:

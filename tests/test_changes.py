@@ -49,6 +49,28 @@ def test_data_version_notices_another_process_commit(demo_db):
         version.close()
 
 
+def test_a_capture_commit_right_before_one_of_ours_is_not_lost(demo_db):
+    """data_version cannot tell whose commit it was: one of ours since the last look hides a foreign one,
+    unless the foreign writer touched the marker (ops-console capture and sync do, after each commit)."""
+    from console.changes import note_foreign_write
+
+    version = DataVersion(demo_db)
+    try:
+        code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('CREATE TABLE IF NOT EXISTS elsewhere (x)'); c.execute('INSERT INTO elsewhere VALUES (1)'); "
+                "c.commit()")
+        subprocess.run([sys.executable, "-c", code, str(demo_db)], check=True)
+        version.mark_own()  # we wrote too, before the poll
+        assert not version.changed()  # an unmarked foreign commit hides behind ours
+        subprocess.run([sys.executable, "-c", code + "; from console.changes import note_foreign_write; "
+                        "note_foreign_write(sys.argv[1])", str(demo_db)], check=True)
+        version.mark_own()
+        assert version.changed() and not version.changed()  # the marked one is seen, once
+    finally:
+        version.close()
+    note_foreign_write(demo_db)  # (a replica in a read-only folder only loses the marker: never raises)
+
+
 def test_local_job_operations_say_what_they_wrote(engine, demo_db):
     with engine.connect() as c:
         dead = c.execute(text("SELECT id FROM jobs WHERE status = 'dead' LIMIT 2")).scalars().all()

@@ -48,9 +48,21 @@ def scripted(responses, seen=None):
     return httpx.MockTransport(handler)
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_scripted_clients():
+    yield
+    while _made:
+        asyncio.run(_made.pop().aclose())
+
+
 def client_for(responses, seen=None, **kw):
-    return ConvexClient(Deployment("https://happy-otter-123.convex.cloud", "prod:happy-otter-123|k"),
-                        transport=scripted(responses, seen), retry=FAST, **kw)
+    client = ConvexClient(Deployment("https://happy-otter-123.convex.cloud", "prod:happy-otter-123|k"),
+                          transport=scripted(responses, seen), retry=FAST, **kw)
+    _made.append(client)  # closed after the test (the leak check wants every used client closed)
+    return client
 
 
 OK = (200, {"status": "success", "value": {"n": 1}})

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from console.changes import note_foreign_write
 from console.client import errors as E
 from console.client.calllog import CallLog
 from console.client.http import ConvexHttp, Deployment
@@ -54,7 +55,8 @@ async def _run(url: str, key: str, db: Path, follow: bool, out: TextIO) -> int:
         out.write(("\r" + _bar(p) + " " * 4) if tty else (_bar(p) + "\n"))
         out.flush()
 
-    sync = SyncEngine(engine, http, on_progress=progress)
+    # A console window with this replica open cannot tell our commits from its own: say so after each.
+    sync = SyncEngine(engine, http, on_progress=progress, on_changes=lambda _changes: note_foreign_write(db))
     cancel = asyncio.Event()
     try:
         await sync.check()

@@ -37,6 +37,7 @@ class ChangeBridge(QObject):
         self._timer.setInterval(window_ms)
         self._timer.timeout.connect(self.flush)
         self._version: DataVersion | None = None
+        self._looking = False  # writer thread only
         self._polling = False
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -77,9 +78,12 @@ class ChangeBridge(QObject):
         self._poll.start()
 
     def _absorb_own(self) -> None:  # writer thread, after each of our writes
+        if self._looking:  # (the look itself ran on the writer thread: it wrote nothing)
+            self._looking = False
+            return
         version = self._version
         if version is not None:
-            version.changed()
+            version.mark_own()
 
     def _look_for_foreign(self) -> None:
         version = self._version
@@ -96,7 +100,11 @@ class ChangeBridge(QObject):
             self._polling = False
             log.debug("data_version poll failed: %s", exc)
 
-        self.tasks.write(version.changed, done, failed)
+        def look() -> bool:  # writer thread: one at a time with our writes, so `mark_own` is never lost
+            self._looking = True
+            return version.changed()
+
+        self.tasks.write(look, done, failed)
 
     def stop(self) -> None:
         self._timer.stop()

@@ -78,7 +78,7 @@ def remove_replica(path) -> None:
     """Delete a replica file and SQLite's side files (a replica nobody kept: rebuilt on the next connect)."""
     from pathlib import Path
 
-    for p in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+    for p in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal"), Path(f"{path}-changed")):
         try:
             p.unlink()
         except FileNotFoundError:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from console.convex.ids import IdMinter
 from console.demo.generator import TABLE_NUMBERS
-from console.changes import ChangeSet
+from console.changes import ChangeSet, note_foreign_write
 from console.store.ingest import upsert_documents
 from console.store.mapping import BY_SOURCE
 
@@ -206,6 +206,7 @@ def start_capture(engine: Engine, *, host: str = "127.0.0.1", port: int = 0, pub
             doc = delivery_doc(base_url[0] + self.path, self.command, headers, body, int(time.time() * 1000),
                                "capture")
             store(engine, [doc])
+            note_foreign_write(engine.url.database)  # a console window on this replica hears of it
             if on_capture:
                 on_capture(doc)
             reply = json.dumps({"captured": doc["_id"]}).encode()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import text
 
 from console.chats.cache import PrefetchCache
+from console.changes import ANY
 from console.chats.loader import PAGE, ChatLoader, OnDemandSource, ReplicaSource, SimulatedOnDemand
 from console.store.chats import (
     Message,
@@ -472,6 +473,14 @@ class ChatsPanel(Panel):
 
     # -- live changes and stats -------------------------------------------------------------------------------------
     def on_data_changed(self, tables: dict) -> None:
+        if ANY in getattr(tables, "whole", ()):  # another process wrote: nothing cached can be trusted
+            self.cache.clear()
+            chat = self.open_chat
+            if chat:
+                self.when_seen("chat", lambda: chat == self.open_chat and
+                               self._watch("refresh", chat, self.loader.refresh(chat)))
+            self.when_seen("list", lambda: None if self.chats.loading else self.chats.refresh())
+            return
         chats = set(tables.get("chats", ()))
         message_ids = list(tables.get("messages", ()))
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.changes import ANY
 from console.store import browse as B
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
@@ -423,8 +424,10 @@ class DataPanel(Panel):
         if ref is None or not changed:
             return
         names = set(changed)
-        if (ref.sql_table and ref.sql_table in names) or ref.name in names or (
+        if ANY in getattr(changed, "whole", ()) or (ref.sql_table and ref.sql_table in names) or ref.name in names or (
                 ref.sql_table is None and "raw_documents" in names):
+            # Said, not redrawn: the rows under the reader's eyes stay until they ask (as the dashboard's Data).
+            self.redraws["notice"] += 1
             self.refresh_button.setText("Refresh (changed)")
 
     def save_state(self, state: QSettings) -> None:

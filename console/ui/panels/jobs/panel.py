@@ -616,9 +616,8 @@ class JobsPanel(Panel):
     def on_data_changed(self, changes: ChangeSet) -> None:
         """Counts and rows when jobs changed (hidden: at the next show, which ticks anyway); the detail
         only when the job it shows was written."""
-        if changes.touches("jobs") and self.isVisible():
-            self.redraws["list"] += 1
-            self.tick()
+        if changes.touches("jobs"):
+            self.when_seen("list", self.tick)
         shown = self.detail.detail.job["id"] if self.detail.detail else None
         if shown and changes.touches("jobs", [shown]):
             self.when_seen("detail", lambda: self.show_job(shown))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import roles as R
+from console.changes import ANY
 from console.store.roles import (
     RoleQuery,
     active_admins,
@@ -111,6 +112,7 @@ class RolesPanel(Panel):
 
         self.user_ops.changed.connect(self._on_optimistic)
         self.user_ops.refused.connect(self._on_refused)
+        self._fresh_rows: dict = {}  # rows read after a change, waiting for the panel to be seen
         ctx.data_changed.connect(self.on_data_changed)
         self._load_choices()
         self.load_actor()
@@ -209,6 +211,9 @@ class RolesPanel(Panel):
         self.ctx.status_message.emit(f"Refused: {reason}")
 
     def on_data_changed(self, tables: dict) -> None:
+        if ANY in getattr(tables, "whole", ()):  # another process wrote: read everything shown again
+            self.when_seen("rows", self.apply_query)
+            return
         changed = set(tables.get("users", ())) | set(tables.get("members", ()))
         if not changed:
             return
@@ -239,11 +244,18 @@ class RolesPanel(Panel):
                 self.user_ops.optimistic.observed(("active", r.id), r.is_active)
             for member_id, role in members.items():
                 self.user_ops.optimistic.observed(("member", member_id), role)
-            self.model.replace_rows(fresh)
+            # The rows redraw when seen; changes that pile up while hidden are all kept.
+            self._fresh_rows.update(fresh)
+            self.when_seen("rows", self._redraw_rows)
             if editing and self.editor.row is not None and self.editor.row.id == editing:
-                self.edit(editing)
+                self.when_seen("editor", lambda: self.editor.row is not None and self.editor.row.id == editing
+                               and self.edit(editing))
 
         self.ctx.read(work, done)
+
+    def _redraw_rows(self) -> None:
+        fresh, self._fresh_rows = self._fresh_rows, {}
+        self.model.replace_rows(fresh)
 
     # -- bulk ----------------------------------------------------------------------------------------------------
     def bulk(self, grant: bool) -> None:
