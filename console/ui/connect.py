@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressBar, QVBoxLayout, QWidget
@@ -110,7 +109,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
         old = ctx.live
         ctx.live = controller
         if old is not None and old is not controller:
-            asyncio.ensure_future(old.aclose())
+            ctx.tasks.spawn(old.aclose())
         if not same:
             ctx.replace_replica(engine, path)
         controller.state.connect(window.on_live_state)
@@ -139,7 +138,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
                 if not existed:
                     remove_replica(path)  # the user never kept it
 
-        asyncio.ensure_future(forget())
+        ctx.tasks.spawn(forget())
         dialog = getattr(window, "_sync_dialog", None)
         if dialog is None or not dialog.isVisible() or dialog.controller is not controller:
             if st.status == "error":  # not modal: the window goes on working on what it showed

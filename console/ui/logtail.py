@@ -63,7 +63,7 @@ class LogTail(QObject):
         self._live = live
         if live is not None:
             if self._task is None or self._task.done():
-                self._task = asyncio.ensure_future(self._follow(live))
+                self._task = self.ctx.tasks.spawn(self._follow(live), long=True)
             return
         if self.ctx.is_demo:
             self._demo_batch()

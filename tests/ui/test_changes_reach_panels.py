@@ -10,7 +10,6 @@ import time
 import pytest
 from sqlalchemy import text
 
-from console.store.jobs import STUCK  # noqa: F401  (the job states the query below names)
 from tests.ui.conftest import wait_idle
 
 PANELS = ("users", "jobs", "roles", "webhooks", "chats", "data")

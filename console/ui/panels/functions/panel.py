@@ -375,8 +375,8 @@ class FunctionsPanel(Panel):
             self.ctx.navigate("logs", self.last_result.request_id)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)  # keep a reference: an unreferenced task may be collected mid-flight
+        task = self.ctx.tasks.spawn(coro)  # (the runner keeps a reference and reports a failure)
+        self._tasks.add(task)  # ours too: cancelled at shutdown
         task.add_done_callback(self._tasks.discard)
 
     # -- the console's audit ------------------------------------------------------------------------
