@@ -11,7 +11,6 @@ says why, writes one audit entry and bumps the user's `opsVersion`. No function 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -22,6 +21,7 @@ from console.convex.values import ValueError_, decode
 from console.demo.generator import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
+from console.domain import jobtext
 from console.domain.fingerprint import fingerprint
 from console.domain import sessions as S
 from console.standin.store import DocStore, Tx
@@ -258,16 +258,9 @@ JOB_FILTERS: dict[str, Callable[[dict, Any], bool]] = {
     "userId": lambda j, v: j.get("userId") == v,
     "createdFrom": lambda j, v: (j.get("createdAt") or 0) >= v,
     "createdTo": lambda j, v: (j.get("createdAt") or 0) < v,
-    "text": lambda j, v: str(v).lower() in _haystack(j).lower(),
+    "text": lambda j, v: jobtext.matches(str(v), j),
     "errorGroup": lambda j, v: fingerprint(j.get("lastError")) == v,
 }
-
-
-def _haystack(job: dict) -> str:
-    # As the contract: lastError, then the payload as JSON.stringify writes it.
-    payload = job.get("payload")
-    return str(job.get("lastError") or "") + ("" if payload is None else
-                                              json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
 
 
 _BULK_DONE = {"retry": "retried", "cancel": "canceled", "purge": "purged"}

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from console.domain import jobs as J
+from console.domain import jobtext
 
 SortKey = Literal["created", "updated", "next_run"]
 SORTS: dict[str, tuple[str, str]] = {
@@ -110,7 +110,7 @@ DENSE = 5000  # matches of a text search from which reading in sort order beats 
 def text_match(q: JobQuery) -> str | None:
     """The FTS5 query for what was typed: quoted terms (FTS syntax is plain text), the last one a prefix
     when it has two characters or more (search as you type)."""
-    terms = re.findall(r"[^\W_]+", q.text)
+    terms = jobtext.terms(q.text)  # the rule the stand-in and the contract apply (console/domain/jobtext.py)
     if not terms:
         return None
     out = [f'"{t}"' for t in terms]

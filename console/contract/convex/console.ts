@@ -280,13 +280,7 @@ function matches(job: Doc<"jobs">, f: JobFilter): boolean {
   if (f.userId !== undefined && job.userId !== f.userId) return false;
   if (f.createdFrom !== undefined && (job.createdAt || 0) < f.createdFrom) return false;
   if (f.createdTo !== undefined && (job.createdAt || 0) >= f.createdTo) return false;
-  if (f.text !== undefined) {
-    // JSON.stringify throws on a bigint (an Int64 in the payload): it would fail the whole bulk retry.
-    const payload = job.payload === undefined || job.payload === null ? ""
-      : JSON.stringify(job.payload, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-    const hay = (job.lastError ?? "") + payload;
-    if (!hay.toLowerCase().includes(f.text.toLowerCase())) return false;
-  }
+  if (f.text !== undefined && !R.jobTextMatches(f.text, job)) return false;
   if (f.errorGroup !== undefined) {
     if (f.status === undefined && !R.FAILED.has(job.status)) return false;
     if (R.errorFingerprint(job.lastError) !== f.errorGroup) return false;

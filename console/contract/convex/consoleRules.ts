@@ -231,6 +231,57 @@ export function errorFingerprint(error: unknown): string | null {
 
 export const FAILED = new Set(["retrying", "dead"]); // the states error groups count
 
+// -- "error or payload contains" (console/domain/jobtext.py: the replica's FTS5 rule) -------------------
+// Words of what was typed (letters and digits, case and accents folded) must be words of the job's last
+// error, its attempts' errors or its payload's values; the last typed word may be the start of one.
+export const MAX_TERMS = 16;
+export const MAX_TERM_CHARS = 64;
+const WORD = /[\p{L}\p{N}]+/gu;
+
+function fold(text: string): string {
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+export function textTerms(typed: string): string[] {
+  const out: string[] = [];
+  for (const match of fold(typed.slice(0, MAX_TERMS * (MAX_TERM_CHARS + 1))).matchAll(WORD)) {
+    const word = match[0].slice(0, MAX_TERM_CHARS);
+    if (!out.includes(word)) {
+      out.push(word);
+      if (out.length === MAX_TERMS) break;
+    }
+  }
+  return out;
+}
+
+function atoms(value: unknown, out: string[]): void {
+  // The payload's leaf values as SQLite's json_tree gives them: text, numbers, true/false as 1/0; no keys.
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) value.forEach((v) => atoms(v, out));
+  else if (value instanceof ArrayBuffer) return;
+  else if (typeof value === "object") Object.values(value as Record<string, unknown>).forEach((v) => atoms(v, out));
+  else if (typeof value === "boolean") out.push(value ? "1" : "0");
+  else out.push(String(value));
+}
+
+export function jobTextMatches(typed: string, job: { lastError?: string | null; errors?: unknown; payload?: unknown }): boolean {
+  const wanted = textTerms(typed);
+  if (wanted.length === 0) return true;
+  const texts = [job.lastError ?? ""];
+  if (Array.isArray(job.errors)) {
+    for (const a of job.errors) {
+      if (a && typeof a === "object" && (a as { error?: unknown }).error != null) texts.push(String((a as { error: unknown }).error));
+    }
+  }
+  atoms(job.payload, texts);
+  const have = new Set<string>();
+  for (const t of texts) for (const m of fold(t).matchAll(WORD)) have.add(m[0]);
+  const last = wanted[wanted.length - 1];
+  if (wanted.slice(0, -1).some((w) => !have.has(w))) return false;
+  if (last.length >= 2) return [...have].some((h) => h.startsWith(last));
+  return have.has(last);
+}
+
 // -- sessions (console/domain/sessions.py) -----------------------------------------------------------
 
 type SessionLike = { isActive?: boolean; active?: boolean; expiresAt?: number | null; endedAt?: number };
