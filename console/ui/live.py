@@ -181,6 +181,6 @@ def explain_failure(exc: BaseException, url: str) -> str:
                 "Use the deployment URL from the dashboard (Settings > URL & Deploy Key), such as "
                 "https://happy-otter-123.convex.cloud, not the dashboard's or an HTTP actions (.convex.site) address.")
     if isinstance(exc, E.NetworkError):
-        return (f"{getattr(exc, 'message', exc)}. Check the URL, your network connection, and for a local "
+        return (f"{str(getattr(exc, 'message', exc)).rstrip('. ')}. Check the URL, your network connection, and for a local "
                 "deployment that it is running (npx convex dev).")
     return str(exc)
