@@ -31,6 +31,14 @@ def test_demo_functions_table_and_chart_from_the_log_history(qtbot, ctx):
                         any(r.name == "ai:<b>reply</b>" for r in panel.functions_metrics.rows), timeout=10_000)
         rows = {r.name: r for r in panel.functions_metrics.rows}
         assert rows["users:get"].calls >= 60 and rows["ai:<b>reply</b>"].errors >= 10
+        # the percentiles with the executions they rest on, beside them in the table
+        from console.ui.panels.callrates.functions import COLUMNS
+
+        assert COLUMNS.index("n") == COLUMNS.index("p99 ms") + 1
+        proxy = panel.functions.proxy
+        line = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "users:get")
+        assert rows["users:get"].samples >= 60
+        assert proxy.index(line, COLUMNS.index("n")).data() == f"{rows['users:get'].samples:,}"
         assert "users:get" in panel.curves["functions"]
         assert "errors (all functions)" in panel.curves["functions"]
         panel.functions.by_errors()

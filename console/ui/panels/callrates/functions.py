@@ -1,5 +1,5 @@
-"""The deployment's functions as a sortable table: calls, errors, error share, execution-time percentiles and
-cache hits over the panel's range. Names come from the deployment: plain text (views never guess rich text
+"""The deployment's functions as a sortable table: calls, errors, error share, execution-time percentiles with
+the number of executions they rest on (n), and cache hits over the panel's range. Names come from the deployment: plain text (views never guess rich text
 from a DisplayRole string)."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from PySide6.QtWidgets import QHeaderView, QTableView
 from console.domain.fnmetrics import FunctionMetrics, FunctionRow
 from console.ui.rows_model import RowsModel
 
-COLUMNS = ("Function", "Calls", "Errors", "Error %", "p50 ms", "p95 ms", "p99 ms", "Cache hits %")
+COLUMNS = ("Function", "Calls", "Errors", "Error %", "p50 ms", "p95 ms", "p99 ms", "n", "Cache hits %")
+SAMPLES = COLUMNS.index("n")
 Index = QModelIndex | QPersistentModelIndex
 
 
 def _value(row: FunctionRow, col: int) -> Any:
-    return (row.name, row.calls, row.errors, row.error_pct, row.p50_ms, row.p95_ms, row.p99_ms,
+    return (row.name, row.calls, row.errors, row.error_pct, row.p50_ms, row.p95_ms, row.p99_ms, row.samples,
             row.cache_hit_pct)[col]
 
 
@@ -26,9 +27,9 @@ def _text(value: Any, col: int) -> str:
         return "–"
     if col == 0:
         return str(value)
-    if col in (1, 2):
+    if col in (1, 2, SAMPLES):
         return f"{value:,.0f}"
-    if col in (3, 7):
+    if col in (3, 8):
         return f"{value:.1f}"
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
@@ -47,6 +48,8 @@ class FunctionsModel(RowsModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section == SAMPLES:
+            return "Executions the percentiles rest on"
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
