@@ -94,3 +94,25 @@ def test_the_demo_keeps_the_consoles_call_traffic_flowing(qtbot, ctx):
     finally:
         tail.stop()
         wait_idle(qtbot, ctx)
+
+
+def test_the_function_table_sorts_again_when_a_tick_changes_the_order(qtbot):
+    """The table is not re-sorted on every live tick (a dynamic re-sort costs a layout); when the figures
+    reorder the rows, it is."""
+    from console.domain.fnmetrics import FunctionMetrics, FunctionRow
+    from console.ui.panels.callrates.functions import FunctionsTable
+
+    table = FunctionsTable()
+    qtbot.addWidget(table)
+
+    def metrics(a, b):
+        return FunctionMetrics(0, 300, 150, "log history", rows=[FunctionRow("a:f", a), FunctionRow("b:f", b)])
+
+    table.set_metrics(metrics(10, 5))
+    assert table.names() == ["a:f", "b:f"]
+    table.set_metrics(metrics(1, 5))  # the same rows, the other order
+    assert table.names() == ["b:f", "a:f"]
+    assert table.proxy.index(0, 1).data() == "5"
+    table.by_errors()
+    table.set_metrics(metrics(1, 5))
+    assert len(table.names()) == 2
