@@ -82,13 +82,19 @@ class ChartRow(QWidget):
                 self.colours[s.name] = self.colour(s.name, i)
                 # A bare curve item is about four times cheaper to update than a PlotDataItem; the latency
                 # chart needs the latter, which maps its values onto the log axis.
-                curve = self.plot.plot([], []) if self.latency else pg.PlotCurveItem()
+                curve = (self.plot.plot([], [], symbol="o", symbolSize=3, symbolPen=None,  # a lone bucket: a dot
+                                        symbolBrush=self.colours[s.name])
+                         if self.latency else pg.PlotCurveItem())
                 if not self.latency:
                     self.plot.addItem(curve)
                 self.curves[s.name] = curve
                 self._style(s.name)
                 curve.setVisible(s.name not in self.legend_model.hidden)
-            curve.setData(xs, np.asarray(s.values, dtype=float), connect="finite")
+            ys = np.asarray(s.values, dtype=float)
+            if self.latency and np.isnan(ys).all():  # nothing to dot (and the scatter item warns on it)
+                curve.setData([], [])
+            else:
+                curve.setData(xs, ys, connect="finite")
             rows.append(Row(s.name, self.colours[s.name], *stats(s.values), samples=total))
         self.legend_model.set_rows(rows)
 

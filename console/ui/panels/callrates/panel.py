@@ -359,7 +359,8 @@ class CallRatesPanel(Panel):
         self.tip.adjustSize()
         at = row.widget.mapTo(self.graphics, row.widget.mapFromScene(scene_pos))
         box = self.graphics.rect()
-        x0 = at.x() + 16 if at.x() + 16 + self.tip.width() <= box.right() else at.x() - 16 - self.tip.width()
+        right = row.widget.mapTo(self.graphics, QPoint(row.widget.width(), 0)).x()  # not over the legend
+        x0 = at.x() + 16 if at.x() + 16 + self.tip.width() <= right else at.x() - 16 - self.tip.width()
         y0 = min(max(0, at.y() + 16), max(0, box.bottom() - self.tip.height()))
         self.tip.move(QPoint(max(0, x0), y0))
         self.tip.show()
