@@ -251,7 +251,7 @@ class CallRatesPanel(Panel):
             if generation != self.generation:  # the range changed while this ran
                 self.refresh()
                 return
-            self.show(result)
+            self.show_result(result)
 
         def failed(exc: BaseException) -> None:
             self._task = None
@@ -260,7 +260,7 @@ class CallRatesPanel(Panel):
         self._task = self.ctx.read(work, done, failed)
         self._refresh_functions(start, end, buckets, top_n)
 
-    def show(self, result: dict[str, Any]) -> None:
+    def show_result(self, result: dict[str, Any]) -> None:
         started = time.perf_counter()
         for name in ("rates", "sources", "latency"):
             self._draw(name, result[name])
