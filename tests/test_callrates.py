@@ -69,6 +69,7 @@ def test_percentiles_are_within_one_bin_of_the_exact_values(events):
             got = s.values[b]
             assert latency_bin(exact) == latency_bin(got * 0.999), (s.name, b, exact, got)
             assert exact <= got <= bin_upper(latency_bin(exact)) * 1.0001
+        assert chart.samples[b] == len(xs)  # what the bucket's percentiles rest on
 
 
 def test_summary_and_calls_saved(events):
@@ -86,6 +87,10 @@ def test_csv_export_content():
     assert rows[0] == ["time", "a", "p99"]
     assert rows[1][1:] == ["1.5", ""] and rows[2][1:] == ["0", "12"]
     assert rows[1][0].startswith("2027-")
+    from datetime import datetime
+
+    stamp = datetime.fromisoformat(rows[2][0])  # ISO 8601 with its offset: the same moment anywhere
+    assert stamp.utcoffset() is not None and stamp.timestamp() == START + 60
 
 
 def test_the_session_fetch_fix_shows_as_a_drop():

@@ -57,6 +57,7 @@ def test_history_totals_errors_cache_and_percentiles_short_and_long_ranges(engin
         assert rows["ai:reply"].calls == 10 and rows["ai:reply"].errors == 4 and rows["ai:reply"].error_pct == 40
         assert rows["ai:reply"].cache_hit_pct is None  # actions are never cached
         assert 80 <= rows["users:get"].p95_ms <= 110 and 900 <= rows["ai:reply"].p50_ms <= 1200  # one bin wide
+        assert rows["users:get"].samples == 100 and rows["ai:reply"].samples == 10  # what the percentiles rest on
         assert list(m.calls) == ["users:get", "(other)"]  # top 1, the rest summed
         assert sum(m.calls["users:get"]) * m.width == pytest.approx(100)
         assert sum(m.errors["(other)"]) * m.width == pytest.approx(4)
@@ -124,6 +125,7 @@ def test_the_deployments_own_metrics_routes_give_the_same_shape():
     assert m.source == "deployment" and not m.notes, m.notes
     assert rows["jobs:stats"].calls == 12 and rows["jobs:stats"].errors == 0
     assert rows["jobs:stats"].p50_ms is not None and rows["jobs:stats"].cache_hit_pct is not None
+    assert rows["jobs:stats"].samples == 12  # the deployment's percentiles are over the window's calls
     retry = next(r for n, r in rows.items() if "retryJob" in n)
     assert retry.calls == 3 and retry.errors == pytest.approx(3)
     assert sum(m.calls["jobs:stats"]) * m.width == pytest.approx(12)

@@ -214,6 +214,8 @@ async def deployment_functions(http: ConvexHttp, start: float, end: float, bucke
                 attr = None
             if attr:
                 setattr(row, attr, value)
+                # The deployment's percentiles are over the buckets' calls: those are their samples.
+                row.samples = int(sum(c for _v, c in weights))
     top = [r.name for r in ranked[:top_n]]
     for name in top:
         m.calls[name] = [c / width for c in per_bucket[name]]

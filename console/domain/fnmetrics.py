@@ -21,6 +21,7 @@ class FunctionRow:
     p95_ms: float | None = None
     p99_ms: float | None = None
     cache_hit_pct: float | None = None  # queries only; None when the function is not a cached kind
+    samples: int | None = None  # how many executions the percentiles rest on
 
     @property
     def error_pct(self) -> float:

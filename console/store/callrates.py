@@ -33,6 +33,7 @@ class Chart:
     end: float
     buckets: int
     series: list[Series] = field(default_factory=list)
+    samples: list[int] | None = None  # percentile charts: how many calls each bucket's percentiles rest on
 
     @property
     def width(self) -> float:
@@ -118,6 +119,7 @@ def percentiles(conn: Connection, start: float, end: float, buckets: int,
             h = hist.get(b)
             values.append(_from_histogram(h, pct) if h else float("nan"))
         chart.series.append(Series(f"p{int(pct)}", values))
+    chart.samples = [sum(hist[b].values()) if b in hist else 0 for b in range(buckets)]
     return chart
 
 
@@ -184,12 +186,13 @@ def summary(conn: Connection, start: float, end: float) -> Summary:
 
 
 def to_csv(chart: Chart) -> str:
-    """The data behind a chart: one row per bucket, one column per series."""
+    """The data behind a chart: one row per bucket, one column per series. Times are ISO 8601 with their UTC
+    offset (local time, as the axis shows it), so a spreadsheet elsewhere reads the same moment."""
     from datetime import datetime
 
     lines = ["time," + ",".join(f'"{s.name}"' for s in chart.series)]
     for i, t in enumerate(chart.times()):
-        stamp = datetime.fromtimestamp(t).isoformat(timespec="seconds")
+        stamp = datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
         lines.append(stamp + "," + ",".join("" if math.isnan(s.values[i]) else f"{s.values[i]:.6g}"
                                             for s in chart.series))
     return "\n".join(lines) + "\n"

@@ -80,3 +80,4 @@ def _percentiles(conn: Connection, start: float, end: float, width: float, rows:
         if row is None or not h:
             continue
         row.p50_ms, row.p95_ms, row.p99_ms = (_from_histogram(h, q) for q in (50, 95, 99))
+        row.samples = sum(h.values())

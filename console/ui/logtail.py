@@ -75,18 +75,28 @@ class LogTail(QObject):
             return
         self._busy = True
         engine, rng, seed = self.ctx.engine, self.rng, not self._seeded
-        since = self._calls_until or time.time() - 1.0
+        since = self._calls_until
         self._calls_until = now_s = time.time()
 
         def work() -> tuple[int, set[str]]:
             now = now_s
             with engine.begin() as conn:
-                calls = traffic.between(rng, since, now)  # the console's own call log keeps flowing too
+                # The first batch of a run fills the gap since the app last ran (up to the live five minutes),
+                # so a Live view remembered from last time opens on traffic, not on a blank chart.
+                start = since if since is not None else _gap_start(conn, "call_log", now)
+                calls = traffic.between(rng, start, now)  # the console's own call log keeps flowing too
                 if calls:
                     conn.exec_driver_sql(traffic.INSERT, calls)
                 raw = logtraffic.tick(rng, now)
                 if seed and H.count(conn) == 0:
                     raw = list(logtraffic.history(now)) + raw  # a first start: some hours of history
+                elif seed:
+                    t = _gap_start(conn, "function_logs", now)
+                    gap: list[dict] = []
+                    while t < now - 1:
+                        t += 1.0
+                        gap += logtraffic.tick(rng, t)
+                    raw = gap + raw
                 entries = [parse_entry(e) for e in raw]
                 return H.add(conn, entries), {e.identifier for e in entries}
 
@@ -132,6 +142,18 @@ class LogTail(QObject):
     async def _call(self, fn: Any, write: bool) -> Any:
         """Run `fn(connection)` on the app's runner (reads on the pool, writes on the writer thread)."""
         return await (self.ctx.awrite(fn) if write else self.ctx.aread(fn))
+
+
+LIVE_GAP_S = 300.0  # what a first demo batch fills in: the live range
+
+
+def _gap_start(conn: Any, table: str, now: float) -> float:
+    """Where the demo's generated traffic in `table` (call_log or function_logs) resumes: its newest entry, at
+    most the live range back."""
+    from sqlalchemy import text
+
+    newest = conn.execute(text(f"SELECT max(at) FROM {table}")).scalar()
+    return max(now - LIVE_GAP_S, float(newest or 0.0))
 
 
 def _storer(page: StreamPage) -> Any:

@@ -31,6 +31,14 @@ def test_demo_functions_table_and_chart_from_the_log_history(qtbot, ctx):
                         any(r.name == "ai:<b>reply</b>" for r in panel.functions_metrics.rows), timeout=10_000)
         rows = {r.name: r for r in panel.functions_metrics.rows}
         assert rows["users:get"].calls >= 60 and rows["ai:<b>reply</b>"].errors >= 10
+        # the percentiles with the executions they rest on, beside them in the table
+        from console.ui.panels.callrates.functions import COLUMNS
+
+        assert COLUMNS.index("n") == COLUMNS.index("p99 ms") + 1
+        proxy = panel.functions.proxy
+        line = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "users:get")
+        assert rows["users:get"].samples >= 60
+        assert proxy.index(line, COLUMNS.index("n")).data() == f"{rows['users:get'].samples:,}"
         assert "users:get" in panel.curves["functions"]
         assert "errors (all functions)" in panel.curves["functions"]
         panel.functions.by_errors()
@@ -86,3 +94,25 @@ def test_the_demo_keeps_the_consoles_call_traffic_flowing(qtbot, ctx):
     finally:
         tail.stop()
         wait_idle(qtbot, ctx)
+
+
+def test_the_function_table_sorts_again_when_a_tick_changes_the_order(qtbot):
+    """The table is not re-sorted on every live tick (a dynamic re-sort costs a layout); when the figures
+    reorder the rows, it is."""
+    from console.domain.fnmetrics import FunctionMetrics, FunctionRow
+    from console.ui.panels.callrates.functions import FunctionsTable
+
+    table = FunctionsTable()
+    qtbot.addWidget(table)
+
+    def metrics(a, b):
+        return FunctionMetrics(0, 300, 150, "log history", rows=[FunctionRow("a:f", a), FunctionRow("b:f", b)])
+
+    table.set_metrics(metrics(10, 5))
+    assert table.names() == ["a:f", "b:f"]
+    table.set_metrics(metrics(1, 5))  # the same rows, the other order
+    assert table.names() == ["b:f", "a:f"]
+    assert table.proxy.index(0, 1).data() == "5"
+    table.by_errors()
+    table.set_metrics(metrics(1, 5))
+    assert len(table.names()) == 2

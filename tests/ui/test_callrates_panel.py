@@ -36,20 +36,15 @@ def test_switch_ranges_and_toggle_a_series(qtbot, panel, ctx):
     wait_idle(qtbot, ctx)
     assert panel.charts["rates"].series and "calls saved" in panel.summary.text()
     curve = panel.curves["rates"]["auth:getSession"]
-    legend = panel.plots["rates"].legend
-    sample = next(s for s, label in legend.items if label.text == "auth:getSession")
+    legend = panel.rows["rates"].legend  # the legend table beside the chart
+    row = [r.name for r in legend.legend.rows].index("auth:getSession")
+    rect = legend.visualRect(legend.model().index(row, 0))
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
 
-    class Click:
-        def button(self):
-            from PySide6.QtCore import Qt
-            return Qt.MouseButton.LeftButton
-
-        def accept(self):
-            pass
-
-    sample.mouseClickEvent(Click())  # what a click on the legend entry does
+    QTest.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
     assert not curve.isVisible()
-    sample.mouseClickEvent(Click())
+    QTest.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
     assert curve.isVisible()
     for i in range(4):
         panel.range_buttons.button(i).click()

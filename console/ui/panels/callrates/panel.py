@@ -2,18 +2,20 @@
 every function (calls, errors, execution-time percentiles, cache hits), from the deployment's own metrics
 routes in live mode and from the local function-log history in the demo (or when those routes are missing).
 Then the console's own calls by function, kind or outcome; network vs cache vs coalesced; errors; latency
-percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG and CSV."""
+percentiles. Aggregated in SQL, drawn with pyqtgraph, exported as PNG and CSV.
+
+Each chart has its legend as a table beside it (chart.py, legend.py); a drag on any chart zooms every time axis
+(they are linked) until "Reset zoom" or another range; a plain-text tooltip at the cursor reads the chart out.
+The time axis is always set to the chosen range, not left to the data: an empty range shows its own times."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from pathlib import Path
 from typing import Any
 
-import pyqtgraph as pg
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimer
+from PySide6.QtCore import QDateTime, QEvent, QObject, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,8 +23,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -36,10 +40,14 @@ from console.domain.fnmetrics import FunctionMetrics
 from console.store.fnmetrics import from_history
 from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
 from console.ui.context import AppContext
+from console.ui.panels.callrates.chart import ChartRow
 from console.ui.panels.callrates.functions import FunctionsTable
 from console.ui.panel import Panel
-from console.ui.plain import esc
 
+CHARTS = (("functions", "Deployment: function calls per second (errors in red)"),
+          ("rates", "The console's own calls per second"),
+          ("sources", "The console's client: network, cache hits, coalesced, errors"),
+          ("latency", "Latency of the console's network calls"))
 RANGES = [("Live (5 min)", 300, 150), ("1 h", 3600, 120), ("24 h", 86400, 288), ("7 d", 7 * 86400, 336)]
 PALETTE = ["#4f7cff", "#e0572e", "#2e9e5b", "#b04ad6", "#d6a21e", "#1fa9b8", "#d14a7d", "#6d8a2b", "#8a6d3b",
            "#5b6b8a", "#c2410c", "#0f766e", "#7c3aed", "#be123c", "#4d7c0f", "#1d4ed8", "#a16207", "#9f1239",
@@ -53,13 +61,13 @@ class CallRatesPanel(Panel):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.charts: dict[str, Chart] = {}
-        self.curves: dict[str, dict[str, pg.PlotDataItem]] = {"functions": {}, "rates": {}, "sources": {},
-                                                             "latency": {}}
         self.functions_metrics: FunctionMetrics | None = None
         self._task = None
         self._fn_task: asyncio.Future | None = None
         self._fn_busy = False
-        self.last_redraw_ms = 0.0
+        self.last_redraw_ms = 0.0  # the console's charts, last refresh
+        self.last_fn_redraw_ms = 0.0  # the deployment's chart and table, last refresh
+        self.generation = 0  # bumped by a range change: results of an older range are dropped
         self.range_buttons = QButtonGroup(self)
         top = QHBoxLayout()
         for i, (label, seconds, _buckets) in enumerate(RANGES):
@@ -77,12 +85,19 @@ class CallRatesPanel(Panel):
         self.range_buttons.idClicked.connect(lambda _i: self.range_changed())
         self.custom_from = QDateTimeEdit(QDateTime.currentDateTime().addDays(-2))
         self.custom_to = QDateTimeEdit(QDateTime.currentDateTime())
+        self.custom_box = QWidget()  # its own row: the top row fits 1024 px with it shown
+        custom_row = QHBoxLayout(self.custom_box)
+        custom_row.setContentsMargins(0, 0, 0, 0)
+        custom_row.addWidget(QLabel("From"))
         for w in (self.custom_from, self.custom_to):
             w.setCalendarPopup(True)
             w.setDisplayFormat("yyyy-MM-dd HH:mm")
-            w.hide()
-            w.dateTimeChanged.connect(lambda _d: self.refresh())
-            top.addWidget(w)
+            w.dateTimeChanged.connect(lambda _d: self.range_changed())
+            custom_row.addWidget(w)
+            if w is self.custom_from:
+                custom_row.addWidget(QLabel("to"))
+        custom_row.addStretch(1)
+        self.custom_box.hide()
         self.group = QComboBox()
         for label, value in (("by function", "function"), ("by kind", "kind"), ("by outcome", "outcome")):
             self.group.addItem(label, value)
@@ -92,62 +107,71 @@ class CallRatesPanel(Panel):
         self.top_n.setValue(8)
         self.top_n.setPrefix("top ")
         self.top_n.valueChanged.connect(lambda _v: self.refresh())
-        self.png = QPushButton("Export PNG…")
-        self.csv = QPushButton("Export CSV…")
-        self.png.clicked.connect(lambda: self.export_png())
-        self.csv.clicked.connect(lambda: self.export_csv())
+        self.reset_zoom = QPushButton("Reset zoom")
+        self.reset_zoom.setToolTip("Back to the chosen range (drag across a chart to zoom into a span)")
+        self.reset_zoom.setEnabled(False)
+        self.reset_zoom.clicked.connect(self.unzoom)
+        self.export = QToolButton(text="Export")
+        self.export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export)
+        menu.addAction("Charts as PNG…", lambda: self.export_png())
+        menu.addAction("Data as CSV…", lambda: self.export_csv())
+        self.export.setMenu(menu)
         top.addStretch(1)
-        for w in (self.group, self.top_n, self.png, self.csv):
+        for w in (self.group, self.top_n, self.reset_zoom, self.export):
             top.addWidget(w)
+        self.zoomed = False
 
         self.summary = QLabel()
+        self.summary.setWordWrap(True)  # a long range's figures must not widen the window
+        self.summary.setToolTip("Calls saved: the share of calls that went to the cache or shared a request")
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)  # carries server error messages
         self.note.setWordWrap(True)
-        self.crosshair_label = QLabel(" ")
-        self.crosshair_label.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
-        self.crosshair_label.setObjectName("crosshair-values")
-        self.crosshair_label.setWordWrap(True)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = QWidget()  # the four charts, exported together as PNG
         self.graphics.setObjectName("callrate-charts")
-        self.plots = {}
-        for row, (name, title) in enumerate((("functions", "Deployment: function calls per second (errors in red)"),
-                                             ("rates", "The console's own calls per second"),
-                                             ("sources", "The console's client: network, cache hits, coalesced, errors"),
-                                             ("latency", "Latency of network calls (ms)"))):
-            plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": pg.DateAxisItem()}, title=title)
-            plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.addLegend(offset=(-10, 5))
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
-            if name not in ("functions", "rates"):
-                plot.setXLink(self.plots["rates"])
-            if name == "rates":  # the console's own calls always have data: the other charts follow its range
-                self.plots["functions"].setXLink(plot)
-            if name == "latency":
-                plot.setLogMode(y=True)  # p50 of a cached read and p99 of an AI action differ by 10,000x
-            self.plots[name] = plot
-        self.vlines = {n: pg.InfiniteLine(angle=90, movable=False) for n in self.plots}
-        for n, line in self.vlines.items():
-            self.plots[n].addItem(line, ignoreBounds=True)
-        self.proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._mouse)
+        charts = QVBoxLayout(self.graphics)
+        charts.setContentsMargins(0, 0, 0, 0)
+        charts.setSpacing(2)
+        self.rows: dict[str, ChartRow] = {}
+        for name, title in CHARTS:
+            row = ChartRow(name, title, lambda series, i, n=name: self._colour(n, series, i), latency=name == "latency")
+            if self.rows:
+                row.plot.setXLink(self.rows["functions"].plot)  # one time axis for all
+            row.hovered.connect(lambda x, pos, r=row: self._hover(r, x, pos))
+            row.zoomed.connect(self._zoomed)
+            row.widget.installEventFilter(self)
+            charts.addWidget(row, 1)
+            self.rows[name] = row
+        self.plots = {n: r.plot for n, r in self.rows.items()}
+        self.curves = {n: r.curves for n, r in self.rows.items()}
+        self.tip = QLabel(self.graphics)  # the tooltip at the cursor: ours, so it stays plain text
+        self.tip.setObjectName("chart-tooltip")
+        self.tip.setTextFormat(Qt.TextFormat.PlainText)
+        self.tip.setFrameShape(QFrame.Shape.Box)
+        self.tip.setMargin(4)
+        self.tip.setAutoFillBackground(True)
+        self.tip.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.tip.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.custom_box)
         layout.addWidget(self.summary)
         layout.addWidget(self.note)
         self.functions = FunctionsTable()
         sort_row = QHBoxLayout()
         self.fn_label = QLabel("Deployment functions")
+        self.fn_label.setWordWrap(True)
         self.fn_by_calls = QToolButton(text="Top by calls")
         self.fn_by_errors = QToolButton(text="Top by errors")
         self.fn_by_calls.clicked.connect(self.functions.by_calls)
         self.fn_by_errors.clicked.connect(self.functions.by_errors)
-        for w in (self.fn_label, self.fn_by_calls, self.fn_by_errors):
+        for w in (self.fn_by_calls, self.fn_by_errors):
             sort_row.addWidget(w)
-        sort_row.addStretch(1)
+        sort_row.addWidget(self.fn_label, 1)
         table_box = QWidget()
         box = QVBoxLayout(table_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -159,7 +183,6 @@ class CallRatesPanel(Panel):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.crosshair_label)
         self.timer = QTimer(self)
         self.timer.setInterval(2000)
         self.timer.timeout.connect(self.refresh)
@@ -180,10 +203,26 @@ class CallRatesPanel(Panel):
 
     def range_changed(self) -> None:
         custom = self.range_buttons.checkedButton().property("seconds") == -1
-        self.custom_from.setVisible(custom)
-        self.custom_to.setVisible(custom)
+        self.custom_box.setVisible(custom)
+        self.generation += 1  # what is in flight for the previous range is not shown
+        self.zoomed = False
+        self.reset_zoom.setEnabled(False)
+        start, end, _buckets = self.time_window()
+        self.rows["functions"].set_x(start, end)  # the new range's axis now, data or not
         self._schedule()
         self.refresh()
+
+    def _zoomed(self) -> None:
+        self.zoomed = True
+        self.reset_zoom.setEnabled(True)
+
+    def unzoom(self) -> None:
+        """Back to the chosen range (the live window as it is now)."""
+        self.zoomed = False
+        self.reset_zoom.setEnabled(False)
+        start, end, _buckets = self.time_window()
+        for row in self.rows.values():
+            row.set_x(start, end)
 
     def _schedule(self) -> None:
         live = self.range_buttons.checkedButton().property("seconds") == RANGES[0][1]
@@ -198,6 +237,7 @@ class CallRatesPanel(Panel):
             return  # the previous query is still running
         start, end, buckets = self.time_window()
         group, top_n = self.group.currentData(), self.top_n.value()
+        generation = self.generation
 
         def work(conn) -> dict[str, Any]:
             sources = rates(conn, start, end, buckets, group="source", top_n=3)
@@ -208,6 +248,9 @@ class CallRatesPanel(Panel):
 
         def done(result: dict[str, Any]) -> None:
             self._task = None
+            if generation != self.generation:  # the range changed while this ran
+                self.refresh()
+                return
             self.show_result(result)
 
         def failed(exc: BaseException) -> None:
@@ -221,32 +264,20 @@ class CallRatesPanel(Panel):
         started = time.perf_counter()
         for name in ("rates", "sources", "latency"):
             self._draw(name, result[name])
+        if not self.zoomed:  # the chosen range, whatever the data covers
+            self.rows["rates"].set_x(result["rates"].start, result["rates"].end)
         s = result["summary"]
         if s.calls:
             self.summary.setText(
                 f"{s.calls:,} calls · errors {s.error_rate * 100:.2f}% · network {s.network:,}, cache hits "
-                f"{s.cache:,}, coalesced {s.coalesced:,} · <b>calls saved {s.saved * 100:.1f}%</b> "
-                f"(went to the cache or shared a request)")
+                f"{s.cache:,}, coalesced {s.coalesced:,} · <b>calls saved {s.saved * 100:.1f}%</b>")
         else:
             self.summary.setText("No calls in this range.")
         self.last_redraw_ms = (time.perf_counter() - started) * 1000
 
     def _draw(self, name: str, chart: Chart) -> None:
         self.charts[name] = chart
-        plot = self.plots[name]
-        xs = [t + chart.width / 2 for t in chart.times()]
-        curves = self.curves[name]
-        wanted = [s.name for s in chart.series]
-        for gone in [n for n in curves if n not in wanted]:
-            plot.removeItem(curves.pop(gone))
-            plot.legend.removeItem(esc(gone))  # legend labels are HTML: names go in escaped
-        for i, s in enumerate(chart.series):
-            curve = curves.get(s.name)
-            if curve is None:  # new series: a curve once, then only setData
-                curve = plot.plot([], [], name=esc(s.name), pen=pg.mkPen(self._colour(name, s.name, i), width=1.6))
-                curves[s.name] = curve
-                self._style_legend(plot)
-            curve.setData(xs, [v if not math.isnan(v) else float("nan") for v in s.values], connect="finite")
+        self.rows[name].draw(chart)
 
     def _colour(self, chart: str, series: str, i: int) -> QColor:
         fixed = {"errors (all functions)": "#d32f2f", "network": "#4f7cff", "cache": "#2e9e5b", "coalesced": "#b04ad6", "errors": "#d32f2f",
@@ -259,17 +290,23 @@ class CallRatesPanel(Panel):
             return  # the previous read is still running
         self._fn_busy = True
         live = self.ctx.live
+        generation = self.generation
+
+        def deliver(metrics: FunctionMetrics, notes: list[str]) -> None:
+            self._fn_busy = False
+            if generation != self.generation:  # the range changed while this ran: read the new one
+                start2, end2, buckets2 = self.time_window()
+                self._refresh_functions(start2, end2, buckets2, self.top_n.value())
+                return
+            self.show_functions(metrics, notes)
 
         def from_replica(notes: list[str]) -> None:
-            def done(metrics: FunctionMetrics) -> None:
-                self._fn_busy = False
-                self.show_functions(metrics, notes)
-
             def failed(exc: BaseException) -> None:
                 self._fn_busy = False
                 self.ctx.status_message.emit(f"Call rates: {exc}")
 
-            self.ctx.read(lambda conn: from_history(conn, start, end, buckets, top_n), done, failed)
+            self.ctx.read(lambda conn: from_history(conn, start, end, buckets, top_n),
+                          lambda metrics: deliver(metrics, notes), failed)
 
         if live is None:
             from_replica([])
@@ -285,12 +322,12 @@ class CallRatesPanel(Panel):
             if not metrics.rows and metrics.notes:  # the routes are missing: fall back on the log history
                 from_replica(metrics.notes)
                 return
-            self._fn_busy = False
-            self.show_functions(metrics, metrics.notes)
+            deliver(metrics, metrics.notes)
 
         self._fn_task = self.ctx.tasks.spawn(read())
 
     def show_functions(self, metrics: FunctionMetrics, notes: list[str] | None = None) -> None:
+        started = time.perf_counter()
         self.functions_metrics = metrics
         self.functions.set_metrics(metrics)
         chart = Chart(metrics.start, metrics.end, metrics.buckets,
@@ -307,28 +344,34 @@ class CallRatesPanel(Panel):
         if notes:
             text += " The deployment's metrics routes are internal to Convex and answered: " + "; ".join(notes)[:400]
         self.note.setText(text)
+        self.last_fn_redraw_ms = (time.perf_counter() - started) * 1000
 
-    # -- crosshair --------------------------------------------------------------------------------------------------
-    def _mouse(self, event: Any) -> None:
-        pos = event[0]
-        plot = self.plots["rates"]
-        if not plot.sceneBoundingRect().contains(pos) or "rates" not in self.charts:
+    # -- the cursor: a line on every chart, a tooltip on the one under it ----------------------------------------------
+    def _hover(self, row: ChartRow, x: float, scene_pos: Any) -> None:
+        for r in self.rows.values():
+            r.vline.setPos(x)
+            r.vline.show()
+        text = row.tip_text(x)
+        if text is None:
+            self.tip.hide()
             return
-        x = plot.vb.mapSceneToView(pos).x()
-        for line in self.vlines.values():
-            line.setPos(x)
-        chart = self.charts["rates"]
-        i = int((x - chart.start) // chart.width)
-        if not 0 <= i < chart.buckets:
-            return
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(chart.start + i * chart.width))
-        values = ", ".join(f"{s.name} {s.values[i]:.3g}/s" for s in chart.series if s.values[i])
-        lat = self.charts.get("latency")
-        lat_text = ""
-        if lat and 0 <= i < lat.buckets:
-            lat_text = " · latency " + ", ".join(f"{s.name} {s.values[i]:.0f} ms" for s in lat.series
-                                                 if not math.isnan(s.values[i]))
-        self.crosshair_label.setText(f"<b>{esc(stamp)}</b> · {esc(values or 'no calls')}{esc(lat_text)}")
+        self.tip.setText(text)
+        self.tip.adjustSize()
+        at = row.widget.mapTo(self.graphics, row.widget.mapFromScene(scene_pos))
+        box = self.graphics.rect()
+        right = row.widget.mapTo(self.graphics, QPoint(row.widget.width(), 0)).x()  # not over the legend
+        x0 = at.x() + 16 if at.x() + 16 + self.tip.width() <= right else at.x() - 16 - self.tip.width()
+        y0 = min(max(0, at.y() + 16), max(0, box.bottom() - self.tip.height()))
+        self.tip.move(QPoint(max(0, x0), y0))
+        self.tip.show()
+        self.tip.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self.tip.hide()
+            for r in self.rows.values():
+                r.vline.hide()
+        return super().eventFilter(watched, event)
 
     # -- export -----------------------------------------------------------------------------------------------------
     def export_png(self, path: Path | None = None) -> None:
@@ -355,6 +398,8 @@ class CallRatesPanel(Panel):
         merged = Chart(charts[0].start, charts[0].end, charts[0].buckets)
         for prefix, chart in named:
             merged.series += [Series(f"{prefix}: {s.name}", s.values) for s in chart.series]
+            if chart.samples is not None:  # what the percentiles rest on
+                merged.series.append(Series(f"{prefix}: n", [float(n) for n in chart.samples]))
         path.write_text(to_csv(merged), encoding="utf-8")
         self.ctx.status_message.emit(f"Saved the chart data to {path}")
 
@@ -362,23 +407,12 @@ class CallRatesPanel(Panel):
     def restyle(self, _dark: bool = False) -> None:
         pal = QApplication.palette()
         bg, fg = pal.color(pal.ColorRole.Base), pal.color(pal.ColorRole.Text)
-        self.graphics.setBackground(bg)
-        for plot in self.plots.values():
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(fg)
-                plot.getAxis(axis).setTextPen(fg)
-            plot.titleLabel.setText(plot.titleLabel.text, color=fg)
-            self._style_legend(plot)
-        for line in self.vlines.values():
-            line.setPen(pg.mkPen(fg, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
-
-    @staticmethod
-    def _style_legend(plot) -> None:
-        pal = QApplication.palette()
-        plot.legend.setBrush(pg.mkBrush(pal.color(pal.ColorRole.Base).red(), pal.color(pal.ColorRole.Base).green(),
-                                        pal.color(pal.ColorRole.Base).blue(), 210))
-        for _sample, label in plot.legend.items:
-            label.setText(label.text, color=pal.color(pal.ColorRole.Text))
+        for row in self.rows.values():
+            row.restyle(fg, bg)
+        tip_pal = self.tip.palette()
+        tip_pal.setColor(tip_pal.ColorRole.Window, pal.color(pal.ColorRole.ToolTipBase))
+        tip_pal.setColor(tip_pal.ColorRole.WindowText, pal.color(pal.ColorRole.ToolTipText))
+        self.tip.setPalette(tip_pal)
 
     def on_shown(self) -> None:
         self._schedule()
