@@ -30,6 +30,7 @@ from console.store.webhooks import count as count_deliveries
 from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
+from console.ui.elide import elide_cells, fit_column
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -45,6 +46,7 @@ VERDICTS = [("Any verdict", None), ("Valid", "valid"), ("Invalid", "invalid"), (
             ("Timestamp too old", "timestamp_too_old"), ("Timestamp too new", "timestamp_too_new"),
             ("Missing header", "missing_header"), ("Malformed header", "malformed_header"),
             ("Body hash mismatch", "body_hash_mismatch"), ("No secret", "missing_secret")]
+VERDICT_TEXTS = ["checking…"] + [value.replace("_", " ") for _label, value in VERDICTS if value]
 RECEIVED = [("Received: any time", None), ("last hour", 3600), ("last 24 h", 86400), ("last 7 days", 7 * 86400)]
 
 
@@ -122,6 +124,11 @@ class WebhooksPanel(Panel):
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate([65, 190, 200, 140, 130, 60, 260]):
             self.table.setColumnWidth(col, width)
+        # Provider ids and endpoints keep both ends; any cut cell shows its full text as a tooltip. The verdict
+        # column is as wide as its longest verdict, the received column as a time: neither is ever cut.
+        elide_cells(self.table, middle=(2, 6))
+        fit_column(self.table, 4, VERDICT_TEXTS)
+        fit_column(self.table, 3, ["2026-12-31 23:59:59"])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.detail = DeliveryDetailView(ctx)
         self.detail.replay_button.clicked.connect(self.open_replay)
@@ -382,3 +389,4 @@ class WebhooksPanel(Panel):
             self.splitter.restoreState(value)
         if (value := state.value("webhooks/header")) is not None:
             self.table.horizontalHeader().restoreState(value)
+            fit_column(self.table, 4, VERDICT_TEXTS, grow_only=True)  # a width saved before never cuts a verdict
