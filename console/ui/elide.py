@@ -18,6 +18,10 @@ from PySide6.QtGui import QFontMetrics, QHelpEvent, QResizeEvent, QTextCursor, Q
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+    QToolButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTextBrowser,
@@ -221,3 +225,21 @@ def fit_column(view: Any, column: int, samples: list[str], padding: int = 16, gr
     width = widest + padding
     if not grow_only or view.columnWidth(column) < width:
         view.setColumnWidth(column, width)
+
+
+def placeholder_room(edit: QLineEdit) -> int:
+    """Pixels a line edit has for its placeholder: its contents less the text margins and its side buttons
+    (the clear button's place is kept even while it is hidden)."""
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    contents = edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, edit)
+    margins = edit.textMargins()
+    side = sum(b.sizeHint().width() + 2 for b in edit.findChildren(QToolButton))
+    return contents.width() - margins.left() - margins.right() - 4 - side
+
+
+def fit_placeholder(edit: QLineEdit) -> QLineEdit:
+    """The edit is never narrower than its placeholder (a squeezed filter row cut it to "error or pa")."""
+    chrome = edit.width() - placeholder_room(edit)  # frame, margins, clear button: the same at any width
+    edit.setMinimumWidth(max(edit.minimumWidth(), edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + chrome))
+    return edit

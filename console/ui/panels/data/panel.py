@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.store import browse as B
 from console.ui.context import AppContext
+from console.ui.elide import fit_placeholder
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -51,9 +52,10 @@ class DataPanel(Panel):
         self._links_read = ctx.latest()
 
         # find any document by _id
-        self.goto = QLineEdit(placeholderText="Go to _id… (any table)")
+        self.goto = QLineEdit(placeholderText="go to any _id")
         self.goto.setObjectName("data-goto")
         self.goto.setClearButtonEnabled(True)
+        self.goto.setToolTip("Go to a document by its _id, whatever its table")
         self.goto.returnPressed.connect(lambda: self.navigate(self.goto.text()))
         self.back_button = QPushButton("← Back")
         self.back_button.setEnabled(False)
@@ -71,8 +73,11 @@ class DataPanel(Panel):
         for op in B.OPS:
             self.op.addItem(op, op)
         self.op.currentIndexChanged.connect(lambda _i: self.value.setEnabled(self.op.currentData() != "exists"))
-        self.value = QLineEdit(placeholderText="value (JSON or text)")
+        self.value = QLineEdit(placeholderText="JSON or text")
         self.value.setClearButtonEnabled(True)
+        self.value.setToolTip("The value to compare with: JSON (42, true, \"text\") or plain text")
+        fit_placeholder(self.value)
+        fit_placeholder(self.goto)
         self.value.returnPressed.connect(self.apply_filter)
         self.apply_button = QPushButton("Filter")
         self.apply_button.clicked.connect(self.apply_filter)

@@ -61,7 +61,7 @@ class FunctionsPanel(Panel):
         self.function.setObjectName("functions-path")
         self.function.setEditable(True)
         self.function.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.function.lineEdit().setPlaceholderText("module:function, e.g. jobs:get")
+        self.function.lineEdit().setPlaceholderText("e.g. jobs:get")
         self.function.currentTextChanged.connect(self._on_function)
         self.kind = QComboBox()
         for k in R.KINDS:

@@ -30,6 +30,7 @@ from console.store.errorgroups import error_groups
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
+from console.ui.elide import fit_placeholder
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -108,11 +109,12 @@ class JobsPanel(Panel):
         # The jobs about one user (a users _id): the user detail's "open their jobs" fills it in.
         self.user_edit = QLineEdit(placeholderText="user _id")
         self.user_edit.setObjectName("jobs-user-filter")
-        self.text_edit = QLineEdit(placeholderText="error or payload contains…")
+        self.text_edit = QLineEdit(placeholderText="error, payload…")
         self.text_edit.setToolTip("Full-text search over the last error, the attempt errors and the payload: every "
                                   "word must appear (the last one as a prefix).")
         for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.setClearButtonEnabled(True)
+            fit_placeholder(w)  # a squeezed filter row cut "error or payload contains…" to nothing
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(300)

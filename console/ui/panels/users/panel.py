@@ -50,7 +50,9 @@ class UsersPanel(Panel):
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
-        self.search.setPlaceholderText("Search by email, name, phone, _id, Clerk id, Stripe customer, session token…   (Ctrl+F)")
+        self.search.setPlaceholderText("email, name, phone, _id, Clerk or Stripe id, session token  (Ctrl+F)")
+        self.search.setToolTip("Search by email, name, phone (any digits, the last four too), users _id, Clerk id, "
+                               "Stripe customer id, session token or its hint.")
         self.search.setClearButtonEnabled(True)
         self.role = QComboBox()
         for label, value in ROLE_CHOICES:
@@ -107,15 +109,16 @@ class UsersPanel(Panel):
         self.detail.end_sessions_button.clicked.connect(self.end_all_sessions)
         self.detail.end_session_requested.connect(self.end_session)
 
+        # The search on a row of its own: beside the filters it was 80 px wide at 1024 and its hint unreadable.
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
         filters.addWidget(self.role)
         filters.addWidget(self.status)
-        filters.addWidget(self.summary)
+        filters.addWidget(self.summary, 1)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.search)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
         self.empty = QLabel()  # what to do when nothing matches

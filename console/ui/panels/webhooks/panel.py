@@ -30,7 +30,7 @@ from console.store.webhooks import count as count_deliveries
 from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
-from console.ui.elide import elide_cells, fit_column
+from console.ui.elide import elide_cells, fit_column, fit_placeholder
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -70,12 +70,14 @@ class WebhooksPanel(Panel):
         self.received = QComboBox()
         for label, value in RECEIVED:
             self.received.addItem(label, value)
-        self.text = QLineEdit(placeholderText="event, provider id, endpoint or body contains…")
+        self.text = QLineEdit(placeholderText="event, provider id, endpoint, body…")
         self.text.setClearButtonEnabled(True)
         # The deliveries about one user (a users _id): by their jobs, and their ids named in the body.
         self.user_edit = QLineEdit(placeholderText="user _id")
         self.user_edit.setObjectName("deliveries-user-filter")
         self.user_edit.setClearButtonEnabled(True)
+        fit_placeholder(self.text)
+        fit_placeholder(self.user_edit)
         self.user_edit.setToolTip("Deliveries whose job is about this user, or whose body names their Stripe "
                                   "customer id, phone, email or external id (newest 50,000 bodies).")
         self.user_edit.textChanged.connect(lambda _t: self.debounce.start())
