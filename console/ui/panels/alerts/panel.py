@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from console.alerts import BY_KEY, RULES, Alert, thresholds
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip
 
@@ -55,6 +56,8 @@ class AlertsPanel(Panel):
         self.table.setColumnWidth(4, 170)
         self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.empty = EmptyState(self.table, lambda: "No alert has fired. The rules below are checked every few "
+                                "seconds; an alert appears here when one passes its threshold.")
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.ack = QPushButton("Acknowledge")
         self.ack.setToolTip("Stop notifying about this alert until it resolves and fires again.")

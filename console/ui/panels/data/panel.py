@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from console.store import browse as B
 from console.ui.context import AppContext
 from console.ui.elide import fit_placeholder
+from console.ui.empty import EmptyState
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -119,6 +120,7 @@ class DataPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
@@ -298,6 +300,17 @@ class DataPanel(Panel):
         if not name:
             return ()
         return (B.FieldFilter(name, self.op.currentData(), self.value.text()),)
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        if q.table is None:
+            return "Pick a table on the left to browse its documents, or go to any document by its _id above."
+        name = q.table.label
+        if q.filters:
+            shown = " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters)
+            return f"No document of {name} matches {shown}. Check the field's name and the value (JSON: 42, true, " \
+                   "\"text\"), or Clear the filter."
+        return f"{name} has no documents in the replica."
 
     def apply_filter(self) -> None:
         if self.model.query.table is None:

@@ -31,6 +31,7 @@ from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, 
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
 from console.ui.elide import fit_placeholder
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -55,6 +56,9 @@ MANUAL_RETRY_RULE = ("Manual retry runs the job now and gives it a fresh automat
                      "stay in its history.")
 
 
+CAP = 100_000  # jobs counted exactly at most
+
+
 class JobsPanel(Panel):
     key = "jobs"
     title = "Jobs"
@@ -64,6 +68,7 @@ class JobsPanel(Panel):
         self.actions = JobActions(ctx)
         self.actor: dict | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
+        self._count = ctx.latest()  # only the newest query's count is shown
         self._tick_task = None
         self._pending_select: str | None = None
         self._keep_selected: list[str] | None = None  # ids to select again once a refresh has loaded
@@ -186,6 +191,7 @@ class JobsPanel(Panel):
         for col, width in enumerate(WIDTHS):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.detail = JobDetailView(ctx)
         self.health = HealthView(ctx)
         self.types = TypesView(ctx)
@@ -247,6 +253,16 @@ class JobsPanel(Panel):
                         error_group=self.error_group[0] if self.error_group else None,
                         user_id=self.user_edit.text().strip() or None)
 
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("job", [
+            f"state {q.status}" if q.status else "", f"type {q.type}" if q.type else "",
+            "the created range" if q.created_from or q.created_to else "", f"key {quoted(q.key)}" if q.key else "",
+            f"id {quoted(q.id)}" if q.id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else "",
+            "the error group" if q.error_group else "", f"user {quoted(q.user_id)}" if q.user_id else ""],
+            "Pick “All” states, clear a filter, or try fewer words.",
+            "No jobs in the replica yet: they appear as the deployment's jobs sync.")
+
     def pick_type(self, jtype: str, state: str | None) -> None:
         """A cell of the type table: that type (and state) in the jobs table."""
         self.type.blockSignals(True)
@@ -300,11 +316,19 @@ class JobsPanel(Panel):
 
     def _on_page(self, rows: int, ms: float) -> None:
         page = self.model.last_page
-        more = "+" if self.model.has_more else ""
-        text_ = f"{count(rows)}{more} jobs"
-        if self.model.query.text.strip() and page is not None:
-            text_ += " · full-text match"
-        self.summary.setText(text_)
+        query = self.model.query
+        full_text = " · full-text match" if query.text.strip() and page is not None else ""
+        if self.model.has_more:
+            # Not every page is loaded: count the matches exactly (bounded, off the GUI thread), not "200+".
+            self.summary.setText(f"{count(rows)} shown · counting…{full_text}")
+
+            def counted(n: int) -> None:
+                if query == self.model.query:
+                    self.summary.setText((f"more than {count(CAP)}" if n > CAP else count(n)) + f" jobs{full_text}")
+
+            self._count.read(lambda conn: count_matching(conn, query, cap=CAP), counted)
+        else:
+            self.summary.setText(f"{count(rows)} job{'' if rows == 1 else 's'}{full_text}")
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
         self._update_actions()
         if self._pending_select:

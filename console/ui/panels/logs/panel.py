@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from console.functionlogs import LogEntry, entry_text
 from console.store import loghistory as H
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
@@ -95,6 +96,7 @@ class LogsPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
@@ -147,6 +149,16 @@ class LogsPanel(Panel):
     def current_query(self) -> H.LogQuery:
         return H.LogQuery(function=self.function.currentData() or "", outcome=self.outcome.currentData() or "",
                           request_id=self.request.text().strip(), text=self.text.text(), until=self.until)
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("log entry", [
+            f"function {q.function}" if q.function else "", f"outcome {q.outcome}" if q.outcome else "",
+            f"request {quoted(q.request_id)}" if q.request_id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else "",
+            "the moment chosen" if q.until else ""],
+            "Clear the filters to see every entry.",
+            "No log entries yet: function calls are logged here as the deployment runs them (the log stream "
+            "fills it in live mode).")
 
     def apply_query(self) -> None:
         self.debounce.stop()

@@ -184,7 +184,7 @@ class UsersPanel(Panel):
                 self.summary.setText(f"{count(rows)} user" + ("" if rows == 1 else "s"))
             else:
                 # The pages shown are not all: count the matches (bounded, off the GUI thread).
-                self.summary.setText(f"{count(rows)}+ users")
+                self.summary.setText(f"{count(rows)} shown · counting…")
                 self._count.read(lambda conn: count_matching(conn, query),
                                  lambda n: self._show_count(query, n))
         if self._pending_select:
@@ -196,7 +196,7 @@ class UsersPanel(Panel):
 
     def _show_count(self, query: UserQuery, n: int) -> None:
         if query == self.model.query:
-            self.summary.setText(f"{count(n)}+ users" if n > 100_000 else f"{count(n)} users")
+            self.summary.setText(f"more than {count(100_000)} users" if n > 100_000 else f"{count(n)} users")
 
     def _on_loading(self, loading: bool) -> None:
         if loading and not self.model.rows:

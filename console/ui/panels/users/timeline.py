@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.store.timeline import KINDS, LABELS, Event, timeline
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.plain import plain, tip
 
@@ -77,6 +78,8 @@ class TimelineView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.more)
+        self.loading = False
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.loading or not self.user_id)
 
     # -- loading ---------------------------------------------------------------------------------------
     def set_user(self, user_id: str | None) -> None:
@@ -101,11 +104,14 @@ class TimelineView(QWidget):
             return
         user_id = self.user_id
         self.summary.setText("loading…")
+        self.loading = True
 
         def done(events: list[Event]) -> None:
             if user_id == self.user_id:
+                self.loading = False
                 self.events, self.has_more = events, len(events) >= PAGE
                 self._fill()
+                self.empty.refresh()
 
         self._read.read(lambda conn: timeline(conn, user_id, limit=PAGE), done,
                         lambda exc: self.summary.setText(f"timeline failed: {exc}"))
@@ -124,6 +130,11 @@ class TimelineView(QWidget):
         self._read.read(lambda conn: timeline(conn, user_id, before=before, limit=PAGE), done)
 
     # -- showing ---------------------------------------------------------------------------------------
+    def _why_empty(self) -> str:
+        if self.events:
+            return "Nothing of the kinds chosen: tick more kinds above to see the user's other events."
+        return "Nothing has happened to this user yet: no messages, sessions, jobs, security events or audited changes."
+
     def chosen_kinds(self) -> set[str]:
         return {k for k, b in self.kind_buttons.items() if b.isChecked()}
 
@@ -134,6 +145,7 @@ class TimelineView(QWidget):
     def _fill(self) -> None:
         rows = self.shown()
         self.table.setRowCount(len(rows))
+        self.empty.refresh()  # 0 rows to 0 rows says nothing to the model's listeners
         for i, e in enumerate(rows):
             cells = [local_time(e.at), LABELS[e.kind], e.title, e.detail]
             for col, value in enumerate(cells):

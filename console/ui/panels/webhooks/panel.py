@@ -31,6 +31,7 @@ from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
 from console.ui.elide import elide_cells, fit_column, fit_placeholder
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -132,6 +133,7 @@ class WebhooksPanel(Panel):
         fit_column(self.table, 4, VERDICT_TEXTS)
         fit_column(self.table, 3, ["2026-12-31 23:59:59"])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.detail = DeliveryDetailView(ctx)
         self.detail.replay_button.clicked.connect(self.open_replay)
         self.detail.replay_button.setObjectName("replay-one")
@@ -194,6 +196,16 @@ class WebhooksPanel(Panel):
         return DeliveryQuery(provider=self.provider.currentData(), verdict=self.verdict.currentData(),
                              received_from=int((time.time() - seconds) * 1000) if seconds else None,
                              text=self.text.text(), user_id=self.user_edit.text().strip() or None)
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("delivery", [
+            f"provider {q.provider}" if q.provider else "",
+            f"verdict {q.verdict.replace('_', ' ')}" if q.verdict else "", "the received time" if q.received_from else "",
+            f"user {quoted(q.user_id)}" if q.user_id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else ""],
+            "Clear a filter, or pick “Received: any time”.",
+            "No webhook deliveries yet: they are captured as providers call the deployment. Import a HAR or an "
+            "export with Import… to look at some.")
 
     def apply_query(self) -> None:
         self.debounce.stop()
