@@ -287,9 +287,10 @@ class UserDetailView(QWidget):
             parts.append(self._fields([("Other fields", words(json.dumps(others, ensure_ascii=False)))]))
 
         parts.append(f"<h3>Organizations ({len(d.organizations)})</h3>" + self._table(
-            ["Organization", "Slug", "Member role", "Joined"],
-            ([words(o["name"] or o["organization_id"]), unbroken(token(o["slug"], 24, "middle")),
-              words(", ".join(r.strip() for r in (o["role"] or "").split(","))), unbroken(token(local_time(o["joined_at"])))]
+            ["Organization", "Member role, joined"],
+            ([words(o["name"] or o["organization_id"]) + (f"<br>{token(o['slug'], 28, 'middle')}" if o["slug"] else ""),
+              words(", ".join(r.strip() for r in (o["role"] or "").split(","))) + "<br>"
+              + token(local_time(o["joined_at"]))]
              for o in d.organizations),
             "Not a member of any organization.",
         ))
@@ -347,10 +348,10 @@ class UserDetailView(QWidget):
                                       "user is deactivated.", "danger"))
 
         parts.append(f"<h3>Security events ({len(d.security_events)})</h3>" + self._table(
-            ["When", "Event", "Details"],
+            ["When, IP", "Event, details"],
             ([unbroken(token(local_time(e["occurred_at"])), token(e["ip"], 24, "middle") if e["ip"] else ""),
-              unbroken(token(e["type"], 28, "middle"), self._colour(e["severity"], _SEVERITY.get(e["severity"] or ""))),
-              words(e["details"], 24)]
+              token(e["type"], 28, "middle") + " " + self._colour(e["severity"], _SEVERITY.get(e["severity"] or ""))
+              + "<br>" + words(e["details"], 28)]
              for e in d.security_events),
             "No security events.",
         ))

@@ -125,8 +125,12 @@ class WebhooksPanel(Panel):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate([65, 190, 200, 140, 130, 60, 260]):
+        for col, width in enumerate([65, 190, 150, 140, 130, 60, 260]):
             self.table.setColumnWidth(col, width)
+        # The verdict, what triage reads first, right after the event (then when): at 1024 px it was off-screen.
+        header = self.table.horizontalHeader()
+        header.moveSection(header.visualIndex(4), 2)
+        header.moveSection(header.visualIndex(3), 3)
         # Provider ids and endpoints keep both ends; any cut cell shows its full text as a tooltip. The verdict
         # column is as wide as its longest verdict, the received column as a time: neither is ever cut.
         elide_cells(self.table, middle=(2, 6))
@@ -396,11 +400,12 @@ class WebhooksPanel(Panel):
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("webhooks/splitter", self.splitter.saveState())
-        state.setValue("webhooks/header", self.table.horizontalHeader().saveState())
+        # A new key: the verdict moved beside the event; a header saved before would put it back off-screen.
+        state.setValue("webhooks/deliveries-header", self.table.horizontalHeader().saveState())
 
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("webhooks/splitter")) is not None:
             self.splitter.restoreState(value)
-        if (value := state.value("webhooks/header")) is not None:
+        if (value := state.value("webhooks/deliveries-header")) is not None:
             self.table.horizontalHeader().restoreState(value)
             fit_column(self.table, 4, VERDICT_TEXTS, grow_only=True)  # a width saved before never cuts a verdict
