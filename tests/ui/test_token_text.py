@@ -149,3 +149,39 @@ def test_verdict_column_fits_every_verdict_and_cut_cells_show_their_full_text(qt
     assert delegate.is_elided(table, index) and 6 in delegate.middle
     table.setColumnWidth(6, 600)
     assert not delegate.is_elided(table, index)
+
+
+def tooltip_over(qtbot, view, index) -> str:
+    """What hovering the cell shows."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    QToolTip.hideText()
+    pos = view.visualRect(index).center()
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos)))
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def test_cut_cells_show_their_full_text_when_hovered(qtbot, ctx, window):
+    from PySide6.QtGui import QTextDocument
+
+    def plain(html: str) -> str:
+        doc = QTextDocument()
+        doc.setHtml(html)
+        return doc.toPlainText()
+
+    window.resize(1024, 700)
+    for key, column in (("users", 1), ("logs", 6), ("webhooks", 1), ("jobs", 1)):
+        window.show_panel(key)
+        wait_idle(qtbot, ctx)
+        table = window.panels[key].table
+        model = table.model()
+        row = max(range(min(model.rowCount(), 50)), key=lambda r: len(str(model.index(r, column).data() or "")))
+        index = model.index(row, column)
+        full = str(index.data())
+        table.setColumnWidth(column, 40)
+        shown = plain(tooltip_over(qtbot, table, index))
+        assert full in shown or (index.data(3) and shown), (key, full, shown)
+        table.setColumnWidth(column, 2000)
+        assert not table.itemDelegate().is_elided(table, index), key  # whole: no tooltip of ours

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.store import browse as B
 from console.ui.context import AppContext
-from console.ui.elide import fit_placeholder
+from console.ui.elide import elide_cells, fit_placeholder
 from console.ui.empty import EmptyState
 from console.ui.keys import search_leads_to
 from console.ui.format import count
@@ -120,6 +120,7 @@ class DataPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        elide_cells(self.table)
         self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)

@@ -30,7 +30,7 @@ from console.store.errorgroups import error_groups
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
-from console.ui.elide import fit_placeholder
+from console.ui.elide import elide_cells, fit_placeholder
 from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count
@@ -181,6 +181,7 @@ class JobsPanel(Panel):
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(True)
         self.table.setWordWrap(False)
+        elide_cells(self.table)  # a cut cell without a tooltip of its own shows its full text
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()

@@ -30,6 +30,7 @@ from console.store.roles import (
 )
 from console.store.users import UserQuery, search as search_users
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
 from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.panel import Panel
@@ -85,6 +86,7 @@ class RolesPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        elide_cells(self.table, middle=(1,))  # a cut name or email shows its full text
         self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)

@@ -25,6 +25,7 @@ from console.domain import sessions as S
 from console.store.roles import active_admins
 from console.store.users import UserQuery, count_matching, detail
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -88,6 +89,7 @@ class UsersPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
+        elide_cells(self.table, middle=(1,))  # a cut cell shows its full text; an email keeps its domain
         header = self.table.horizontalHeader()
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header.sortIndicatorChanged.connect(self._on_sort_indicator)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.store.timeline import KINDS, LABELS, Event, timeline
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
 from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.plain import plain, tip
@@ -63,6 +64,7 @@ class TimelineView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
+        elide_cells(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate([140, 80, 260]):
