@@ -119,3 +119,24 @@ def test_jobs_count_is_exact_not_page_plus(qtbot, ctx, window):
         total = c.execute(text("SELECT count(*) FROM jobs")).scalar()
     assert total > jobs.model.PAGE and jobs.model.has_more
     qtbot.waitUntil(lambda: jobs.summary.text().replace("\u202f", "") == f"{total} jobs")
+
+
+def test_logs_count_is_exact_not_page_plus(qtbot, ctx, window):
+    import re
+
+    from sqlalchemy import text
+
+    def stored() -> int:
+        with ctx.engine.connect() as c:
+            return c.execute(text("SELECT count(*) FROM function_logs")).scalar()
+
+    window.show_panel("logs")
+    wait_idle(qtbot, ctx)
+    logs = window.panels["logs"]
+    before = stored()
+    assert before > logs.model.PAGE and logs.model.has_more
+    summary = lambda: re.match(r"(\d+) shown of (\d+) entries, newest first", logs.summary.text().replace("\u202f", ""))
+    qtbot.waitUntil(lambda: summary() is not None)
+    wait_idle(qtbot, ctx)
+    # The console's own calls keep being logged while it runs: the count is between the two reads, exactly.
+    assert before <= int(summary().group(2)) <= stored() and "+" not in logs.summary.text()

@@ -36,6 +36,9 @@ from console.ui.logtail import LogTail
 OUTCOMES = [("All outcomes", ""), ("Success", "success"), ("Failure", "failure"), ("Progress", "progress")]
 
 
+COUNT_CAP = 100_000  # entries counted exactly at most
+
+
 class LogsPanel(Panel):
     key = "logs"
     title = "Logs"
@@ -87,7 +90,9 @@ class LogsPanel(Panel):
         bar.addWidget(self.pause_button)
 
         self.model = LogsModel(ctx)
-        self.model.page_loaded.connect(lambda _n, _ms: self._update_summary())
+        self.model.page_loaded.connect(lambda _n, _ms: self._on_page())
+        self.matching: int | None = None  # entries the query matches, once counted (the pages are not all)
+        self._count = ctx.latest()  # only the newest query's count is shown
         self.model.failed.connect(self._on_status)
         self.table = QTableView()
         self.table.setObjectName("logs-table")
@@ -164,6 +169,7 @@ class LogsPanel(Panel):
 
     def apply_query(self) -> None:
         self.debounce.stop()
+        self.matching = None
         self.pending = 0
         self.detail.clear()
         self.only_request.setEnabled(False)
@@ -220,6 +226,8 @@ class LogsPanel(Panel):
             before = self.model.rowCount()
             self.model.prepend(rows)
             inserted = self.model.rowCount() - before
+            if self.matching is not None:
+                self.matching += inserted
             if not at_top and inserted:  # keep the entries being read where they are
                 bar.setValue(bar.value() + inserted * self.table.verticalHeader().defaultSectionSize())
             self._update_summary()
@@ -236,12 +244,33 @@ class LogsPanel(Panel):
     def _on_status(self, message: Any) -> None:
         self.stream_status.setText(str(message))
 
+    def _on_page(self) -> None:
+        if self.model.has_more and self.matching is None:
+            # Not every page is loaded: count the matches exactly (bounded, off the GUI thread), not "200+".
+            query = self.model.query
+
+            def counted(n: int) -> None:
+                if query == self.model.query:
+                    self.matching = n
+                    self._update_summary()
+
+            self._count.read(lambda conn: H.count_matching(conn, query, cap=COUNT_CAP), counted)
+        self._update_summary()
+
     def _update_summary(self) -> None:
-        shown = count(self.model.rowCount()) + ("+" if self.model.has_more else "")
+        rows = self.model.rowCount()
+        if not self.model.has_more:
+            shown = f"{count(rows)} entr{'y' if rows == 1 else 'ies'}"
+        elif self.matching is None:
+            shown = f"{count(rows)} shown · counting…"
+        elif self.matching > COUNT_CAP:
+            shown = f"{count(rows)} shown of more than {count(COUNT_CAP)} entries"
+        else:
+            shown = f"{count(rows)} shown of {count(self.matching)} entries"
         paused = f" · paused, {count(self.pending)} new" if self.pause_button.isChecked() else ""
         around = f" · up to {local_time(self.until * 1000, seconds=True)} (Clear filters for the tail)" \
             if self.until is not None else ""
-        self.summary.setText(f"{shown} entries shown, newest first{around}{paused}")
+        self.summary.setText(f"{shown}, newest first{around}{paused}")
 
     # -- one entry ---------------------------------------------------------------------------------------
     def _selected(self) -> H.LogRow | None:
