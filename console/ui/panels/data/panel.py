@@ -39,6 +39,9 @@ from console.ui.panels.data.model import DocumentsModel
 TABLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+COUNT_CAP = 100_000  # documents counted exactly at most
+
+
 class DataPanel(Panel):
     key = "data"
     title = "Data"
@@ -51,6 +54,7 @@ class DataPanel(Panel):
         self._pending_select: str | None = None
         self._lookup = ctx.latest()
         self._links_read = ctx.latest()
+        self._count = ctx.latest()  # only the newest filter's count is shown
 
         # find any document by _id
         self.goto = QLineEdit(placeholderText="go to any _id")
@@ -272,18 +276,33 @@ class DataPanel(Panel):
         self.field.blockSignals(False)
         self._set_indicator(q.sort, q.descending)
         total = next((t.count for t in self.tables if t.ref == q.table), None)
-        where = " where " + " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters) if q.filters else ""
-        more = "+" if self.model.has_more else ""
-        self.summary.setText(
-            f"{q.table.label if q.table else ''}{where}: {count(rows)}{more} shown"
-            + (f" of {count(total)}" if total is not None and not q.filters else "")
-            + f" · sorted by {q.sort}{' descending' if q.descending else ''} · page in {ms:.0f} ms")
+        if q.filters and self.model.has_more:
+            total = None  # not known yet: counted off the GUI thread (bounded), not shown as "200+"
+
+            def counted(n: int) -> None:
+                if q == self.model.query:
+                    self._show_summary(q, self.model.rowCount(), ms, n)
+
+            self._count.read(lambda conn: B.count_matching(conn, q, cap=COUNT_CAP), counted)
+        self._show_summary(q, rows, ms, total if not q.filters else (rows if not self.model.has_more else None))
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             self._pending_select = None
             if row >= 0:
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
+
+    def _show_summary(self, q: B.BrowseQuery, rows: int, ms: float, matching: int | None) -> None:
+        where = " where " + " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters) if q.filters else ""
+        if matching is None:
+            of = " · counting…" if q.filters else ""
+        elif matching > COUNT_CAP:
+            of = f" of more than {count(COUNT_CAP)}"
+        else:
+            of = f" of {count(matching)}" if matching != rows else ""
+        self.summary.setText(
+            f"{q.table.label if q.table else ''}{where}: {count(rows)} shown{of}"
+            + f" · sorted by {q.sort}{' descending' if q.descending else ''} · page in {ms:.0f} ms")
 
     def _on_failed(self, message: Any) -> None:
         self.summary.setText(str(message))
