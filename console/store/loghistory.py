@@ -165,9 +165,13 @@ def count(conn: Connection) -> int:
     return int(conn.execute(text("SELECT count(*) FROM function_logs")).scalar() or 0)
 
 
-def count_matching(conn: Connection, q: LogQuery, cap: int = 100_000) -> int:
-    """How many entries match, counting at most `cap + 1` (the panel says "more than" past the cap)."""
+def count_matching(conn: Connection, q: LogQuery, cap: int = 100_000, up_to_pk: int | None = None) -> int:
+    """How many entries match, counting at most `cap + 1` (the panel says "more than" past the cap); with
+    `up_to_pk`, only those that had arrived by then (the list's newest), so the live tail is not counted twice."""
     where, params = _where(q)
+    if up_to_pk is not None:
+        where.append("pk <= :up_to")
+        params["up_to"] = up_to_pk
     return int(conn.execute(text(
         f"SELECT count(*) FROM (SELECT 1 FROM function_logs WHERE {' AND '.join(where)} LIMIT :cap)"),
         {**params, "cap": cap + 1}).scalar() or 0)

@@ -247,14 +247,14 @@ class LogsPanel(Panel):
     def _on_page(self) -> None:
         if self.model.has_more and self.matching is None:
             # Not every page is loaded: count the matches exactly (bounded, off the GUI thread), not "200+".
-            query = self.model.query
+            query, up_to = self.model.query, self.model.newest_pk()
 
             def counted(n: int) -> None:
-                if query == self.model.query:
-                    self.matching = n
+                if query == self.model.query:  # plus what the tail added to the list since
+                    self.matching = n + sum(1 for r in self.model.rows if r.pk > up_to)
                     self._update_summary()
 
-            self._count.read(lambda conn: H.count_matching(conn, query, cap=COUNT_CAP), counted)
+            self._count.read(lambda conn: H.count_matching(conn, query, cap=COUNT_CAP, up_to_pk=up_to), counted)
         self._update_summary()
 
     def _update_summary(self) -> None:

@@ -26,7 +26,7 @@ from console.store.timeline import KINDS, LABELS, Event, timeline
 from console.ui.context import AppContext
 from console.ui.elide import elide_cells
 from console.ui.empty import EmptyState
-from console.ui.format import local_time
+from console.ui.format import count, local_time
 from console.ui.plain import plain, tip
 
 PAGE = 300
@@ -155,8 +155,12 @@ class TimelineView(QWidget):
                 if col >= 2:
                     item.setToolTip(tip(value))
                 self.table.setItem(i, col, item)
-        more = "+" if self.has_more else ""
-        self.summary.setText(f"{len(rows)}{more} of {len(self.events)}{more} events")
+        # The whole count is not known without reading every source: say what is loaded, and that there is more.
+        if self.has_more:
+            self.summary.setText(f"{count(len(rows))} shown of the newest {count(len(self.events))} events · "
+                                 "older ones: Older events")
+        else:
+            self.summary.setText(f"{count(len(rows))} shown of {count(len(self.events))} events")
         self.more.setEnabled(self.has_more)
 
     def _open(self, row: int, _col: int) -> None:
