@@ -185,3 +185,23 @@ def test_cut_cells_show_their_full_text_when_hovered(qtbot, ctx, window):
         assert full in shown or (index.data(3) and shown), (key, full, shown)
         table.setColumnWidth(column, 2000)
         assert not table.itemDelegate().is_elided(table, index), key  # whole: no tooltip of ours
+
+
+def test_job_detail_never_breaks_inside_a_token_at_1024(qtbot, ctx, window):
+    with ctx.engine.connect() as c:
+        jobs = [c.execute(text("SELECT id FROM jobs ORDER BY length(errors) DESC LIMIT 1")).scalar(),
+                c.execute(text("SELECT id FROM jobs WHERE delivery_id IS NOT NULL AND claimed_at IS NOT NULL "
+                               "ORDER BY length(key) DESC LIMIT 1")).scalar() or
+                c.execute(text("SELECT id FROM jobs WHERE delivery_id IS NOT NULL LIMIT 1")).scalar()]
+    window.resize(1024, 700)
+    window.show_panel("jobs")
+    wait_idle(qtbot, ctx)
+    panel = window.panels["jobs"]
+    for job_id in jobs:
+        panel.navigate(job_id)
+        wait_idle(qtbot, ctx)
+        qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["id"] == job_id)
+        qtbot.wait(50)
+        body = panel.detail.body
+        assert broken_tokens(body) == [], job_id
+        assert body.horizontalScrollBar().maximum() == 0
