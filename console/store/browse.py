@@ -204,6 +204,17 @@ def page(conn: Connection, query: BrowseQuery, after: Any = None, limit: int = 2
     return Page(docs, more, cursor)
 
 
+def count_matching(conn: Connection, query: BrowseQuery, cap: int = 100_000) -> int:
+    """How many documents of the table pass the filters, counting at most `cap + 1`."""
+    if query.table is None:
+        return 0
+    source, where, params = _source(query.table)
+    clauses = [where] + [_filter_sql(f, i, params) for i, f in enumerate(query.filters)]
+    params["cap"] = cap + 1
+    return int(conn.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {' AND '.join(clauses)} LIMIT :cap)"), params).scalar() or 0)
+
+
 def _load(raw: str) -> dict:
     try:
         doc = json.loads(raw)

@@ -107,11 +107,9 @@ def _row(r: Any) -> LogRow:
                   r.outcome, r.error, lines, r.execution_ms, bool(r.cached))
 
 
-def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int = 200,
-           newer_than: int | None = None) -> LogPage:
-    """Newest first, keyset on pk (arrival order); `newer_than` keeps only entries that arrived after that pk."""
+def _where(q: LogQuery) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = ["1=1"]
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {}
     if q.function:
         where.append("identifier = :fn")
         params["fn"] = q.function
@@ -127,6 +125,14 @@ def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int =
     if q.until is not None:
         where.append("at <= :until")
         params["until"] = q.until
+    return where, params
+
+
+def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int = 200,
+           newer_than: int | None = None) -> LogPage:
+    """Newest first, keyset on pk (arrival order); `newer_than` keeps only entries that arrived after that pk."""
+    where, params = _where(q)
+    params["limit"] = limit + 1
     if after is not None:
         where.append("pk < :after")
         params["after"] = after
@@ -157,3 +163,15 @@ def newest_pk(conn: Connection) -> int:
 
 def count(conn: Connection) -> int:
     return int(conn.execute(text("SELECT count(*) FROM function_logs")).scalar() or 0)
+
+
+def count_matching(conn: Connection, q: LogQuery, cap: int = 100_000, up_to_pk: int | None = None) -> int:
+    """How many entries match, counting at most `cap + 1` (the panel says "more than" past the cap); with
+    `up_to_pk`, only those that had arrived by then (the list's newest), so the live tail is not counted twice."""
+    where, params = _where(q)
+    if up_to_pk is not None:
+        where.append("pk <= :up_to")
+        params["up_to"] = up_to_pk
+    return int(conn.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM function_logs WHERE {' AND '.join(where)} LIMIT :cap)"),
+        {**params, "cap": cap + 1}).scalar() or 0)

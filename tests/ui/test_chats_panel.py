@@ -110,3 +110,17 @@ def test_pick_a_user_here(qtbot, panel, ctx):
     wait_idle(qtbot, ctx)
     assert panel.user_filter == user
     assert panel.chats.rows and all(r.user_id == user for r in panel.chats.rows)
+
+
+def test_hover_preview_cuts_at_a_word_boundary(qtbot, panel, ctx):
+    from PySide6.QtGui import QTextDocument
+
+    chat = panel.chats.rows[0]
+    body = ("I tried the breathing exercise before the meeting and it helped more than I expected, although "
+            "the afternoon slump still hits hard around three o'clock every single weekday")
+    panel.cache.put(chat.id, MessagePage([Message("m1", chat.id, "user", body, 1, None)], False), len(body))
+    doc = QTextDocument()
+    doc.setHtml(panel.chats.index(0, 0).data(3))
+    preview = doc.toPlainText().split("User: ", 1)[1]
+    assert preview.endswith("…") and body.startswith(preview[:-1]) and body[len(preview) - 1] == " "
+    wait_idle(qtbot, ctx)

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from console.alerts import BY_KEY, RULES, Alert, thresholds
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
+from console.ui.empty import EmptyState
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip
 
@@ -54,7 +56,10 @@ class AlertsPanel(Panel):
         self.table.setColumnWidth(1, 250)
         self.table.setColumnWidth(4, 170)
         self.table.setWordWrap(False)
+        elide_cells(self.table)  # a cut alert title or detail shows its full text
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.empty = EmptyState(self.table, lambda: "No alert has fired. The rules below are checked every few "
+                                "seconds; an alert appears here when one passes its threshold.")
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.ack = QPushButton("Acknowledge")
         self.ack.setToolTip("Stop notifying about this alert until it resolves and fires again.")

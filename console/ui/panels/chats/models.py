@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from console.chats.cache import PrefetchCache
 from console.store.chats import ChatRow, Message, MessagePage, list_chats
 from console.ui.context import AppContext
+from console.ui.elide import cut_at_word
 from console.ui.format import age, local_time
 from console.ui.paging import PagedTableModel
 from console.ui.plain import tip
@@ -38,7 +39,7 @@ class ChatsModel(PagedTableModel):
             page = self.cache.peek(c.id)  # memory only: data() never reads the database
             if page is None:
                 return tip(f"{c.title} — hover a moment to load a preview")
-            lines = [f"<b>{'User' if m.role == 'user' else 'Assistant'}:</b> {html.escape(m.body[:140])}"
+            lines = [f"<b>{'User' if m.role == 'user' else 'Assistant'}:</b> {html.escape(cut_at_word(m.body, 140))}"
                      for m in page.messages[-3:]]
             return f"<b>{html.escape(c.title)}</b><br>" + "<br>".join(lines)
         return None

@@ -44,6 +44,7 @@ from console.store.chats import (
 )
 from console.store.users import quick_find
 from console.ui.context import AppContext
+from console.ui.elide import token
 from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
@@ -335,7 +336,7 @@ class ChatsPanel(Panel):
                 return
             self.header.setText(
                 f"<b>{esc(h['title'])}</b> · <a href='users:{esc(h['user_id'])}'>{esc(h['name'] or h['user_id'])}</a>"
-                f" · {count(h['n'])} messages · started {local_time(h['created_at'])}")
+                f" · {token(count(h['n']) + ' messages')} · started {token(local_time(h['created_at']))}")
 
         self.ctx.read(lambda conn: chat_header(conn, chat_id), done)
 

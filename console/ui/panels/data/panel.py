@@ -30,12 +30,17 @@ from PySide6.QtWidgets import (
 from console.changes import ANY
 from console.store import browse as B
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells, fit_placeholder
+from console.ui.empty import EmptyState
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.panels.data.model import DocumentsModel
 
 TABLE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+COUNT_CAP = 100_000  # documents counted exactly at most
 
 
 class DataPanel(Panel):
@@ -50,11 +55,13 @@ class DataPanel(Panel):
         self._pending_select: str | None = None
         self._lookup = ctx.latest()
         self._links_read = ctx.latest()
+        self._count = ctx.latest()  # only the newest filter's count is shown
 
         # find any document by _id
-        self.goto = QLineEdit(placeholderText="Go to _id… (any table)")
+        self.goto = QLineEdit(placeholderText="go to any _id")
         self.goto.setObjectName("data-goto")
         self.goto.setClearButtonEnabled(True)
+        self.goto.setToolTip("Go to a document by its _id, whatever its table")
         self.goto.returnPressed.connect(lambda: self.navigate(self.goto.text()))
         self.back_button = QPushButton("← Back")
         self.back_button.setEnabled(False)
@@ -72,8 +79,11 @@ class DataPanel(Panel):
         for op in B.OPS:
             self.op.addItem(op, op)
         self.op.currentIndexChanged.connect(lambda _i: self.value.setEnabled(self.op.currentData() != "exists"))
-        self.value = QLineEdit(placeholderText="value (JSON or text)")
+        self.value = QLineEdit(placeholderText="JSON or text")
         self.value.setClearButtonEnabled(True)
+        self.value.setToolTip("The value to compare with: JSON (42, true, \"text\") or plain text")
+        fit_placeholder(self.value)
+        fit_placeholder(self.goto)
         self.value.returnPressed.connect(self.apply_filter)
         self.apply_button = QPushButton("Filter")
         self.apply_button.clicked.connect(self.apply_filter)
@@ -115,6 +125,8 @@ class DataPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        elide_cells(self.table)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
@@ -265,18 +277,33 @@ class DataPanel(Panel):
         self.field.blockSignals(False)
         self._set_indicator(q.sort, q.descending)
         total = next((t.count for t in self.tables if t.ref == q.table), None)
-        where = " where " + " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters) if q.filters else ""
-        more = "+" if self.model.has_more else ""
-        self.summary.setText(
-            f"{q.table.label if q.table else ''}{where}: {count(rows)}{more} shown"
-            + (f" of {count(total)}" if total is not None and not q.filters else "")
-            + f" · sorted by {q.sort}{' descending' if q.descending else ''} · page in {ms:.0f} ms")
+        if q.filters and self.model.has_more:
+            total = None  # not known yet: counted off the GUI thread (bounded), not shown as "200+"
+
+            def counted(n: int) -> None:
+                if q == self.model.query:
+                    self._show_summary(q, self.model.rowCount(), ms, n)
+
+            self._count.read(lambda conn: B.count_matching(conn, q, cap=COUNT_CAP), counted)
+        self._show_summary(q, rows, ms, total if not q.filters else (rows if not self.model.has_more else None))
         if self._pending_select:
             row = self.model.row_of(self._pending_select)
             self._pending_select = None
             if row >= 0:
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
+
+    def _show_summary(self, q: B.BrowseQuery, rows: int, ms: float, matching: int | None) -> None:
+        where = " where " + " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters) if q.filters else ""
+        if matching is None:
+            of = " · counting…" if q.filters else ""
+        elif matching > COUNT_CAP:
+            of = f" of more than {count(COUNT_CAP)}"
+        else:
+            of = f" of {count(matching)}" if matching != rows else ""
+        self.summary.setText(
+            f"{q.table.label if q.table else ''}{where}: {count(rows)} shown{of}"
+            + f" · sorted by {q.sort}{' descending' if q.descending else ''} · page in {ms:.0f} ms")
 
     def _on_failed(self, message: Any) -> None:
         self.summary.setText(str(message))
@@ -294,6 +321,17 @@ class DataPanel(Panel):
         if not name:
             return ()
         return (B.FieldFilter(name, self.op.currentData(), self.value.text()),)
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        if q.table is None:
+            return "Pick a table on the left to browse its documents, or go to any document by its _id above."
+        name = q.table.label
+        if q.filters:
+            shown = " and ".join(f"{f.field} {f.op} {f.value}".rstrip() for f in q.filters)
+            return f"No document of {name} matches {shown}. Check the field's name and the value (JSON: 42, true, " \
+                   "\"text\"), or Clear the filter."
+        return f"{name} has no documents in the replica."
 
     def apply_filter(self) -> None:
         if self.model.query.table is None:

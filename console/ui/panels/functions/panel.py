@@ -33,6 +33,7 @@ from console import runner as R
 from console.store import console_audit
 from console.store.browse import looks_like_id
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.panel import Panel
 
@@ -61,7 +62,7 @@ class FunctionsPanel(Panel):
         self.function.setObjectName("functions-path")
         self.function.setEditable(True)
         self.function.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.function.lineEdit().setPlaceholderText("module:function, e.g. jobs:get")
+        self.function.lineEdit().setPlaceholderText("e.g. jobs:get")
         self.function.currentTextChanged.connect(self._on_function)
         self.kind = QComboBox()
         for k in R.KINDS:
@@ -118,6 +119,8 @@ class FunctionsPanel(Panel):
         self.audit = QListWidget()
         self.audit.setObjectName("functions-audit")
         self.audit.setToolTip("The console's own audit of mutations and actions it ran (local to this replica)")
+        self.audit_empty = EmptyState(self.audit, lambda: "No mutation or action run from here yet: each one you run "
+                                      "is listed with who ran it and its result.")
 
         picker = QFormLayout()
         row = QHBoxLayout()

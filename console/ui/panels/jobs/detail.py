@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSplitter,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from console.domain import jobs as J
 from console.store.jobs import JobDetail
 from console.ui.context import AppContext
+from console.ui.elide import TokenBrowser, td, token, unbroken, words
 from console.ui.format import age, local_time
 
 STATUS_COLOUR = {"dead": "danger", "retrying": "warning", "succeeded": "ok", "running": "ok", "canceled": "muted",
@@ -56,7 +56,7 @@ class JobDetailView(QWidget):
             b.setEnabled(False)
             head.addWidget(b)
 
-        self.body = QTextBrowser()
+        self.body = TokenBrowser()  # ids, keys and dates never break across lines; long ones elide
         self.body.setObjectName("job-detail-body")
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._link)
@@ -110,42 +110,43 @@ class JobDetailView(QWidget):
         if stuck:
             self.title.setText(f"{j['type'] or 'job'} · stuck")
         rows = [
-            ("Status", f"<b style='color:{status_colour}'>{esc(status)}</b>"),
-            ("Job id", f"<code>{esc(j['id'])}</code>"),
-            ("Idempotency key", f"<code>{esc(j['key'])}</code>"),
-            ("Attempts", esc(f"{J.budget_used(d.doc)} of {j['max_attempts']} automatic"
-                             + (f" ({j['attempts']} in all, {d.doc.get('manualRetries', 0)} manual retries)"
-                                if d.doc.get("retryBase") else ""))),
-            ("Next run", esc(f"{local_time(j['next_run_at'], seconds=True)} ({age(j['next_run_at'], now_ms / 1000)})"
-                             if j["next_run_at"] else "—")),
-            ("Created", esc(local_time(j["created_at"], seconds=True))),
-            ("Updated", esc(f"{local_time(j['updated_at'], seconds=True)} ({age(j['updated_at'], now_ms / 1000)})")),
+            ("Status", f"<b style='color:{status_colour}'>{words(status)}</b>"),
+            ("Job id", unbroken(f"<code>{token(j['id'], 34, 'middle')}</code>")),
+            ("Idempotency key", unbroken(f"<code>{token(j['key'], 34, 'middle')}</code>") if j["key"] else ""),
+            ("Attempts", words(f"{J.budget_used(d.doc)} of {j['max_attempts']} automatic"
+                               + (f" ({j['attempts']} in all, {d.doc.get('manualRetries', 0)} manual retries)"
+                                  if d.doc.get("retryBase") else ""))),
+            ("Next run", unbroken(token(local_time(j['next_run_at'], seconds=True)),
+                                  token(age(j['next_run_at'], now_ms / 1000))) if j["next_run_at"] else "—"),
+            ("Created", unbroken(token(local_time(j["created_at"], seconds=True)))),
+            ("Updated", unbroken(token(local_time(j['updated_at'], seconds=True)),
+                                 token(age(j['updated_at'], now_ms / 1000)))),
         ]
         if j["claimed_at"]:
             lease = j["lease_ms"] or J.DEFAULT_POLICY.lease_ms
-            rows.append(("Lease", esc(f"claimed by {j['claimed_by']} at {local_time(j['claimed_at'], seconds=True)}, "
-                                      f"lease {lease // 1000} s, " + ("expired " if stuck else "ends ")
-                                      + age(j["claimed_at"] + lease, now_ms / 1000))))
+            rows.append(("Lease", f"claimed by {token(j['claimed_by'], 28, 'middle')} at "
+                                  f"{token(local_time(j['claimed_at'], seconds=True))}, lease {token(f'{lease // 1000} s')}, "
+                                  + ("expired " if stuck else "ends ") + token(age(j["claimed_at"] + lease, now_ms / 1000))))
         if d.user:
             u = d.user
             name = u.get("name") or u.get("email") or u["id"]
             state = "" if u.get("is_active") in (None, 1, True) else " (deactivated)"
-            rows.append(("Concerns user", f"<a href='users:{esc(u['id'])}'>{esc(name)}</a>{esc(state)}"))
+            rows.append(("Concerns user", f"<a href='users:{esc(u['id'])}'>{words(name)}</a>{esc(state)}"))
         if d.delivery:
             dv = d.delivery
             if dv.get("provider"):
-                rows.append(("From webhook", f"<a href='webhooks:{esc(dv['id'])}'>"
-                                             + esc(f"{dv['provider']} {dv.get('event_type') or ''} "
-                                                   f"{dv.get('provider_event_id') or ''}") + "</a>"
-                                             + esc(f", received {local_time(dv.get('received_at'), seconds=True)} "
-                                                   f"at {dv.get('endpoint')}")))
+                rows.append(("From webhook", f"<a href='webhooks:{esc(dv['id'])}'>{token(dv['provider'])} "
+                                             f"{token(dv.get('event_type') or '', 28, 'middle')} "
+                                             f"{token(dv.get('provider_event_id') or '', 24, 'middle')}</a>, received "
+                                             f"{token(local_time(dv.get('received_at'), seconds=True))} at "
+                                             f"{token(dv.get('endpoint'), 34, 'middle')}"))
             else:
-                rows.append(("From webhook", esc(f"delivery {dv['id']} (not in the replica)")))
-        fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in rows)
-        attempts = "".join(
-            f"<tr><td>{esc(e.get('attempt'))}</td><td>{esc(local_time(e.get('at'), seconds=True))}</td>"
-            f"<td>{esc(e.get('error'))}</td></tr>" for e in reversed(d.errors))
+                rows.append(("From webhook", f"delivery {token(dv['id'], 34, 'middle')} (not in the replica)"))
+        fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td>{td(v)}</tr>" for k, v in rows if v)
+        attempts = "".join(  # the attempt and its time stacked: three columns broke dates at 1024 px
+            f"<tr>{td(unbroken('#' + esc(e.get('attempt')), token(local_time(e.get('at'), seconds=True))))}"
+            f"{td(words(e.get('error'), 28))}</tr>" for e in reversed(d.errors))
         errors = (f"<h3>Attempt errors ({len(d.errors)})</h3><table cellpadding='3' width='100%'>"
-                  f"<tr><th align='left'>#</th><th align='left'>When</th><th align='left'>Error</th></tr>"
+                  f"<tr><th align='left'>Attempt</th><th align='left'>Error</th></tr>"
                   f"{attempts}</table>") if d.errors else "<h3>Attempt errors</h3><p><i>No failed attempt.</i></p>"
         self.body.setHtml(f"<table cellpadding='2' width='100%'>{fields}</table>{errors}<h3>Payload</h3>")

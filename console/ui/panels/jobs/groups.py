@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from console.store.errorgroups import ErrorGroup
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState
 from console.ui.rows_model import RowsModel
 from console.ui.format import age, count, local_time
 from console.ui.plain import plain, tip
@@ -143,6 +144,9 @@ class GroupsView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table)
         self.set_allowed(True, True)
+        self.loaded = False
+        self.empty = EmptyState(self.table, lambda: "No error groups: no job in the replica has failed or died. "
+                                "Failed jobs are grouped here by their error.", lambda: not self.loaded)
 
     def set_allowed(self, retry: bool, cancel: bool, retry_tip: str = "", cancel_tip: str = "") -> None:
         self._allowed = (retry, cancel)
@@ -154,7 +158,9 @@ class GroupsView(QWidget):
 
     def show_groups(self, groups: list[ErrorGroup], now_ms: int) -> None:
         chosen = self.current()
+        self.loaded = True
         self.model.set_rows(groups, now_ms)
+        self.empty.refresh()
         jobs = sum(g.count for g in groups)
         self.summary.setText(f"{count(len(groups))} groups · {count(jobs)} failed or dead jobs")
         if chosen is not None:

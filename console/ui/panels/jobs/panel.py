@@ -31,6 +31,8 @@ from console.changes import ChangeSet
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells, fit_placeholder
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -55,6 +57,9 @@ MANUAL_RETRY_RULE = ("Manual retry runs the job now and gives it a fresh automat
                      "stay in its history.")
 
 
+CAP = 100_000  # jobs counted exactly at most
+
+
 class JobsPanel(Panel):
     key = "jobs"
     title = "Jobs"
@@ -64,6 +69,7 @@ class JobsPanel(Panel):
         self.job_ops = JobActions(ctx)
         self.actor: dict | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
+        self._count = ctx.latest()  # only the newest query's count is shown
         self._tick_task = None
         self._pending_select: str | None = None
         self._keep_selected: list[str] | None = None  # ids to select again once a refresh has loaded
@@ -109,11 +115,12 @@ class JobsPanel(Panel):
         # The jobs about one user (a users _id): the user detail's "open their jobs" fills it in.
         self.user_edit = QLineEdit(placeholderText="user _id")
         self.user_edit.setObjectName("jobs-user-filter")
-        self.text_edit = QLineEdit(placeholderText="error or payload contains…")
+        self.text_edit = QLineEdit(placeholderText="error, payload…")
         self.text_edit.setToolTip("Full-text search over the last error, the attempt errors and the payload: every "
                                   "word must appear (the last one as a prefix).")
         for w in (self.key_edit, self.id_edit, self.user_edit, self.text_edit):
             w.setClearButtonEnabled(True)
+            fit_placeholder(w)  # a squeezed filter row cut "error or payload contains…" to nothing
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(300)
@@ -175,6 +182,7 @@ class JobsPanel(Panel):
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(True)
         self.table.setWordWrap(False)
+        elide_cells(self.table)  # a cut cell without a tooltip of its own shows its full text
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
@@ -185,6 +193,7 @@ class JobsPanel(Panel):
         for col, width in enumerate(WIDTHS):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.detail = JobDetailView(ctx)
         self.health = HealthView(ctx)
         self.types = TypesView(ctx)
@@ -246,6 +255,16 @@ class JobsPanel(Panel):
                         error_group=self.error_group[0] if self.error_group else None,
                         user_id=self.user_edit.text().strip() or None)
 
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("job", [
+            f"state {q.status}" if q.status else "", f"type {q.type}" if q.type else "",
+            "the created range" if q.created_from or q.created_to else "", f"key {quoted(q.key)}" if q.key else "",
+            f"id {quoted(q.id)}" if q.id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else "",
+            "the error group" if q.error_group else "", f"user {quoted(q.user_id)}" if q.user_id else ""],
+            "Pick “All” states, clear a filter, or try fewer words.",
+            "No jobs in the replica yet: they appear as the deployment's jobs sync.")
+
     def pick_type(self, jtype: str, state: str | None) -> None:
         """A cell of the type table: that type (and state) in the jobs table."""
         self.type.blockSignals(True)
@@ -299,11 +318,19 @@ class JobsPanel(Panel):
 
     def _on_page(self, rows: int, ms: float) -> None:
         page = self.model.last_page
-        more = "+" if self.model.has_more else ""
-        text_ = f"{count(rows)}{more} jobs"
-        if self.model.query.text.strip() and page is not None:
-            text_ += " · full-text match"
-        self.summary.setText(text_)
+        query = self.model.query
+        full_text = " · full-text match" if query.text.strip() and page is not None else ""
+        if self.model.has_more:
+            # Not every page is loaded: count the matches exactly (bounded, off the GUI thread), not "200+".
+            self.summary.setText(f"{count(rows)} shown · counting…{full_text}")
+
+            def counted(n: int) -> None:
+                if query == self.model.query:
+                    self.summary.setText((f"more than {count(CAP)}" if n > CAP else count(n)) + f" jobs{full_text}")
+
+            self._count.read(lambda conn: count_matching(conn, query, cap=CAP), counted)
+        else:
+            self.summary.setText(f"{count(rows)} job{'' if rows == 1 else 's'}{full_text}")
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
         self._update_actions()
         if self._pending_select:

@@ -15,6 +15,7 @@ from console.domain import jobs as J
 from console.store.jobs import STUCK
 from console.store.jobtypes import TypeRow
 from console.ui.context import AppContext
+from console.ui.empty import EmptyState
 from console.ui.rows_model import RowsModel
 from console.ui.format import count
 from console.ui.panels.jobs.health import _duration
@@ -109,9 +110,14 @@ class TypesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
+        self.loaded = False
+        self.empty = EmptyState(self.table, lambda: "No job types yet: each type of job appears here, with its "
+                                "counts by state, once jobs sync.", lambda: not self.loaded)
 
     def show_rows(self, rows: list[TypeRow]) -> None:
+        self.loaded = True
         self.model.set_rows(rows)
+        self.empty.refresh()
 
     def _clicked(self, index: QModelIndex) -> None:
         if 0 <= index.row() < len(self.model.rows):

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from console.functionlogs import LogEntry, entry_text
 from console.store import loghistory as H
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
 from console.ui.panel import Panel
@@ -32,6 +34,9 @@ from console.ui.panels.logs.model import REQUEST_COLUMN, LogsModel
 from console.ui.logtail import LogTail
 
 OUTCOMES = [("All outcomes", ""), ("Success", "success"), ("Failure", "failure"), ("Progress", "progress")]
+
+
+COUNT_CAP = 100_000  # entries counted exactly at most
 
 
 class LogsPanel(Panel):
@@ -85,7 +90,9 @@ class LogsPanel(Panel):
         bar.addWidget(self.pause_button)
 
         self.model = LogsModel(ctx)
-        self.model.page_loaded.connect(lambda _n, _ms: self._update_summary())
+        self.model.page_loaded.connect(lambda _n, _ms: self._on_page())
+        self.matching: int | None = None  # entries the query matches, once counted (the pages are not all)
+        self._count = ctx.latest()  # only the newest query's count is shown
         self.model.failed.connect(self._on_status)
         self.table = QTableView()
         self.table.setObjectName("logs-table")
@@ -95,6 +102,8 @@ class LogsPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        elide_cells(self.table)  # a cut log line shows its full text
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
@@ -148,8 +157,19 @@ class LogsPanel(Panel):
         return H.LogQuery(function=self.function.currentData() or "", outcome=self.outcome.currentData() or "",
                           request_id=self.request.text().strip(), text=self.text.text(), until=self.until)
 
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("log entry", [
+            f"function {q.function}" if q.function else "", f"outcome {q.outcome}" if q.outcome else "",
+            f"request {quoted(q.request_id)}" if q.request_id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else "",
+            "the moment chosen" if q.until else ""],
+            "Clear the filters to see every entry.",
+            "No log entries yet: function calls are logged here as the deployment runs them (the log stream "
+            "fills it in live mode).")
+
     def apply_query(self) -> None:
         self.debounce.stop()
+        self.matching = None
         self.pending = 0
         self.detail.clear()
         self.only_request.setEnabled(False)
@@ -206,6 +226,8 @@ class LogsPanel(Panel):
             before = self.model.rowCount()
             self.model.prepend(rows)
             inserted = self.model.rowCount() - before
+            if self.matching is not None:
+                self.matching += inserted
             if not at_top and inserted:  # keep the entries being read where they are
                 bar.setValue(bar.value() + inserted * self.table.verticalHeader().defaultSectionSize())
             self._update_summary()
@@ -222,12 +244,33 @@ class LogsPanel(Panel):
     def _on_status(self, message: Any) -> None:
         self.stream_status.setText(str(message))
 
+    def _on_page(self) -> None:
+        if self.model.has_more and self.matching is None:
+            # Not every page is loaded: count the matches exactly (bounded, off the GUI thread), not "200+".
+            query, up_to = self.model.query, self.model.newest_pk()
+
+            def counted(n: int) -> None:
+                if query == self.model.query:  # plus what the tail added to the list since
+                    self.matching = n + sum(1 for r in self.model.rows if r.pk > up_to)
+                    self._update_summary()
+
+            self._count.read(lambda conn: H.count_matching(conn, query, cap=COUNT_CAP, up_to_pk=up_to), counted)
+        self._update_summary()
+
     def _update_summary(self) -> None:
-        shown = count(self.model.rowCount()) + ("+" if self.model.has_more else "")
+        rows = self.model.rowCount()
+        if not self.model.has_more:
+            shown = f"{count(rows)} entr{'y' if rows == 1 else 'ies'}"
+        elif self.matching is None:
+            shown = f"{count(rows)} shown · counting…"
+        elif self.matching > COUNT_CAP:
+            shown = f"{count(rows)} shown of more than {count(COUNT_CAP)} entries"
+        else:
+            shown = f"{count(rows)} shown of {count(self.matching)} entries"
         paused = f" · paused, {count(self.pending)} new" if self.pause_button.isChecked() else ""
         around = f" · up to {local_time(self.until * 1000, seconds=True)} (Clear filters for the tail)" \
             if self.until is not None else ""
-        self.summary.setText(f"{shown} entries shown, newest first{around}{paused}")
+        self.summary.setText(f"{shown}, newest first{around}{paused}")
 
     # -- one entry ---------------------------------------------------------------------------------------
     def _selected(self) -> H.LogRow | None:

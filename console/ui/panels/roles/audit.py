@@ -171,8 +171,10 @@ class AuditView(QWidget):
                         item.setToolTip(tip(f"{value} — double-click or Enter opens it ({r['resource_id']})"))
                     self.table.setItem(i, col, item)
             if not rows:
-                self.note.setText("No audit entry matches these filters." if q.target_text or q.actor_id or
-                                  q.action or q.since_ms else "The audit log is empty.")
+                self.note.setText("No audit entry matches these filters: widen the period, or clear the target, "
+                                  "the person or the action." if q.target_text or q.actor_id or q.action or q.since_ms
+                                  else "The audit log is empty: role changes, deactivations, retries and replays "
+                                  "made through the console are recorded here.")
             elif more:
                 self.note.setText(f"Showing the newest {count(LIMIT)} entries; older ones match too: narrow the "
                                   "filters (target, person, action, period) to see them.")

@@ -31,6 +31,8 @@ from console.store.roles import (
 )
 from console.store.users import UserQuery, search as search_users
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.panel import Panel
 from console.ui.plain import information, literal, tip
@@ -85,6 +87,8 @@ class RolesPanel(Panel):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        elide_cells(self.table, middle=(1,))  # a cut name or email shows its full text
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 170)
@@ -150,6 +154,14 @@ class RolesPanel(Panel):
     def current_query(self) -> RoleQuery:
         return RoleQuery(text=self.search.text(), role=self.role.currentData(), active=self.status.currentData(),
                          organization_id=self.org.currentData())
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("user", [
+            f"{quoted(q.text.strip())}" if q.text.strip() else "", f"role {q.role}" if q.role else "",
+            ("active" if q.active else "deactivated") if q.active is not None else "",
+            f"organization {self.org.currentText()}" if q.organization_id else ""],
+            "Try part of a name or an email, or pick “All roles”.", "No users in the replica yet.")
 
     def apply_query(self) -> None:
         self.debounce.stop()

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QTabWidget,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from console.store.users import UserDetail
 from console.ui.context import AppContext
+from console.ui.elide import TokenBrowser, td, token, unbroken, words
 from console.ui.format import age, local_time
 from console.ui.panels.users.timeline import TimelineView
 
@@ -130,7 +130,7 @@ class UserDetailView(QWidget):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
 
-        self.body = QTextBrowser()
+        self.body = TokenBrowser()  # dates, IPs and ids never break across lines; long ones elide
         self.body.setObjectName("user-detail-body")
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._link)
@@ -188,9 +188,9 @@ class UserDetailView(QWidget):
         chips = " ".join(self._chip(r, "ok" if r == "admin" else "muted") for r in d.roles) or self._chip("customer", "muted")
         status = self._chip("Active", "ok") if u["is_active"] else self._chip("DEACTIVATED", "danger")
         self.subtitle.setText(
-            f"{status} {chips}&nbsp;&nbsp;<b>{esc(u['email'])}</b>"
+            f"{status} {chips}&nbsp;&nbsp;<b>{token(u['email'], 48, 'middle')}</b>"
             f"{'' if u['email_verified'] else ' <i>(unverified)</i>'}<br>"
-            f"<span style='color:{theme.color('muted').name()}'>id {esc(u['id'])}</span>"
+            f"<span style='color:{theme.color('muted').name()}'>id {token(u['id'])}</span>"
         )
         self.copy_id.setEnabled(True)
         self.copy_email.setEnabled(bool(u["email"]))
@@ -201,7 +201,7 @@ class UserDetailView(QWidget):
             text = "<b>Deactivated.</b> This account is soft-deleted: the product refuses its sessions."
             if why:
                 who = why["actor_name"] or why["actor_user_id"]
-                text += f" Deactivated {esc(local_time(why['at']))} by {esc(who)}: “{esc(why['reason'])}”."
+                text += f" Deactivated {token(local_time(why['at']))} by {esc(who)}: “{esc(why['reason'])}”."
             self.banner.setText(text)
             self.banner.setStyleSheet(
                 f"QLabel#deactivated-banner {{ background: {theme.color('danger_bg').name()};"
@@ -242,8 +242,8 @@ class UserDetailView(QWidget):
 
     def _colour(self, text: str, colour: str | None) -> str:
         if not colour:
-            return esc(text)
-        return f"<span style='color:{self.ctx.theme.color(colour).name()}'>{esc(text)}</span>"
+            return words(text)
+        return f"<span style='color:{self.ctx.theme.color(colour).name()}'>{words(text)}</span>"
 
     @staticmethod
     def _table(headers: list[str], rows: Iterable[list[str]], empty: str) -> str:
@@ -251,39 +251,46 @@ class UserDetailView(QWidget):
         if not rows:
             return f"<p><i>{esc(empty)}</i></p>"
         head = "".join(f"<th align='left'>{esc(h)}</th>" for h in headers)
-        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+        body = "".join("<tr>" + "".join(td(c) for c in r) + "</tr>" for r in rows)
         return f"<table cellspacing='0' cellpadding='3' width='100%'><tr>{head}</tr>{body}</table>"
+
+    @staticmethod
+    def _dates(pairs: list[tuple[str, str]]) -> str:
+        """Labelled dates stacked in one cell, each unbroken."""
+        return unbroken(*(f"{esc(k)} {token(v)}" for k, v in pairs if v))
 
     @staticmethod
     def _fields(pairs: list[tuple[str, str]]) -> str:
         body = "".join(
-            f"<tr><td width='30%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in pairs if v not in (None, "")
+            f"<tr><td width='30%'><b>{esc(k)}</b></td>{td(v)}</tr>" for k, v in pairs if v not in (None, "")
         )
         return f"<table cellspacing='0' cellpadding='2' width='100%'>{body}</table>"
 
     def _html(self, d: UserDetail) -> str:
         u = d.user
         parts: list[str] = []
-        last_login = f"{esc(local_time(u['last_login']))} ({esc(age(u['last_login']))})" if u["last_login"] else "never"
+        last_login = f"{token(local_time(u['last_login']))} {token('(' + age(u['last_login']) + ')')}" if u["last_login"] else "never"
         parts.append("<h3>Identity</h3>" + self._fields([
-            ("Email", esc(u["email"]) + ("" if u["email_verified"] else " <i>unverified</i>")),
-            ("Phone", esc(u["phone"])),
-            ("Role", esc(u["role"])),
-            ("Permissions", esc(", ".join(u["permissions_list"]))),
-            ("Labels", esc(", ".join(u["labels_list"]))),
-            ("Clerk id", esc(u["external_id"])),
-            ("Created", esc(local_time(u["created_at"]))),
+            ("Email", unbroken(token(u["email"], 40, "middle") if u["email"] else "",
+                            "" if u["email_verified"] else "<i>unverified</i>")),
+            ("Phone", unbroken(token(u["phone"])) if u["phone"] else ""),
+            ("Role", words(u["role"])),
+            ("Permissions", words(", ".join(u["permissions_list"]))),
+            ("Labels", words(", ".join(u["labels_list"]))),
+            ("Clerk id", unbroken(token(u["external_id"], 36, "middle")) if u["external_id"] else ""),
+            ("Created", unbroken(token(local_time(u["created_at"])))),
             ("Last login", last_login),
-            ("Avatar", esc(u["image"])),
+            ("Avatar", unbroken(token(u["image"], 36, "middle")) if u["image"] else ""),
         ]))
         others = {k: v for k, v in d.doc.items() if k not in _MODELLED}
         if others:
-            parts.append(self._fields([("Other fields", esc(json.dumps(others, ensure_ascii=False)))]))
+            parts.append(self._fields([("Other fields", words(json.dumps(others, ensure_ascii=False)))]))
 
         parts.append(f"<h3>Organizations ({len(d.organizations)})</h3>" + self._table(
-            ["Organization", "Slug", "Member role", "Joined"],
-            ([esc(o["name"] or o["organization_id"]), esc(o["slug"]),
-              esc(", ".join(r.strip() for r in (o["role"] or "").split(","))), esc(local_time(o["joined_at"]))]
+            ["Organization", "Member role, joined"],
+            ([words(o["name"] or o["organization_id"]) + (f"<br>{token(o['slug'], 28, 'middle')}" if o["slug"] else ""),
+              words(", ".join(r.strip() for r in (o["role"] or "").split(","))) + "<br>"
+              + token(local_time(o["joined_at"]))]
              for o in d.organizations),
             "Not a member of any organization.",
         ))
@@ -291,33 +298,34 @@ class UserDetailView(QWidget):
         p = d.profile
         parts.append("<h3>Profile</h3>" + (self._fields([
             ("Burnout", self._colour(f"{p['burnout_score']} ({p['burnout_band']})", _BAND.get(p["burnout_band"] or ""))),
-            ("Journey", esc(f"{p['journey_stage']}, day {p['journey_day']}")),
-            ("Goals", esc(", ".join(p["goals_list"]))),
-            ("Time zone", esc(p["timezone"])),
-            ("Last contact", esc(f"{local_time(p['last_contact_at'])} ({age(p['last_contact_at'])})")),
+            ("Journey", words(f"{p['journey_stage']}, day {p['journey_day']}")),
+            ("Goals", words(", ".join(p["goals_list"]))),
+            ("Time zone", unbroken(token(p["timezone"]))),
+            ("Last contact", f"{token(local_time(p['last_contact_at']))} {token('(' + age(p['last_contact_at']) + ')')}"
+             if p["last_contact_at"] else ""),
         ]) if p else "<p><i>No profile.</i></p>"))
 
         b = d.billing
         parts.append("<h3>Billing</h3>" + (self._fields([
-            ("Plan", esc(b["plan"])),
+            ("Plan", words(b["plan"])),
             ("Status", self._colour(b["status"], "danger" if b["status"] == "past_due" else None)),
-            ("Stripe customer", esc(b["stripe_customer_id"])),
-            ("Period ends", esc(local_time(b["current_period_end"]))),
+            ("Stripe customer", unbroken(token(b["stripe_customer_id"], 36, "middle"))),
+            ("Period ends", unbroken(token(local_time(b["current_period_end"])))),
         ]) if b else "<p><i>No billing account.</i></p>"))
 
         c = d.conversation
         parts.append("<h3>Conversation state</h3>" + (self._fields([
-            ("Channel", esc(c["channel"])),
-            ("State", esc(c["state"]) + (" — waiting for the user" if c["awaiting_reply"] else "")),
-            ("Last inbound", esc(local_time(c["last_inbound_at"]))),
-            ("Last outbound", esc(local_time(c["last_outbound_at"]))),
-            ("Context", esc(json.dumps(c["context_obj"], ensure_ascii=False))),
+            ("Channel", unbroken(token(c["channel"]))),
+            ("State", token(c["state"]) + (" — waiting for the user" if c["awaiting_reply"] else "")),
+            ("Last inbound", unbroken(token(local_time(c["last_inbound_at"])))),
+            ("Last outbound", unbroken(token(local_time(c["last_outbound_at"])))),
+            ("Context", words(json.dumps(c["context_obj"], ensure_ascii=False))),
         ]) if c else "<p><i>No conversation state.</i></p>"))
 
         jobs = ", ".join(f"{n} {s}" for s, n in sorted(d.jobs_by_status.items())) or "none"
         parts.append("<h3>Activity</h3>" + self._fields([
             ("Chats", (f"<a href='chats:{esc(u['id'])}'>{d.chats_count} — open</a>" if d.chats_count else "0")
-             + (f" (last {esc(age(d.last_chat_at))})" if d.last_chat_at else "")),
+             + (f" (last {token(age(d.last_chat_at))})" if d.last_chat_at else "")),
             ("Jobs about this user", (f"<a href='jobs-user:{esc(u['id'])}'>{esc(jobs)} — open</a>"
                                       if d.jobs_by_status else "none")),
             ("Webhook deliveries", f"<a href='deliveries-user:{esc(u['id'])}'>open the deliveries about them</a>"),
@@ -325,11 +333,13 @@ class UserDetailView(QWidget):
 
         now_ms = int(time.time() * 1000)
         parts.append(f"<h3>Sessions ({len(d.sessions)})</h3>" + self._table(
-            ["", "", "Token", "IP", "Device", "Started", "Last activity", "Expires"],
-            ([self._session_state(s["active"], u["is_active"]),
-              (f"<a href='end-session:{esc(s['id'])}'>end…</a>" if live_session(s, now_ms) else ""),
-              f"<code>{esc(s['token_hint'] or '…')}</code>", esc(s["ip"]), esc(_short_agent(s["user_agent"])),
-              esc(local_time(s["created_at"])), esc(age(s["last_activity_at"])), esc(local_time(s["expires_at"]))]
+            ["Session", "From", "When"],
+            ([unbroken(self._session_state(s["active"], u["is_active"])
+                       + (f" <a href='end-session:{esc(s['id'])}'>end…</a>" if live_session(s, now_ms) else ""),
+                       f"<code>{token(s['token_hint'] or '…', 24, 'middle')}</code>"),
+              unbroken(token(s["ip"], 24, "middle") if s["ip"] else "", token(_short_agent(s["user_agent"]), 24)),
+              self._dates([("started", local_time(s["created_at"])), ("active", age(s["last_activity_at"])),
+                           ("expires", local_time(s["expires_at"]))])]
              for s in d.sessions),
             "No sessions.",
         ))
@@ -338,17 +348,19 @@ class UserDetailView(QWidget):
                                       "user is deactivated.", "danger"))
 
         parts.append(f"<h3>Security events ({len(d.security_events)})</h3>" + self._table(
-            ["When", "Event", "Severity", "IP", "Details"],
-            ([esc(local_time(e["occurred_at"])), esc(e["type"]),
-              self._colour(e["severity"], _SEVERITY.get(e["severity"] or "")), esc(e["ip"]), esc(e["details"])]
+            ["When, IP", "Event, details"],
+            ([unbroken(token(local_time(e["occurred_at"])), token(e["ip"], 24, "middle") if e["ip"] else ""),
+              token(e["type"], 28, "middle") + " " + self._colour(e["severity"], _SEVERITY.get(e["severity"] or ""))
+              + "<br>" + words(e["details"], 28)]
              for e in d.security_events),
             "No security events.",
         ))
 
         parts.append(f"<h3>Audit log ({len(d.audit)})</h3>" + self._table(
-            ["When", "Action", "By", "Change", "Reason"],
-            ([esc(local_time(a["at"])), esc(a["action"]), esc(a["actor_name"] or a["actor_user_id"]),
-              esc(a["changes"]), esc(a["reason"])] for a in d.audit),
+            ["When", "Action and change", "Reason"],
+            ([unbroken(token(local_time(a["at"])), token(a["actor_name"] or a["actor_user_id"], 24)),
+              unbroken(token(a["action"], 28, "middle"), token(a["changes"], 24, "middle")), words(a["reason"], 24)]
+             for a in d.audit),
             "Nobody has changed this user through an audited action.",
         ))
         return "".join(parts)

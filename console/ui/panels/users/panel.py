@@ -25,6 +25,7 @@ from console.domain import sessions as S
 from console.store.roles import active_admins
 from console.store.users import DETAIL_OWNER, UserQuery, count_matching, detail, detail_touched
 from console.ui.context import AppContext
+from console.ui.elide import elide_cells
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -50,7 +51,9 @@ class UsersPanel(Panel):
 
         self.search = QLineEdit()
         self.search.setObjectName("users-search")
-        self.search.setPlaceholderText("Search by email, name, phone, _id, Clerk id, Stripe customer, session token…   (Ctrl+F)")
+        self.search.setPlaceholderText("email, name, phone, _id, Clerk or Stripe id, session token  (Ctrl+F)")
+        self.search.setToolTip("Search by email, name, phone (any digits, the last four too), users _id, Clerk id, "
+                               "Stripe customer id, session token or its hint.")
         self.search.setClearButtonEnabled(True)
         self.role = QComboBox()
         for label, value in ROLE_CHOICES:
@@ -86,6 +89,7 @@ class UsersPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setWordWrap(False)
+        elide_cells(self.table, middle=(1,))  # a cut cell shows its full text; an email keeps its domain
         header = self.table.horizontalHeader()
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
@@ -107,15 +111,16 @@ class UsersPanel(Panel):
         self.detail.end_sessions_button.clicked.connect(self.end_all_sessions)
         self.detail.end_session_requested.connect(self.end_session)
 
+        # The search on a row of its own: beside the filters it was 80 px wide at 1024 and its hint unreadable.
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
         filters.addWidget(self.role)
         filters.addWidget(self.status)
-        filters.addWidget(self.summary)
+        filters.addWidget(self.summary, 1)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.search)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
         self.empty = QLabel()  # what to do when nothing matches
@@ -181,7 +186,7 @@ class UsersPanel(Panel):
                 self.summary.setText(f"{count(rows)} user" + ("" if rows == 1 else "s"))
             else:
                 # The pages shown are not all: count the matches (bounded, off the GUI thread).
-                self.summary.setText(f"{count(rows)}+ users")
+                self.summary.setText(f"{count(rows)} shown · counting…")
                 self._count.read(lambda conn: count_matching(conn, query),
                                  lambda n: self._show_count(query, n))
         if self._pending_select:
@@ -193,7 +198,7 @@ class UsersPanel(Panel):
 
     def _show_count(self, query: UserQuery, n: int) -> None:
         if query == self.model.query:
-            self.summary.setText(f"{count(n)}+ users" if n > 100_000 else f"{count(n)} users")
+            self.summary.setText(f"more than {count(100_000)} users" if n > 100_000 else f"{count(n)} users")
 
     def _on_loading(self, loading: bool) -> None:
         if loading and not self.model.rows:

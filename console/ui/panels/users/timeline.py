@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 
 from console.store.timeline import KINDS, LABELS, Event, timeline
 from console.ui.context import AppContext
-from console.ui.format import local_time
+from console.ui.elide import elide_cells
+from console.ui.empty import EmptyState
+from console.ui.format import count, local_time
 from console.ui.plain import plain, tip
 
 PAGE = 300
@@ -62,6 +64,7 @@ class TimelineView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
+        elide_cells(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate([140, 80, 260]):
@@ -77,6 +80,8 @@ class TimelineView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.more)
+        self.loading = False
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.loading or not self.user_id)
 
     # -- loading ---------------------------------------------------------------------------------------
     def set_user(self, user_id: str | None) -> None:
@@ -101,11 +106,14 @@ class TimelineView(QWidget):
             return
         user_id = self.user_id
         self.summary.setText("loading…")
+        self.loading = True
 
         def done(events: list[Event]) -> None:
             if user_id == self.user_id:
+                self.loading = False
                 self.events, self.has_more = events, len(events) >= PAGE
                 self._fill()
+                self.empty.refresh()
 
         self._read.read(lambda conn: timeline(conn, user_id, limit=PAGE), done,
                         lambda exc: self.summary.setText(f"timeline failed: {exc}"))
@@ -124,6 +132,11 @@ class TimelineView(QWidget):
         self._read.read(lambda conn: timeline(conn, user_id, before=before, limit=PAGE), done)
 
     # -- showing ---------------------------------------------------------------------------------------
+    def _why_empty(self) -> str:
+        if self.events:
+            return "Nothing of the kinds chosen: tick more kinds above to see the user's other events."
+        return "Nothing has happened to this user yet: no messages, sessions, jobs, security events or audited changes."
+
     def chosen_kinds(self) -> set[str]:
         return {k for k, b in self.kind_buttons.items() if b.isChecked()}
 
@@ -134,6 +147,7 @@ class TimelineView(QWidget):
     def _fill(self) -> None:
         rows = self.shown()
         self.table.setRowCount(len(rows))
+        self.empty.refresh()  # 0 rows to 0 rows says nothing to the model's listeners
         for i, e in enumerate(rows):
             cells = [local_time(e.at), LABELS[e.kind], e.title, e.detail]
             for col, value in enumerate(cells):
@@ -141,8 +155,12 @@ class TimelineView(QWidget):
                 if col >= 2:
                     item.setToolTip(tip(value))
                 self.table.setItem(i, col, item)
-        more = "+" if self.has_more else ""
-        self.summary.setText(f"{len(rows)}{more} of {len(self.events)}{more} events")
+        # The whole count is not known without reading every source: say what is loaded, and that there is more.
+        if self.has_more:
+            self.summary.setText(f"{count(len(rows))} shown of the newest {count(len(self.events))} events · "
+                                 "older ones: Older events")
+        else:
+            self.summary.setText(f"{count(len(rows))} shown of {count(len(self.events))} events")
         self.more.setEnabled(self.has_more)
 
     def _open(self, row: int, _col: int) -> None:

@@ -7,22 +7,20 @@ import json
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from console.store.webhooks import DeliveryDetail
 from console.ui.context import AppContext
+from console.ui.elide import ElidedLabel, TokenBrowser, cut_at_word, td, token, unbroken, words
 from console.ui.format import local_time
 
 BODY_VIEWS = ("as received", "JSON", "form fields", "hex")
@@ -59,8 +57,7 @@ class DeliveryDetailView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.detail: DeliveryDetail | None = None
-        self.title = QLabel("No delivery selected")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title = ElidedLabel("No delivery selected")  # a long event name elides rather than widen the window
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -71,7 +68,7 @@ class DeliveryDetailView(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(self.replay_button)
 
-        self.summary = QTextBrowser()
+        self.summary = TokenBrowser()
         self.summary.setObjectName("delivery-summary")
         self.summary.setOpenLinks(False)
         self.summary.anchorClicked.connect(self._link)
@@ -90,7 +87,8 @@ class DeliveryDetailView(QWidget):
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.addWidget(self.body_view)
         body_layout.addWidget(self.body, 1)
-        self.replays = QTextBrowser()
+        self.replays = TokenBrowser()
+        self.replays.setObjectName("delivery-replays")
         self.tabs = QTabWidget()
         self.tabs.addTab(body_tab, "Body")
         self.tabs.addTab(self.headers, "Headers")
@@ -130,11 +128,13 @@ class DeliveryDetailView(QWidget):
         elif v["valid"]:
             verdict = f"<b style='color:{t.color('ok').name()}'>valid</b> ({esc(v['secret_label'])})"
         else:
-            verdict = (f"<b style='color:{t.color('danger').name()}'>{esc(v['reason'].replace('_', ' '))}</b>"
-                       f"<br>{esc(v['summary'])}")
-        rows = [("Verdict", verdict), ("Provider id", f"<code>{esc(r['provider_event_id'])}</code>"),
-                ("Received", esc(local_time(r["received_at"], seconds=True))),
-                ("Endpoint", esc(f"{r['method']} {r['endpoint']}")), ("Body", esc(f"{len(d.body):,} bytes"))]
+            verdict = (f"<b style='color:{t.color('danger').name()}'>{token(v['reason'].replace('_', ' '))}</b>"
+                       f"<br>{words(v['summary'])}")
+        rows = [("Verdict", verdict),
+                ("Provider id", unbroken(f"<code>{token(r['provider_event_id'], 40, 'middle')}</code>")),
+                ("Received", unbroken(token(local_time(r["received_at"], seconds=True)))),
+                ("Endpoint", unbroken(token(r["method"]) + " " + token(r["endpoint"], 48, "middle"))),
+                ("Body", token(f"{len(d.body):,} bytes"))]
         if d.job:
             j = d.job
             rows.append(("Job", f"<a href='jobs:{esc(j['id'])}'>{esc(j.get('type') or 'job')} · "
@@ -146,7 +146,7 @@ class DeliveryDetailView(QWidget):
                                            + (" — all linked to the same job" if d.job and all(
                                                x["job_id"] == d.job["id"] for x in d.same_event) else ""))))
         self.summary.setHtml("<table cellpadding='2' width='100%'>" + "".join(
-            f"<tr><td width='22%'><b>{esc(k)}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
+            f"<tr><td width='22%'><b>{esc(k)}</b></td>{td(v)}</tr>" for k, v in rows) + "</table>")
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in d.headers.items()))
         content_type = next((v for k, v in d.headers.items() if k.lower() == "content-type"), "")
         self.body_view.blockSignals(True)
@@ -155,16 +155,19 @@ class DeliveryDetailView(QWidget):
         self.body_view.blockSignals(False)
         self._show_body()
         if d.replays:
+            # Each replay on two rows (when and where, then what came back): six columns side by side broke
+            # dates and URLs inside themselves at 1024 px.
             lines = []
             for a in d.replays:
                 latency = f"{a['latency_ms']:.0f} ms" if a["latency_ms"] else ""
-                lines.append(f"<tr><td>{esc(local_time(a['at'] * 1000, seconds=True))}</td><td>{esc(a['mode'])}</td>"
-                             f"<td>{esc(a['target'])}</td><td>{esc(a['status'] or a['error'])}</td>"
-                             f"<td>{esc(latency)}</td><td>{esc(a['response_excerpt'][:120])}</td></tr>")
-            self.replays.setHtml("<table cellpadding='3' width='100%'><tr><th align='left'>When</th>"
-                                 "<th align='left'>Mode</th><th align='left'>Target</th><th align='left'>Status</th>"
-                                 "<th align='left'>Latency</th><th align='left'>Response</th></tr>"
-                                 + "".join(lines) + "</table>")
+                outcome = " · ".join(x for x in (str(a["status"] or ""), latency) if x)
+                when = unbroken(token(local_time(a["at"] * 1000, seconds=True)), token(a["mode"]))
+                where = unbroken(token(a["target"], 30, "middle"), token(outcome) if outcome else "")
+                said = a["error"] if a["error"] and not a["status"] else a["response_excerpt"]
+                lines.append(f"<tr>{td(when)}{td(where)}</tr>"
+                             f"<tr><td colspan='2' style='padding-bottom:6px'>{words(cut_at_word(said, 160), 28)}</td></tr>")
+            self.replays.setHtml("<table cellpadding='3' width='100%'><tr><th align='left'>When, mode</th>"
+                                 "<th align='left'>Target, status</th></tr>" + "".join(lines) + "</table>")
         else:
             self.replays.setHtml("<p><i>Never replayed.</i></p>")
         self.tabs.setTabText(2, f"Replays ({len(d.replays)})")

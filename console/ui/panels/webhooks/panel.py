@@ -30,6 +30,8 @@ from console.store.webhooks import count as count_deliveries
 from console.webhooks.reverify import reverify_changes
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
+from console.ui.elide import elide_cells, fit_column, fit_placeholder
+from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
@@ -45,6 +47,7 @@ VERDICTS = [("Any verdict", None), ("Valid", "valid"), ("Invalid", "invalid"), (
             ("Timestamp too old", "timestamp_too_old"), ("Timestamp too new", "timestamp_too_new"),
             ("Missing header", "missing_header"), ("Malformed header", "malformed_header"),
             ("Body hash mismatch", "body_hash_mismatch"), ("No secret", "missing_secret")]
+VERDICT_TEXTS = ["checking…"] + [value.replace("_", " ") for _label, value in VERDICTS if value]
 RECEIVED = [("Received: any time", None), ("last hour", 3600), ("last 24 h", 86400), ("last 7 days", 7 * 86400)]
 
 
@@ -68,12 +71,14 @@ class WebhooksPanel(Panel):
         self.received = QComboBox()
         for label, value in RECEIVED:
             self.received.addItem(label, value)
-        self.text = QLineEdit(placeholderText="event, provider id, endpoint or body contains…")
+        self.text = QLineEdit(placeholderText="event, provider id, endpoint, body…")
         self.text.setClearButtonEnabled(True)
         # The deliveries about one user (a users _id): by their jobs, and their ids named in the body.
         self.user_edit = QLineEdit(placeholderText="user _id")
         self.user_edit.setObjectName("deliveries-user-filter")
         self.user_edit.setClearButtonEnabled(True)
+        fit_placeholder(self.text)
+        fit_placeholder(self.user_edit)
         self.user_edit.setToolTip("Deliveries whose job is about this user, or whose body names their Stripe "
                                   "customer id, phone, email or external id (newest 50,000 bodies).")
         self.user_edit.textChanged.connect(lambda _t: self.debounce.start())
@@ -120,9 +125,19 @@ class WebhooksPanel(Panel):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate([65, 190, 200, 140, 130, 60, 260]):
+        for col, width in enumerate([65, 190, 150, 140, 130, 60, 260]):
             self.table.setColumnWidth(col, width)
+        # The verdict, what triage reads first, right after the event (then when): at 1024 px it was off-screen.
+        header = self.table.horizontalHeader()
+        header.moveSection(header.visualIndex(4), 2)
+        header.moveSection(header.visualIndex(3), 3)
+        # Provider ids and endpoints keep both ends; any cut cell shows its full text as a tooltip. The verdict
+        # column is as wide as its longest verdict, the received column as a time: neither is ever cut.
+        elide_cells(self.table, middle=(2, 6))
+        fit_column(self.table, 4, VERDICT_TEXTS)
+        fit_column(self.table, 3, ["2026-12-31 23:59:59"])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.detail = DeliveryDetailView(ctx)
         self.detail.replay_button.clicked.connect(self.open_replay)
         self.detail.replay_button.setObjectName("replay-one")
@@ -185,6 +200,16 @@ class WebhooksPanel(Panel):
         return DeliveryQuery(provider=self.provider.currentData(), verdict=self.verdict.currentData(),
                              received_from=int((time.time() - seconds) * 1000) if seconds else None,
                              text=self.text.text(), user_id=self.user_edit.text().strip() or None)
+
+    def _why_empty(self) -> str:
+        q = self.model.query
+        return no_match("delivery", [
+            f"provider {q.provider}" if q.provider else "",
+            f"verdict {q.verdict.replace('_', ' ')}" if q.verdict else "", "the received time" if q.received_from else "",
+            f"user {quoted(q.user_id)}" if q.user_id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else ""],
+            "Clear a filter, or pick “Received: any time”.",
+            "No webhook deliveries yet: they are captured as providers call the deployment. Import a HAR or an "
+            "export with Import… to look at some.")
 
     def apply_query(self) -> None:
         self.debounce.stop()
@@ -375,10 +400,12 @@ class WebhooksPanel(Panel):
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("webhooks/splitter", self.splitter.saveState())
-        state.setValue("webhooks/header", self.table.horizontalHeader().saveState())
+        # A new key: the verdict moved beside the event; a header saved before would put it back off-screen.
+        state.setValue("webhooks/deliveries-header", self.table.horizontalHeader().saveState())
 
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("webhooks/splitter")) is not None:
             self.splitter.restoreState(value)
-        if (value := state.value("webhooks/header")) is not None:
+        if (value := state.value("webhooks/deliveries-header")) is not None:
             self.table.horizontalHeader().restoreState(value)
+            fit_column(self.table, 4, VERDICT_TEXTS, grow_only=True)  # a width saved before never cuts a verdict
