@@ -45,6 +45,8 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 CHUNK = 20_000
+LONG_CHATS = 3
+LONG_CHAT_MESSAGES = 240  # almost five pages of 50
 
 # Table numbers as a deployment would assign them (user tables from 10001).
 
@@ -371,8 +373,14 @@ class DemoGenerator:
         active = [u for u in customers if u["active"]] or customers
         engaged = active[: max(1, len(active) * 3 // 5)]
         counts = [1] * n_chats
-        for _ in range(total - n_chats):
-            counts[r.randrange(n_chats)] += 1
+        # A few long conversations (several pages of the Chats panel's 50), so older pages load as you scroll up;
+        # the rest share what is left.
+        n_long = min(LONG_CHATS, n_chats - 1)
+        long_n = min(LONG_CHAT_MESSAGES, (total - n_chats) // 10) + 1
+        for c in range(n_long):
+            counts[c] = long_n
+        for _ in range(total - n_chats - n_long * (long_n - 1)):
+            counts[r.randrange(n_long, n_chats)] += 1
         exchanges = W.EXCHANGES
         mi = 0
         for c in range(n_chats):
@@ -382,6 +390,8 @@ class DemoGenerator:
             # placed so that its last message is in the past and its first after the user signed up.
             gaps = [r.randrange(20_000, 4 * HOUR if k % 2 == 0 else 90_000) for k in range(n)]
             latest = self.now - r.randrange(1, 200 * DAY)
+            if c < n_long:
+                latest = self.now - (c + 1) * HOUR  # recent: near the top of the chat list
             start = max(latest - sum(gaps), u["created"] + HOUR)
             start = min(start, self.now - sum(gaps) - MINUTE)
             t = start
