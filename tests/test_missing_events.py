@@ -92,3 +92,19 @@ def test_migration_backfills_the_billing_event_columns(engine):
         got = c.execute(text("SELECT count(*) FROM billing_accounts WHERE last_stripe_event_id LIKE 'evt_%' "
                              "AND last_stripe_event_at > 0")).scalar()
     assert want > 0 and got == want
+
+
+def test_hostile_stripe_bodies_do_not_break_the_check(engine):
+    spec = BY_SOURCE[("", "webhookDeliveries")]
+    bodies = [b"not json", b"\xff\xfe\x00binary", b"[1, 2]", b'{"data": {"object": {"id": 5, "object": "invoice"}}}',
+              b'{"data": {"object": {"id": "in_x\\u0000", "object": "invoice", "customer": ["cus"]}}}', b""]
+    with engine.begin() as c:
+        before = found(missing_stripe_events(c))
+        upsert_documents(c, spec, [{"_id": f"hostile{i}", "_creationTime": 1.0, "_ts": 10**18, "provider": "stripe",
+                                    "headers": {}, "body": {"$bytes": __import__("base64").b64encode(b).decode()},
+                                    "receivedAt": DEMO_NOW_MS, "eventType": "invoice.paid",
+                                    "providerEventId": f"evt_h{i}"} for i, b in enumerate(bodies)])
+        after = missing_stripe_events(c)
+    # the one well-formed invoice event with a text id implies its earlier events; nothing else changes or fails
+    assert found(after) - before == {(None, "invoice.created", "in_x\x00", None),
+                                     (None, "invoice.finalized", "in_x\x00", None)}

@@ -59,8 +59,8 @@ class MissingModel(RowsModel):
                     local_time(m.first_referenced_at, seconds=True), m.customer or "", user or ""][col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0 and not m.event_id:
-                return ("Stripe events never name each other: this one is implied by later events about "
-                        f"{m.object_id}, its id is unknown.")
+                return tip("Stripe events never name each other: this one is implied by later events about "
+                           f"{m.object_id}, its id is unknown.")
             if col == 2:
                 return tip("\n".join(reference_text(r, user) + " · " + local_time(r.at, seconds=True)
                                      for r in m.references))
