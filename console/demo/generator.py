@@ -104,7 +104,7 @@ class DemoGenerator:
     def __init__(self, sizes: DemoSizes, seed: int, now_ms: int) -> None:
         self.sizes = sizes
         self.rng = random.Random(seed)
-        self.seed = seed
+        self.story_seed = seed  # the Stripe story's seed: the outbox generator (seed + 1) is told the demo's
         self.ids = IdMinter(seed)
         self.now = now_ms
         self.users: list[dict] = []
@@ -210,8 +210,6 @@ class DemoGenerator:
             if role != "user":
                 self.staff.append(user)
             yield "users", doc
-        # Stripe's records and the week's events, on the user records the outbox generator receives too.
-        stripe_story.plan(self.users, self.seed, self.now, stripe_story.stripe_slots(_n_deliveries(self.sizes)))
 
     def orgs_docs(self) -> Iterator[tuple[str, dict]]:
         r = self.rng
@@ -281,8 +279,15 @@ class DemoGenerator:
                     "expiresAt": created + 7 * DAY, "inviterId": r.choice(inviters),
                 }
 
+    def plan_stripe(self) -> None:
+        """Stripe's records and the week's events on the user records, planned once per process."""
+        if not any("stripe" in u for u in self.users):
+            stripe_story.plan(self.users, self.story_seed, self.now,
+                              stripe_story.stripe_slots(_n_deliveries(self.sizes)))
+
     def per_user_docs(self) -> Iterator[tuple[str, dict]]:
         r = self.rng
+        self.plan_stripe()
         admins = [s for s in self.staff if s["role"] == "admin"] or self.staff
         for u in self.users:
             uid, created = u["id"], u["created"]
@@ -417,6 +422,7 @@ class DemoGenerator:
         """Yields (table, delivery doc, job doc or None): each delivery the receiver accepted enqueued one job;
         one whose signature failed was refused (403) and enqueued nothing."""
         r = self.rng
+        self.plan_stripe()
         with_phone = [u for u in self.users if u["phone"] and u["role"] == "user"] or self.users
         by_id = {u["id"]: u for u in self.users}
         stripe_events = iter(stripe_story.delivered_events(self.users))
@@ -645,6 +651,7 @@ def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users:
     """Jobs and webhook deliveries into a scratch file `part`, merged into the replica afterwards."""
     gen = DemoGenerator(sizes, seed + 1, now_ms)
     gen.users = users
+    gen.story_seed = seed  # the same Stripe story as the billing records
     conn = _bulk_connect(Path(part))
     tables = [SQLModel.metadata.tables[t] for t in _OUTBOX_TABLES]
     SQLModel.metadata.create_all(conn, tables=tables)
@@ -716,7 +723,7 @@ def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: in
         w = _Writer(conn, progress)
         for table, doc in gen.users_docs():
             w.add("", table, doc)
-        users = [u for u in gen.users]
+        users = [dict(u) for u in gen.users]  # copies: the pool pickles them while this process goes on
         args = (str(part), sizes, seed, now_ms, users)
         outbox = None
         if sizes.jobs >= PARALLEL_JOBS:

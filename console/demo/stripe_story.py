@@ -1,9 +1,9 @@
 """Stripe's side of the demo: each customer's Stripe ids and billing record, and the events Stripe sent in
 the captured week (sign-ups and subscription renewals), a few of which never arrived.
 
-Planned once, right after the users, from its own random stream, and kept on the user records: the billing
-documents (made in this process) and the deliveries (made in a second process for large demos) read the
-same plan, so what a billing document references and what was delivered agree.
+Planned from its own random stream and kept on the user records: the billing documents and the deliveries
+(made in a second process for large demos, which plans again from the same users and seed) read the same
+plan, so what a billing document references and what was delivered agree.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ SIGNUP = ("checkout.session.completed", "customer.subscription.created")
 # its last event (the one the billing record names) or its invoice.paid.
 DROPS = {0: "invoice.created", 1: "customer.subscription.updated", 2: "invoice.paid"}
 
+PLANS = ("free", "basic", "basic", "pro", "pro", "team")
+STATUSES = ("active",) * 7 + ("trialing", "canceled")
+LAST_TYPES = ("invoice.paid", "customer.subscription.updated", "invoice.payment_succeeded")
+
 _ALNUM = bytes.maketrans(b"+/", b"Xz")
 
 
@@ -42,35 +46,32 @@ def stripe_slots(count: int) -> int:
 
 
 def plan(users: list[dict], seed: int, now: int, delivered: int) -> None:
-    """Give customers their Stripe records (`user["stripe"]`) and the week's events, `delivered` of which arrive."""
+    """Give customers their Stripe records (`user["stripe"]`) and the week's events, `delivered` of which arrive.
+    A function of the users, seed and moment only: the outbox process plans again and gets the same."""
     r = random.Random(f"stripe-{seed}")
     start = now - CAPTURE
     old: list[dict] = []
     recent: list[dict] = []
     for u in users:
-        if u["role"] != "user":
-            continue
-        paying = r.random() < 0.85
-        customer = "cus_" + _alnum(r, 14)
+        if u["role"] != "user" or r.random() >= 0.85:
+            continue  # staff, or a free user with no Stripe customer
+        ids = _alnum(r, 86)  # one draw for the customer, last event, subscription and invoice ids
+        customer = "cus_" + ids[:14]
         created = u["created"]
         if start + HOUR < created < now - HOUR:
-            if paying:
-                recent.append(u)
-                u["stripe"] = {"customer": customer}  # billing only if the sign-up fits the week's deliveries
+            recent.append(u)
+            u["stripe"] = {"customer": customer}  # billing only if the sign-up fits the week's deliveries
             continue
-        if not paying or created > start - 2 * HOUR:
-            continue  # a free user with no Stripe customer (or signed up as the capture began)
-        name = r.choice(("free", "basic", "basic", "pro", "pro", "team"))
+        if created > start - 2 * HOUR:
+            continue  # signed up as the capture began: left out, so nothing straddles its start
+        name = r.choice(PLANS)
         at = max(created + HOUR, start - r.randrange(HOUR, 40 * DAY))
-        rec = {"customer": customer, "plan": name,
-               "status": "active" if name == "free" else r.choice(["active"] * 7 + ["trialing", "canceled"]),
-               "period_end": now + r.randrange(-5 * DAY, 30 * DAY),
-               "last_event": "evt_" + _alnum(r, 24), "last_event_at": at,
-               "last_event_type": "customer.created" if name == "free" else r.choice(
-                   ("invoice.paid", "customer.subscription.updated", "invoice.payment_succeeded"))}
+        rec = {"customer": customer, "plan": name, "status": "active" if name == "free" else r.choice(STATUSES),
+               "period_end": now + r.randrange(-5 * DAY, 30 * DAY), "last_event": "evt_" + ids[14:38],
+               "last_event_at": at, "last_event_type": "customer.created" if name == "free" else r.choice(LAST_TYPES)}
         if name != "free":
-            rec["subscription"] = "sub_" + _alnum(r, 24)
-            rec["invoice"] = "in_" + _alnum(r, 24)
+            rec["subscription"] = "sub_" + ids[38:62]
+            rec["invoice"] = "in_" + ids[62:86]
             old.append(u)
         u["stripe"] = rec
     left = delivered
