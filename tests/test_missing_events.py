@@ -83,16 +83,27 @@ def test_a_replica_without_billing_events_or_deliveries_has_nothing_missing(tmp_
     eng.dispose()
 
 
-def test_migration_backfills_the_billing_event_columns(engine):
+def test_a_version_9_replica_gets_the_billing_event_columns(demo_db):
     from console.store import db as dbmod
+    from console.store.db import open_replica
 
-    with engine.begin() as c:
-        want = c.execute(text("SELECT count(*) FROM billing_accounts WHERE last_stripe_event_id IS NOT NULL")).scalar()
-        c.execute(text("UPDATE billing_accounts SET last_stripe_event_id = NULL, last_stripe_event_at = NULL"))
-        dbmod._v9_to_v10(c)
-        got = c.execute(text("SELECT count(*) FROM billing_accounts WHERE last_stripe_event_id LIKE 'evt_%' "
-                             "AND last_stripe_event_at > 0")).scalar()
-    assert want > 0 and got == want
+    eng = open_replica(demo_db)
+    with eng.begin() as c:
+        want = found(missing_stripe_events(c))
+        named = c.execute(text("SELECT count(*) FROM billing_accounts WHERE last_stripe_event_id IS NOT NULL")).scalar()
+        for stmt in ("DROP INDEX by_billing_last_event", "ALTER TABLE billing_accounts DROP COLUMN last_stripe_event_id",
+                     "ALTER TABLE billing_accounts DROP COLUMN last_stripe_event_at"):
+            c.exec_driver_sql(stmt)
+        dbmod.set_meta(c, "schema_version", "9")
+    eng.dispose()
+    eng = open_replica(demo_db)  # migrated: the columns backfilled from the documents, the index made
+    with eng.connect() as c:
+        assert dbmod.get_meta(c, "schema_version") == str(dbmod.SCHEMA_VERSION)
+        assert c.execute(text("SELECT count(*) FROM billing_accounts WHERE last_stripe_event_id LIKE 'evt_%' "
+                              "AND last_stripe_event_at > 0")).scalar() == named > 0
+        assert c.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'by_billing_last_event'")).scalar() == 1
+        assert found(missing_stripe_events(c)) == want and want
+    eng.dispose()
 
 
 def test_hostile_stripe_bodies_do_not_break_the_check(engine):
