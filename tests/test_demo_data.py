@@ -118,11 +118,27 @@ def test_deliveries_are_signed_like_the_real_senders_and_some_are_broken(conn):
     for provider in ("stripe", "twilio", "clerk"):
         assert verdicts[(provider, True)] > 0, provider
     valid = sum(n for (_, ok), n in verdicts.items() if ok)
-    assert 0.7 < valid / len(rows) < 0.97  # mostly good, some tampered / stale / wrong secret or URL
+    # mostly good, some tampered / stale / wrong secret or URL (12 of the first 60 are broken on purpose)
+    assert 0.6 < valid / len(rows) < 0.97
 
 
-def test_each_delivery_links_its_job(conn):
-    broken = conn.execute(text(
-        "SELECT count(*) FROM webhook_deliveries d LEFT JOIN jobs j ON j.id = d.job_id "
-        "WHERE j.id IS NULL OR j.key != d.provider_event_id OR j.delivery_id != d.id")).scalar()
-    assert broken == 0
+def test_each_accepted_delivery_links_its_job(conn):
+    rows = conn.execute(text(
+        "SELECT d.*, j.id AS jid, j.key AS jkey, j.delivery_id AS jdelivery FROM webhook_deliveries d "
+        "LEFT JOIN jobs j ON j.id = d.job_id")).all()
+    accepted = [r for r in rows if _verifies(r)]
+    assert accepted and all(r.jid and r.jkey == r.provider_event_id and r.jdelivery == r.id for r in accepted)
+
+
+def test_no_signature_failed_delivery_has_a_job(conn):
+    # The receiver refuses (403) a delivery whose signature fails: it enqueues nothing, so no job, not even
+    # one found by the delivery id or the event id as its idempotency key.
+    rows = conn.execute(text("SELECT * FROM webhook_deliveries")).all()
+    refused = [r for r in rows if not _verifies(r)]
+    assert {r.provider for r in refused} == {"stripe", "twilio", "clerk"}
+    ids = [r.id for r in refused]
+    keys = [r.provider_event_id for r in refused]
+    assert all(r.job_id is None for r in refused)
+    marks = ",".join("?" * len(ids))
+    assert conn.exec_driver_sql(f"SELECT count(*) FROM jobs WHERE delivery_id IN ({marks}) OR key IN ({marks})",
+                                tuple(ids + keys)).scalar() == 0

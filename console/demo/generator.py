@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from console.convex.ids import IdMinter
+from console.demo import stripe_story
 from console.demo import words as W
 from console.demo.secrets import (
     DEMO_CLERK_SECRET,
@@ -44,6 +45,8 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 CHUNK = 20_000
+LONG_CHATS = 3
+LONG_CHAT_MESSAGES = 240  # almost five pages of 50
 
 # Table numbers as a deployment would assign them (user tables from 10001).
 
@@ -101,6 +104,7 @@ class DemoGenerator:
     def __init__(self, sizes: DemoSizes, seed: int, now_ms: int) -> None:
         self.sizes = sizes
         self.rng = random.Random(seed)
+        self.story_seed = seed  # the Stripe story's seed: the outbox generator (seed + 1) is told the demo's
         self.ids = IdMinter(seed)
         self.now = now_ms
         self.users: list[dict] = []
@@ -275,8 +279,15 @@ class DemoGenerator:
                     "expiresAt": created + 7 * DAY, "inviterId": r.choice(inviters),
                 }
 
+    def plan_stripe(self) -> None:
+        """Stripe's records and the week's events on the user records, planned once per process."""
+        if not any("stripe" in u for u in self.users):
+            stripe_story.plan(self.users, self.story_seed, self.now,
+                              stripe_story.stripe_slots(_n_deliveries(self.sizes)))
+
     def per_user_docs(self) -> Iterator[tuple[str, dict]]:
         r = self.rng
+        self.plan_stripe()
         admins = [s for s in self.staff if s["role"] == "admin"] or self.staff
         for u in self.users:
             uid, created = u["id"], u["created"]
@@ -348,15 +359,10 @@ class DemoGenerator:
                 "context": {"lastIntent": r.choice(["sleep", "workload", "boundaries", "billing", "check_in"]),
                             "nextCheckInAt": self.now + r.randrange(DAY)},
             }
-            if r.random() < 0.85:
-                plan = r.choice(["free", "basic", "basic", "pro", "pro", "team"])
-                status = r.choice(["active"] * 6 + ["trialing", "past_due", "canceled"])
-                u["stripe_customer_id"] = "cus_" + self._alnum(14)  # Stripe's events about them name it
+            if "stripe" in u:
                 yield "billingAccounts", {
                     "_id": self.ids.new(TABLE_NUMBERS["billingAccounts"]), "_creationTime": self._ct(created + HOUR),
-                    "userId": uid, "stripeCustomerId": u["stripe_customer_id"], "plan": plan, "status": status,
-                    "currentPeriodEnd": self.now + r.randrange(-5 * DAY, 30 * DAY),
-                }
+                    **stripe_story.billing_doc(u)}
 
     # -- conversations ---------------------------------------------------------------------------
     def chat_docs(self) -> Iterator[tuple[str, dict]]:
@@ -372,8 +378,14 @@ class DemoGenerator:
         active = [u for u in customers if u["active"]] or customers
         engaged = active[: max(1, len(active) * 3 // 5)]
         counts = [1] * n_chats
-        for _ in range(total - n_chats):
-            counts[r.randrange(n_chats)] += 1
+        # A few long conversations (several pages of the Chats panel's 50), so older pages load as you scroll up;
+        # the rest share what is left.
+        n_long = min(LONG_CHATS, n_chats - 1)
+        long_n = min(LONG_CHAT_MESSAGES, (total - n_chats) // 10) + 1
+        for c in range(n_long):
+            counts[c] = long_n
+        for _ in range(total - n_chats - n_long * (long_n - 1)):
+            counts[r.randrange(n_long, n_chats)] += 1
         exchanges = W.EXCHANGES
         mi = 0
         for c in range(n_chats):
@@ -383,6 +395,8 @@ class DemoGenerator:
             # placed so that its last message is in the past and its first after the user signed up.
             gaps = [r.randrange(20_000, 4 * HOUR if k % 2 == 0 else 90_000) for k in range(n)]
             latest = self.now - r.randrange(1, 200 * DAY)
+            if c < n_long:
+                latest = self.now - (c + 1) * HOUR  # recent: near the top of the chat list
             start = max(latest - sum(gaps), u["created"] + HOUR)
             start = min(start, self.now - sum(gaps) - MINUTE)
             t = start
@@ -404,22 +418,29 @@ class DemoGenerator:
                             "title": r.choice(W.CHAT_TITLES), "createdAt": start, "updatedAt": t}
 
     # -- webhooks and jobs -----------------------------------------------------------------------
-    def delivery_docs(self, count: int) -> Iterator[tuple[str, dict, dict]]:
-        """Yields (table, delivery doc, job doc) pairs: each delivery enqueued one job."""
+    def delivery_docs(self, count: int) -> Iterator[tuple[str, dict, dict | None]]:
+        """Yields (table, delivery doc, job doc or None): each delivery the receiver accepted enqueued one job;
+        one whose signature failed was refused (403) and enqueued nothing."""
         r = self.rng
+        self.plan_stripe()
         with_phone = [u for u in self.users if u["phone"] and u["role"] == "user"] or self.users
+        by_id = {u["id"]: u for u in self.users}
+        stripe_events = iter(stripe_story.delivered_events(self.users))
         d_ids = self.ids.batch(TABLE_NUMBERS["webhookDeliveries"], count)
         for i in range(count):
             received = self.now - r.randrange(1, 7 * DAY)
-            sec = received // 1000
-            provider = r.choices(["twilio", "stripe", "clerk"], weights=[5, 3, 2])[0]
+            ev = next(stripe_events, None) if stripe_story.is_stripe_slot(i) else None
+            provider = "stripe" if ev else r.choices(["twilio", "clerk"], weights=[5, 2])[0]
             flaw = r.choices(["none", "tampered", "stale", "wrong_secret", "wrong_url"], weights=[85, 5, 4, 3, 3])[0]
             if i < 12:  # every kind of failure shows up at least once, whatever the size
-                provider = ("twilio", "stripe", "clerk")[i % 3]
+                provider = "stripe" if ev else ("twilio", "twilio", "clerk")[i % 3]
                 flaw = ("tampered", "stale", "wrong_secret", "wrong_url")[i // 3]
                 if flaw == "stale" and provider == "twilio":
                     flaw = "none"  # Twilio signs no timestamp: a stale Twilio delivery still verifies
-            u = r.choice(with_phone)
+            u = by_id[ev["user"]] if ev else r.choice(with_phone)
+            if ev:
+                received = ev["at"] + r.randrange(200, 3000)  # Stripe sends within seconds of the event
+            sec = received // 1000
             endpoint = DEMO_ENDPOINTS[provider]
             signed_at = sec - (r.randrange(900, 7200) if flaw == "stale" else r.randrange(0, 3))
             if provider == "twilio":
@@ -444,22 +465,21 @@ class DemoGenerator:
                     params["Body"] = "STOP"
                     body = urllib.parse.urlencode(params).encode()
                 endpoint = received_url
-            elif provider == "stripe":
-                event_id = "evt_" + self._alnum(24)
-                event_type = r.choice(W.STRIPE_EVENTS)
-                stray_customer = "cus_" + self._alnum(14)  # drawn always, so the rest of the data stays the same
-                payload = {"id": event_id, "object": "event", "api_version": "2024-06-20", "created": signed_at,
-                           "data": {"object": {"id": "in_" + self._alnum(24), "object": "invoice",
-                                               "customer": u.get("stripe_customer_id", stray_customer), "amount_paid": r.choice([900, 1900, 4900]),
-                                               "currency": "usd", "status": "paid"}},
-                           "livemode": False, "pending_webhooks": 1, "type": event_type}
+            elif provider == "stripe" and ev is not None:
+                event_id, event_type = ev["id"], ev["type"]
+                data: dict = {"object": ev["object"]}
+                if "previous" in ev:
+                    data["previous_attributes"] = ev["previous"]
+                payload = {"id": event_id, "object": "event", "api_version": "2024-06-20", "created": ev["at"] // 1000,
+                           "data": data, "livemode": False, "pending_webhooks": 1,
+                           "request": {"id": None, "idempotency_key": None}, "type": event_type}
                 body = json.dumps(payload, indent=2).encode()
                 secret = DEMO_STRIPE_SECRET if flaw != "wrong_secret" else DEMO_STRIPE_OLD_SECRET
                 headers = {"Host": "tidewell-demo.convex.site", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                            "Content-Type": "application/json; charset=utf-8",
                            "Stripe-Signature": sign_stripe(body, secret, timestamp=signed_at)}
                 if flaw in ("tampered", "wrong_url"):
-                    body = body.replace(b'"amount_paid": ', b'"amount_paid": 1')
+                    body = body.replace(b'"livemode": false', b'"livemode": true')
             else:
                 event_id = "msg_" + self._alnum(27)
                 event_type = r.choice(W.CLERK_EVENTS)
@@ -474,11 +494,15 @@ class DemoGenerator:
                            **sign_standard_webhook(body, secret, event_id, timestamp=signed_at)}
                 if flaw in ("tampered", "wrong_url"):
                     body = body.replace(b'"first_name":"', b'"first_name":"X')
-            job_id = self.ids.new(TABLE_NUMBERS["jobs"])
             delivery = {"_id": d_ids[i], "_creationTime": self._ct(received), "provider": provider,
                         "endpoint": endpoint, "method": "POST", "headers": headers,
                         "body": {"$bytes": base64.b64encode(body).decode()}, "receivedAt": received,
-                        "eventType": event_type, "providerEventId": event_id, "jobId": job_id}
+                        "eventType": event_type, "providerEventId": event_id}
+            if flaw != "none":  # the receiver refused it (403): captured, no job
+                yield "webhookDeliveries", delivery, None
+                continue
+            job_id = self.ids.new(TABLE_NUMBERS["jobs"])
+            delivery["jobId"] = job_id
             job = self._job(job_id, f"webhook.{provider}.{'inbound' if provider == 'twilio' else 'event'}",
                             received + r.randrange(50, 400), key=event_id,
                             payload={"deliveryId": d_ids[i], "eventType": event_type}, user=u, delivery_id=d_ids[i])
@@ -593,11 +617,13 @@ def documents(sizes: DemoSizes, seed: int = 7, now_ms: int | None = None) -> Ite
         yield "", table, doc
     for table, doc in gen.chat_docs():
         yield "", table, doc
-    n_deliveries = _n_deliveries(sizes)
-    for table, delivery, job in gen.delivery_docs(n_deliveries):
+    n_jobs = 0
+    for table, delivery, job in gen.delivery_docs(_n_deliveries(sizes)):
         yield "", table, delivery
-        yield "", "jobs", job
-    for table, doc in gen.job_docs(sizes.jobs - n_deliveries):
+        if job is not None:
+            n_jobs += 1
+            yield "", "jobs", job
+    for table, doc in gen.job_docs(sizes.jobs - n_jobs):
         yield "", table, doc
 
 
@@ -625,6 +651,7 @@ def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users:
     """Jobs and webhook deliveries into a scratch file `part`, merged into the replica afterwards."""
     gen = DemoGenerator(sizes, seed + 1, now_ms)
     gen.users = users
+    gen.story_seed = seed  # the same Stripe story as the billing records
     conn = _bulk_connect(Path(part))
     tables = [SQLModel.metadata.tables[t] for t in _OUTBOX_TABLES]
     SQLModel.metadata.create_all(conn, tables=tables)
@@ -632,11 +659,13 @@ def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users:
         for ix in t.indexes:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {ix.name}")
     w = _Writer(conn, None)
-    n_deliveries = _n_deliveries(sizes)
-    for table, delivery, job in gen.delivery_docs(n_deliveries):
+    n_jobs = 0
+    for table, delivery, job in gen.delivery_docs(_n_deliveries(sizes)):
         w.add("", table, delivery)
-        w.add("", "jobs", job)
-    for table, doc in gen.job_docs(sizes.jobs - n_deliveries):
+        if job is not None:
+            n_jobs += 1
+            w.add("", "jobs", job)
+    for table, doc in gen.job_docs(sizes.jobs - n_jobs):
         w.add("", table, doc)
     w.flush()
     conn.commit()
@@ -694,7 +723,7 @@ def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: in
         w = _Writer(conn, progress)
         for table, doc in gen.users_docs():
             w.add("", table, doc)
-        users = [u for u in gen.users]
+        users = [dict(u) for u in gen.users]  # copies: the pool pickles them while this process goes on
         args = (str(part), sizes, seed, now_ms, users)
         outbox = None
         if sizes.jobs >= PARALLEL_JOBS:

@@ -17,7 +17,7 @@ from console.store import schema  # noqa: F401  (registers the tables)
 from console.store.derived import DERIVED_DDL
 from console.store.text import is_read, valid_params, valid_text
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -108,9 +108,25 @@ def _v8_to_v9(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v9_to_v10(conn: Connection) -> None:
+    """Missing Stripe events: the event each billing record last took from Stripe (columns backfilled from the
+    documents) and an index on when, so the check reads only the records changed in the captured window."""
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(billing_accounts)")}
+    if "last_stripe_event_id" not in cols:
+        conn.exec_driver_sql("ALTER TABLE billing_accounts ADD COLUMN last_stripe_event_id VARCHAR")
+    if "last_stripe_event_at" not in cols:
+        conn.exec_driver_sql("ALTER TABLE billing_accounts ADD COLUMN last_stripe_event_at INTEGER")
+    conn.exec_driver_sql(
+        "UPDATE billing_accounts SET last_stripe_event_id = json_extract(doc, '$.lastStripeEventId'), "
+        "last_stripe_event_at = CAST(json_extract(doc, '$.lastStripeEventAt') AS INTEGER) "
+        "WHERE json_type(doc, '$.lastStripeEventId') = 'text'")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS by_billing_last_event ON billing_accounts (last_stripe_event_at)")
+
+
 # version -> step that upgrades a replica from that version to version + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
-                                                       6: _v6_to_v7, 7: _v7_to_v8, 8: _v8_to_v9}
+                                                       6: _v6_to_v7, 7: _v7_to_v8, 8: _v8_to_v9,
+                                                       9: _v9_to_v10}
 
 
 class ReplicaError(Exception):

@@ -296,6 +296,7 @@ SPECS: list[TableSpec] = [
     TableSpec("", "billingAccounts", schema.BillingAccount, [
         col("user_id", "userId"), col("stripe_customer_id", "stripeCustomerId"), col("plan", "plan"),
         col("status", "status"), col("current_period_end", "currentPeriodEnd", kind="int"),
+        col("last_stripe_event_id", "lastStripeEventId"), col("last_stripe_event_at", "lastStripeEventAt", kind="int"),
     ]),
     TableSpec("", "chats", schema.Chat, [
         col("user_id", "userId"), col("title", "title"),

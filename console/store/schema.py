@@ -161,12 +161,17 @@ class ConversationState(Replicated, table=True):
 
 class BillingAccount(Replicated, table=True):
     __tablename__ = "billing_accounts"
-    __table_args__ = (Index("by_billing_user", "user_id"), Index("by_stripe_customer", "stripe_customer_id"))
+    __table_args__ = (Index("by_billing_user", "user_id"), Index("by_stripe_customer", "stripe_customer_id"),
+                      Index("by_billing_last_event", "last_stripe_event_at"))
     user_id: Optional[str] = None
     stripe_customer_id: Optional[str] = None
     plan: Optional[str] = None
     status: Optional[str] = None
     current_period_end: Optional[int] = None
+    # The Stripe event that last changed the record (products keep it to ignore out-of-order events): what the
+    # console checks against captured deliveries for events that never arrived.
+    last_stripe_event_id: Optional[str] = None
+    last_stripe_event_at: Optional[int] = None
 
 
 class Chat(Replicated, table=True):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QTableView,
     QVBoxLayout,
 )
@@ -36,6 +37,7 @@ from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import plain, tip, warning
 from console.ui.panels.webhooks.detail import DeliveryDetailView
+from console.ui.panels.webhooks.missing_view import MissingEventsView
 from console.ui.panels.webhooks.model import DeliveriesModel
 from console.ui.panels.webhooks.bulk_replay import BulkReplayDialog
 from console.ui.panels.webhooks.replay_dialog import ReplayDialog
@@ -145,11 +147,19 @@ class WebhooksPanel(Panel):
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
         self.splitter.setSizes([560, 440])
+        # Deliveries that came, and Stripe events that the product's data or later events name but never came.
+        self.missing = MissingEventsView(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("webhooks-tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.splitter, "Deliveries")
+        self.tabs.addTab(self.missing, "Missing events")
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_missing())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addLayout(actions)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.tabs, 1)
         ctx.data_changed.connect(self.on_data_changed)
         self.apply_query()
         self.verify(only_new=True)
@@ -342,9 +352,15 @@ class WebhooksPanel(Panel):
         self.ctx.read(work, lambda n: self.ctx.status_message.emit(f"Exported {n} deliveries to {path}"))
 
     # -- Panel ----------------------------------------------------------------------------------------------------
+    def _refresh_missing(self) -> None:
+        if self.tabs.currentWidget() is self.missing:
+            self.when_seen("missing", self.missing.refresh)
+
     def on_data_changed(self, changes: ChangeSet) -> None:
         """New deliveries are verified first and the list redraws once, when their verdicts are in. A job
         change redraws the detail that shows that job."""
+        if changes.touches_any(("webhook_deliveries", "billing_accounts")):
+            self._refresh_missing()
         if changes.touches("webhook_deliveries") and (ANY in changes.whole or not changes.touches("delivery_verdicts")):
             self.verify(only_new=True, then_redraw=True)
         elif changes.touches_any(("delivery_verdicts", "replay_attempts")):
@@ -375,6 +391,9 @@ class WebhooksPanel(Panel):
             self.user_edit.setText(str(target["user"]))
             self.apply_query()
             return
+        if target == "missing":
+            self.tabs.setCurrentWidget(self.missing)
+            return
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
             self.user_edit.blockSignals(True)
             self.user_edit.clear()  # an alert is about every user's deliveries
@@ -393,6 +412,7 @@ class WebhooksPanel(Panel):
     def reload(self) -> None:
         self.apply_query()
         self.verify(only_new=True)
+        self._refresh_missing()
 
     def on_shown(self) -> None:
         self.update_counts()
