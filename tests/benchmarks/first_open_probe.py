@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -70,12 +71,25 @@ def main(replica: Path, key: str) -> dict:
     window.show()
     window_ms = (time.perf_counter() - started) * 1000
     loop.run_until_complete(asyncio.sleep(SETTLE_S))
+    # Whether the background preload (console/ui/preload.py) had loaded the panel's module by now.
+    preloaded = f"console.ui.panels.{key}.panel" in sys.modules
     beat = Heartbeat()
     beat.start()
+    profile = None
+    if os.environ.get("FIRST_OPEN_PROFILE"):  # what show_panel spends its time on
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     t = time.perf_counter()
     window.show_panel(key)
     open_ms = (time.perf_counter() - t) * 1000
     loop.run_until_complete(asyncio.sleep(AFTER_S))
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumtime").print_stats(45)
     worst = beat.worst()
     window.close()
     closing = getattr(window, "_closing", None)
@@ -84,7 +98,7 @@ def main(replica: Path, key: str) -> dict:
     ctx.tasks.wait(10)
     ctx.tasks.shutdown()
     return {"panel": key, "open_ms": round(open_ms, 1), "worst_gap_ms": round(worst, 1),
-            "window_ms": round(window_ms, 1)}
+            "window_ms": round(window_ms, 1), "preloaded": preloaded}
 
 
 if __name__ == "__main__":
