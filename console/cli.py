@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     standin.add_argument("--latency-ms", type=int, default=0, help="milliseconds added to every answer")
     standin.add_argument("--failure-rate", type=float, default=0.1, help="share of jobs the worker fails")
     standin.add_argument("--no-worker", action="store_true", help="do not run the job worker (jobs stay queued)")
+    standin.add_argument("--ready-file", type=Path,
+                         help="once listening, write the deployment URL to this file (for programs that start it)")
 
     capture = sub.add_parser("capture", help="record incoming webhooks byte for byte into a replica")
     capture.add_argument("--port", type=int, default=8188)
@@ -198,6 +200,10 @@ def _standin(args: argparse.Namespace) -> int:
         print(f"Deploy key: the one from {source}")
         print(f"Try: CONVEX_DEPLOY_KEY=<that key> ops-console sync --url {standin.url}")
     print("Ctrl+C stops it.", flush=True)
+    if args.ready_file:  # written whole, then renamed: a reader never sees half a URL
+        partial = args.ready_file.with_name(args.ready_file.name + ".partial")
+        partial.write_text(standin.url, encoding="utf-8")
+        partial.replace(args.ready_file)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -6,6 +6,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.leaks import no_leaks  # noqa: E402,F401  (autouse: every test stops what it started)
+
 # A fixed moment so generated data (and every assertion about "now") is reproducible.
 DEMO_NOW_MS = 1_790_000_000_000
 

@@ -1,3 +1,4 @@
+import pytest
 """The chat prefetch cache and loader, and chat queries (no Qt)."""
 
 from concurrent.futures import Future
@@ -84,6 +85,58 @@ def test_prefetch_then_open_makes_no_second_call(engine):
         assert isinstance(loader.open(third), Future)
     finally:
         loader.close()
+
+
+def test_an_on_demand_source_runs_on_the_event_loop_never_on_a_worker_thread():
+    """The deployment is reached through the client on the loop: no worker thread blocks on the loop
+    (run_coroutine_threadsafe from a worker is the deadlock pattern f711f49 fixed elsewhere)."""
+    import asyncio
+    import threading
+
+    from console.chats.loader import OnDemandSource
+
+    threads = []
+
+    class Client:
+        async def query(self, path, args):
+            threads.append(threading.get_ident())
+            await asyncio.sleep(0.01)
+            assert path == "console:listMessages" and isinstance(args["limit"], float)
+            return {"page": [{"_id": "m1", "chatId": args["chatId"], "role": "user", "body": "hi", "createdAt": 5}],
+                    "isDone": "before" in args}
+
+    async def scenario():
+        loader = ChatLoader(OnDemandSource(Client()), submit=lambda *a: pytest.fail("no worker thread"))
+        opened = loader.open("c1")
+        assert isinstance(opened, asyncio.Future)
+        page = await opened
+        assert page.messages[0].body == "hi" and page.has_older
+        assert loader.open("c1") is not None and loader.cache.stats.hits == 1  # cached after landing
+        older = await loader.older("c1", 5)
+        assert not older.has_older
+        loader.close()
+
+    asyncio.run(scenario())
+    assert threads and set(threads) == {threading.get_ident()}
+
+
+def test_closing_a_loader_never_waits_for_a_read_in_flight(engine):
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(chat_id, limit=50, before=None):
+        release.wait(5)
+        return MessagePage([], False)
+
+    loader = ChatLoader(slow)
+    pending = loader.open("c1")
+    started = time.perf_counter()
+    loader.close()
+    assert time.perf_counter() - started < 0.5
+    release.set()
+    assert pending.cancelled() or pending.result(5) is not None
 
 
 def test_pages_and_older_messages(engine):

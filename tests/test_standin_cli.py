@@ -66,3 +66,26 @@ def test_help_describes_every_option_with_its_default():
         assert len(line.split(None, 2)) >= 2, line
     assert "(default: 127.0.0.1)" in text and "(default: 8187)" in text and "(default: demo)" in text
     assert "process list" in text and STANDIN_KEY_ENV in text
+
+
+def test_a_standin_process_for_the_gui_is_ready_without_blocking_and_keeps_its_key_off_the_command_line():
+    from console.standin.process import StandinProcess
+
+    s = StandinProcess.start_blocking("--no-worker", "--seed", "empty")
+    try:
+        assert _works(s.url, s.admin_key)
+        with open(f"/proc/{s.proc.pid}/cmdline", "rb") as f:
+            assert s.admin_key.encode() not in f.read()
+        assert s.admin_key not in s.log.read_text()  # a key it was handed is not printed either
+    finally:
+        s.stop()
+    assert s.proc.returncode is not None and not s.folder.exists()
+
+
+def test_a_standin_that_cannot_start_says_why():
+    import pytest
+
+    from console.standin.process import StandinProcess, StandinStartError
+
+    with pytest.raises(StandinStartError, match="stopped as it started"):
+        StandinProcess.start_blocking("--seed", "no-such-seed")

@@ -29,6 +29,11 @@ class Outcome:
     value: Any = None
 
 
+def ended_message(result: dict) -> str:
+    n = int(result.get("ended") or 0)
+    return f"Ended {n} session{'' if n == 1 else 's'}."
+
+
 BULK_FUNCTIONS = {"retry": "console:retryJobs", "cancel": "console:cancelJobs", "purge": "console:purgeJobs"}
 BULK_WORDS = {"retry": ("Retried", "retried"), "cancel": ("Canceled", "canceled"), "purge": ("Purged", "purged")}
 
@@ -80,6 +85,13 @@ class Backend:
 
     # -- chats -----------------------------------------------------------------------------------------------
     async def chat_page(self, chat_id: str, limit: int, before: int | None = None) -> MessagePage:
+        raise NotImplementedError
+
+    # -- sessions (sessions:revoke, with a reason) ---------------------------------------------------------------
+    async def end_session(self, session_id: str, reason: str) -> Outcome:
+        raise NotImplementedError
+
+    async def end_user_sessions(self, user_id: str, reason: str) -> Outcome:
         raise NotImplementedError
 
     # -- webhooks: a replay is recorded in the replica in either mode -----------------------------------------

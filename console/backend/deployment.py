@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Engine
 
-from console.backend.base import BULK_FUNCTIONS, BULK_WORDS, Backend, Outcome, Progress, Refused, Runner, each_message, replica_version
+from console.backend.base import BULK_FUNCTIONS, BULK_WORDS, Backend, Outcome, Progress, Refused, Runner, each_message, ended_message, replica_version
 from console.client import errors as E
 from console.domain import roles as R
 from console.store.chats import Message, MessagePage
@@ -117,6 +117,14 @@ class DeploymentBackend(Backend):
         await self._mutation("console:setMemberRole", {"memberId": member_id, "role": role, "reason": reason,
                                                        "expectedRole": current})
         return Outcome()
+
+    async def end_session(self, session_id: str, reason: str) -> Outcome:
+        r = await self._mutation("console:endSession", {"sessionId": session_id, "reason": reason})
+        return Outcome(ended_message(r if isinstance(r, dict) else {}), value=r)
+
+    async def end_user_sessions(self, user_id: str, reason: str) -> Outcome:
+        r = await self._mutation("console:endUserSessions", {"userId": user_id, "reason": reason})
+        return Outcome(ended_message(r if isinstance(r, dict) else {}), value=r)
 
     async def chat_page(self, chat_id: str, limit: int, before: int | None = None) -> MessagePage:
         """`console:listMessages` through the client, on the event loop (no worker thread involved)."""

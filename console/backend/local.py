@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from console.backend.base import BULK_WORDS, Backend, Outcome, Progress, Refused, each_message
+from console.backend.base import BULK_WORDS, Backend, Outcome, Progress, Refused, each_message, ended_message
 from console.changes import ChangeSet
 from console.chats.loader import ReplicaSource
 from console.store.chats import MessagePage
 from console.store.jobs import JobQuery
 from console.store.jobstore import LocalJobStore
 from console.store.roles import LocalRoleStore
+from console.store.sessions import LocalSessionStore
 
 
 class LocalBackend(Backend):
@@ -80,6 +81,25 @@ class LocalBackend(Backend):
                               expected_ts: int) -> Outcome:
         actor = self.operator()
         return await self._roles(lambda s: s.set_member_role(member_id, role, actor, reason, expected_ts))
+
+    async def _sessions(self, op: Callable[[LocalSessionStore], dict]) -> Outcome:
+        engine = self.engine
+
+        def work() -> Outcome:
+            store = LocalSessionStore(engine)
+            result = op(store)
+            return Outcome(ended_message(result), store.changes, result)
+
+        outcome: Outcome = await self.write(work)
+        return outcome
+
+    async def end_session(self, session_id: str, reason: str) -> Outcome:
+        actor = self.operator()
+        return await self._sessions(lambda s: s.end_session(session_id, actor, reason))
+
+    async def end_user_sessions(self, user_id: str, reason: str) -> Outcome:
+        actor = self.operator()
+        return await self._sessions(lambda s: s.end_user_sessions(user_id, actor, reason))
 
     async def chat_page(self, chat_id: str, limit: int, before: int | None = None) -> MessagePage:
         source = ReplicaSource(self.engine)

@@ -1,14 +1,17 @@
 """Opening chats through the prefetch cache, from the replica or an on-demand source.
 
 `prefetch` starts reading a chat's latest page in the background (hover); `open` answers from the
-cache when it can, joins a prefetch already in flight, and reads the source otherwise. Sources are
-plain blocking callables run on this loader's threads; an on-demand source reaches the deployment
-through the client on the GUI's event loop.
+cache when it can, joins a prefetch already in flight, and reads the source otherwise. A replica
+source is a blocking callable, run through `submit` (the app's read pool; without one, a small pool
+of the loader's own). An on-demand source is a coroutine function: it runs on the event loop and
+awaits the client there, so no worker thread ever calls into the loop. Both give a future with
+`add_done_callback`, `result()` and `exception()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,39 +58,53 @@ class OnDemandSource:
 
     name = "on demand (deployment)"
 
-    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop, timeout: float = 30.0) -> None:
+    def __init__(self, client: Any, timeout: float = 30.0) -> None:
         self.client = client
-        self.loop = loop
         self.timeout = timeout
         self.calls = 0
 
-    def __call__(self, chat_id: str, limit: int = PAGE, before: int | None = None) -> MessagePage:
+    async def __call__(self, chat_id: str, limit: int = PAGE, before: int | None = None) -> MessagePage:
         self.calls += 1
         args: dict[str, Any] = {"chatId": chat_id, "limit": float(limit)}  # v.number() arguments: Float64
         if before is not None:
             args["before"] = float(before)
-        result = asyncio.run_coroutine_threadsafe(self.client.query("console:listMessages", args), self.loop).result(
-            self.timeout)
+        result = await asyncio.wait_for(self.client.query("console:listMessages", args), self.timeout)
         msgs = [Message(d["_id"], d.get("chatId", chat_id), d.get("role") or "", d.get("body") or "",
                         int(d.get("createdAt") or 0), d.get("clientMessageId")) for d in result.get("page", [])]
         return MessagePage(msgs, not result.get("isDone", True))
 
 
-Source = Callable[..., MessagePage]
+Source = Callable[..., Any]  # (chat_id, limit, before) -> MessagePage, or a coroutine of one
+Submit = Callable[..., Future]  # submit(fn, *args): run fn(*args) on a worker thread
 
 
 class ChatLoader:
     def __init__(self, source: Source, cache: PrefetchCache | None = None, *, prefetch: bool = True,
-                 workers: int = 3) -> None:
+                 workers: int = 3, submit: Submit | None = None) -> None:
         self.source = source
         self.cache = cache if cache is not None else PrefetchCache()
         self.prefetch_enabled = prefetch
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chat-loader")
-        self._inflight: dict[str, Future] = {}
+        self._own = None if submit is not None else ThreadPoolExecutor(max_workers=workers,
+                                                                       thread_name_prefix="chat-loader")
+        self._submit: Submit = submit if submit is not None else self._own.submit  # type: ignore[union-attr]
+        self._on_loop = inspect.iscoroutinefunction(source) or inspect.iscoroutinefunction(
+            getattr(source, "__call__", None))
+        self._inflight: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Drop what is in flight (its results are not wanted); never waits for a read to finish."""
+        with self._lock:
+            running = list(self._inflight.values())
+        for future in running:
+            future.cancel()
+        if self._own is not None:
+            self._own.shutdown(wait=False, cancel_futures=True)
+
+    def _start(self, *args: Any) -> Any:
+        if self._on_loop:
+            return asyncio.ensure_future(self.source(*args))
+        return self._submit(self.source, *args)
 
     def _fetch(self, chat_id: str, prefetched: bool) -> Future:
         with self._lock:
@@ -95,10 +112,10 @@ class ChatLoader:
             if running is not None:
                 return running
             self.cache.stats.backend_calls += 1
-            future = self._pool.submit(self.source, chat_id, PAGE)
+            future = self._start(chat_id, PAGE)
             self._inflight[chat_id] = future
 
-        def landed(f: Future) -> None:
+        def landed(f: Any) -> None:
             with self._lock:
                 self._inflight.pop(chat_id, None)
                 if not f.cancelled() and f.exception() is None:
@@ -135,5 +152,5 @@ class ChatLoader:
         self.cache.invalidate(chat_id)
         return self._fetch(chat_id, prefetched=False)
 
-    def older(self, chat_id: str, before: int) -> Future:
-        return self._pool.submit(self.source, chat_id, PAGE, before)
+    def older(self, chat_id: str, before: int) -> Any:
+        return self._start(chat_id, PAGE, before)

@@ -30,6 +30,7 @@ import httpx
 
 from console import __version__
 from console.client import errors as E
+from console.client.tls import shared_context
 
 CLIENT_HEADER = f"ops-console-{__version__}"
 
@@ -208,6 +209,7 @@ class ConvexHttp:
             # Only encodings decoded here under the size cap.
             headers={"Convex-Client": CLIENT_HEADER, "Accept-Encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            verify=shared_context(),
         )
 
     async def aclose(self) -> None:

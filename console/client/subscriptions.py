@@ -30,6 +30,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from console import __version__
+from console.client.tls import shared_context
 from console.client.calllog import CallLog
 from console.client.http import CallRecord, Deployment
 from console.convex.values import decode, encode
@@ -193,8 +194,10 @@ class Subscriptions:
     async def _session(self) -> None:
         started = time.perf_counter()
         headers = {"Convex-Client": f"ops-console-{__version__}"}
+        url = sync_url(self.deployment.base)
+        tls = shared_context() if url.startswith("wss:") else None  # not a new CA load per connect
         try:
-            ws = await asyncio.wait_for(connect(sync_url(self.deployment.base), additional_headers=headers,
+            ws = await asyncio.wait_for(connect(url, additional_headers=headers, ssl=tls,
                                                 max_size=1 << 25, open_timeout=10, ping_interval=20), 15)
         except InvalidStatus as exc:
             self._record("sync/connect", "error", (time.perf_counter() - started) * 1000, 0,

@@ -238,8 +238,17 @@ def _classify(path: Path, exc: BaseException) -> ReplicaError:
 
 def open_replica(path: Path | str, *, create: bool = True) -> Engine:
     """Open (and create or migrate) the replica at `path`. Raises a ReplicaError subclass with advice."""
+    engine = make_engine(path)  # lazy: no file is touched before prepare_replica
+    prepare_replica(engine, path, create=create)
+    return engine
+
+
+def prepare_replica(engine: Engine, path: Path | str, *, create: bool = True) -> None:
+    """Check, create or migrate the replica behind `engine` (open_replica's disk work, for a worker thread).
+    On failure the engine is disposed and a ReplicaError subclass with advice raised."""
     path = Path(path)
     if path.is_dir():
+        engine.dispose()
         raise ReplicaNotWritable(f"{path} is a folder, not a replica file. Give a file path, "
                                  f"e.g. {path / 'replica.sqlite'}.")
     try:
@@ -249,9 +258,12 @@ def open_replica(path: Path | str, *, create: bool = True) -> Engine:
         if not exists and not create:
             raise ReplicaError(f"{path} does not exist.")
         path.parent.mkdir(parents=True, exist_ok=True)
+    except ReplicaError:
+        engine.dispose()
+        raise
     except OSError as exc:
+        engine.dispose()
         raise _classify(path, exc) from exc
-    engine = make_engine(path)
     try:
         with engine.begin() as conn:
             try:
@@ -281,7 +293,6 @@ def open_replica(path: Path | str, *, create: bool = True) -> Engine:
     except (DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
         raise _classify(path, exc) from exc
-    return engine
 
 
 def move_aside(path: Path | str) -> Path:

@@ -10,6 +10,7 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from console.changes import ChangeSet
 from console.convex.ids import IdMinter
 from console.store.numbers import TABLE_NUMBERS
 from console.domain import roles as R
@@ -26,6 +27,7 @@ class LocalSessionStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._ids = IdMinter()
+        self.changes = ChangeSet()  # what the last operation wrote: the sessions ended and its audit entry
 
     @staticmethod
     def _docs(conn: Connection, sql: str, params: dict) -> list[tuple[dict, int]]:
@@ -47,8 +49,11 @@ class LocalSessionStore:
                user_id: str, changes: dict, reason: str) -> None:
         upsert_documents(conn, SESSIONS, [{**S.end(doc, now_ms), "_ts": max(time.time_ns(), ts + 1)}
                                           for doc, ts in sessions])
+        audit_id = self._ids.new(TABLE_NUMBERS["auditLogs"])
+        self.changes = ChangeSet({SESSIONS.sql_table: [doc["_id"] for doc, _ts in sessions],
+                                  AUDIT.sql_table: [audit_id]})
         upsert_documents(conn, AUDIT, [{
-            "_id": self._ids.new(TABLE_NUMBERS["auditLogs"]), "_creationTime": now_ms + 0.5, "_ts": time.time_ns(),
+            "_id": audit_id, "_creationTime": now_ms + 0.5, "_ts": time.time_ns(),
             "actorUserId": actor["_id"], "action": action, "resource": "users", "resourceId": user_id,
             "timestamp": now_ms, "changes": changes, "reason": reason}])
 

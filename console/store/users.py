@@ -12,11 +12,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from console.changes import ANY
 from console.store.derived import fts_query
 
 SortKey = Literal["name", "email", "created"]
@@ -296,6 +297,50 @@ def detail(conn: Connection, user_id: str) -> UserDetail | None:
         for r in conn.execute(text("SELECT status, count(*) FROM jobs WHERE user_id = :id GROUP BY status"), p)
     }
     return out
+
+
+# What a user's detail shows, by table: the column that names the user (audit entries: what they are about).
+DETAIL_OWNER = {"users": "id", "sessions": "user_id", "security_events": "user_id", "members": "user_id",
+                "user_profiles": "user_id", "billing_accounts": "user_id", "conversation_state": "user_id",
+                "chats": "user_id", "jobs": "user_id", "audit_logs": "resource_id"}
+_CHUNK = 500
+
+
+def detail_touched(conn: Connection, user_id: str, changes: Mapping[str, Iterable[str]],
+                   whole: Iterable[str] = ()) -> bool:
+    """Whether written documents change what `user_id`'s detail shows: one of theirs, an organization they
+    belong to, or a document that is gone (a delete: it may have been theirs). A table rewritten whole
+    (`whole`) counts as touched."""
+    whole = set(whole)
+    if ANY in whole:
+        return True  # another process wrote: anything may have changed
+    for table, ids in changes.items():
+        column = DETAIL_OWNER.get(table)
+        if table == "organizations":
+            if table in whole:
+                return True
+            for part in _chunks(list(ids)):
+                names = ",".join(f":i{n}" for n in range(len(part)))
+                params = {f"i{n}": v for n, v in enumerate(part)} | {"u": user_id}
+                if conn.execute(text(f"SELECT 1 FROM members WHERE user_id = :u AND organization_id IN ({names}) "
+                                     "LIMIT 1"), params).first():
+                    return True
+        if column is None:
+            continue
+        if table in whole:
+            return True
+        for part in _chunks(list(ids)):
+            names = ",".join(f":i{n}" for n in range(len(part)))
+            params = {f"i{n}": v for n, v in enumerate(part)}
+            rows = conn.execute(text(f"SELECT {column} FROM {table} WHERE id IN ({names})"), params).all()
+            if len(rows) < len(part) or any(r[0] == user_id for r in rows):
+                return True
+    return False
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -91,14 +91,16 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
     """Sync the deployment into its own replica. The window stays on what it shows until the new replica's
     first page has committed (or it is live); a failure before that is explained in a dialog, and a replica
     file this attempt created is removed."""
-    from console.store.db import open_replica
+    from console.store.db import make_engine, prepare_replica
 
     ctx = window.ctx
     path = replica_for(deployment.name)
     same = path == ctx.replica_path
     existed = path.exists()
-    engine = ctx.engine if same else open_replica(path)
-    controller = LiveController(ctx, deployment, on_demand=ctx.settings.on_demand(), engine=engine)
+    # A new replica's engine costs nothing here; creating or migrating its file runs on the writer thread.
+    engine = ctx.engine if same else make_engine(path)
+    controller = LiveController(ctx, deployment, on_demand=ctx.settings.on_demand(), engine=engine,
+                                prepare=None if same else (lambda: prepare_replica(engine, path)))
     switched = {"done": False}
 
     def switch() -> None:
@@ -110,7 +112,6 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
         if old is not None and old is not controller:
             asyncio.ensure_future(old.aclose())
         if not same:
-            ctx.tasks.wait()
             ctx.replace_replica(engine, path)
         controller.state.connect(window.on_live_state)
         if controller.last_state is not None:
@@ -134,8 +135,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
         async def forget() -> None:
             await controller.aclose()
             if not same:
-                ctx.tasks.wait()
-                engine.dispose()
+                await ctx.tasks.awrite(engine.dispose)  # after the writes queued for it
                 if not existed:
                     remove_replica(path)  # the user never kept it
 
@@ -156,11 +156,28 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
     controller.state.connect(on_state)
     if same:
         switch()
-    if show_dialog and not controller.sync.status()["live"]:
+    def open_dialog() -> None:
         dialog = SyncDialog(controller, window)
         dialog.open()
         window._sync_dialog = dialog
+
+    async def dialog_unless_live() -> None:  # a replica kept from before may be up to date: no dialog then
+        await controller.prepared.wait()
+        if not controller.running:
+            return  # it failed preparing or checking: explained by `failed`
+        try:
+            live = (await controller.sync.astatus())["live"]
+        except Exception:  # the replica could not be read: the sync says why, in its own words
+            live = False
+        if not live and controller.running:
+            open_dialog()
+
     controller.start()
+    if show_dialog:
+        if not existed:
+            open_dialog()  # a new replica: a first sync for certain
+        else:
+            ctx.tasks.spawn(dialog_unless_live())
     return controller
 
 
@@ -193,19 +210,29 @@ def forget_standin_replica(window) -> None:
 
 
 def start_standin_and_connect(window):
-    """A local stand-in deployment (demo data, loopback only) and a live connection to it."""
+    """A local stand-in deployment (demo data, loopback only, in its own process) and a live connection to
+    it. The stand-in seeds its data while the window stays responsive; returns the task that connects."""
+    return window.ctx.tasks.spawn(_standin_and_connect(window))
+
+
+async def _standin_and_connect(window):
     from console.client.http import Deployment
     from console.secrets import DEPLOY_KEY
-    from console.standin.app import start_standin
+    from console.standin.process import StandinProcess, StandinStartError
 
     ctx = window.ctx
     standin = window.standin
     if standin is None:
-        standin = start_standin()
+        ctx.status_message.emit("Starting a local stand-in deployment with demo data…")
+        try:
+            standin = await StandinProcess.start()
+        except (OSError, StandinStartError) as exc:
+            window.show_message(f"The local stand-in deployment did not start: {exc}")
+            return None
         window.standin = standin
     ctx.settings.deployment_url = standin.url
-    ctx.secrets.set(DEPLOY_KEY, standin.state.admin_key, session_only=True)
+    ctx.secrets.set(DEPLOY_KEY, standin.admin_key, session_only=True)
     # The stand-in lives for this session only, and so does its replica: removed when left or at quit.
     window.standin_replica = replica_for(Deployment(standin.url).name)
     ctx.status_message.emit(f"Stand-in deployment running at {standin.url} (this session only)")
-    return connect_live(window, Deployment(standin.url, standin.state.admin_key))
+    return connect_live(window, Deployment(standin.url, standin.admin_key))

@@ -45,6 +45,9 @@ class AppContext(QObject):
         self.theme = theme
         self.tasks = tasks or TaskRunner(self)
         self.tasks.failed.connect(self.status_message)
+        from console.client.tls import warm
+
+        self.tasks.run(warm)  # a later connect builds no TLS context (a CA bundle load) on the GUI thread
         self.changes = ChangeBridge(self.tasks, self.data_changed.emit, self)
         self.changes.watch_file(replica_path)
         self.mode = self._read_mode()
@@ -174,7 +177,8 @@ class AppContext(QObject):
         self.mode = self._read_mode()
         self.changes.watch_file(path)
         self.replica_replaced.emit()
-        old.dispose()
+        # Closing the old file checkpoints its log: on the writer thread, after what was queued for it.
+        self.tasks.write(old.dispose)
 
     @staticmethod
     def ui_state() -> QSettings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -35,8 +35,11 @@ class LiveController(QObject):
     subscription_mode = Signal(str)  # connecting | live | polling | stopped
 
     def __init__(self, ctx: AppContext, deployment: Deployment, *, on_demand: set[tuple[str, str]] | None = None,
-                 interval: float = 2.0, engine=None) -> None:
+                 interval: float = 2.0, engine=None, prepare: Callable[[], None] | None = None) -> None:
         super().__init__()
+        # A new replica's disk work (create or migrate), run on the writer thread before anything reads it.
+        self._prepare = prepare
+        self.prepared = asyncio.Event()
         self.ctx = ctx
         self.deployment = deployment
         # The replica it syncs into: the window's, or a new one it switches to once a first page committed.
@@ -70,14 +73,18 @@ class LiveController(QObject):
         self._cancel = asyncio.Event()
         self._task = self.ctx.tasks.spawn(self._run(), long=True)
         self._flush.start()
-        self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
 
     async def _run(self) -> None:
         checking = True
         try:
+            if self._prepare is not None:
+                await self.ctx.tasks.awrite(self._prepare)
+            self.prepared.set()
+            self.ctx.tasks.write(self.call_log.prune)  # bounded retention, enforced off the GUI thread
             await self.sync.check()
             checking = False
-            claim_replica(self.engine, self.deployment.base)  # never mix deployments, or live into a demo
+            # never mix deployments, or live into a demo
+            await self.ctx.tasks.awrite(lambda: claim_replica(self.engine, self.deployment.base))
             self._subscribe_figures()
             self.subscriptions.start()
             await self.loop.run(self._cancel)  # type: ignore[arg-type]
@@ -87,6 +94,7 @@ class LiveController(QObject):
             log.warning("sync stopped: %s", exc)
             self._state(LoopState("error", explain_failure(exc, self.deployment.base) if checking else str(exc)))
         finally:
+            self.prepared.set()  # (also when preparing failed: nobody waits for it forever)
             self.stopped.emit()
 
     def cancel(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,6 +24,9 @@ class Panel(QWidget):
         self.setObjectName(f"panel-{self.key}")
         self._state_restored = False
         self._when_seen: dict[str, Callable[[], None]] = {}
+        # What this panel redrew because data changed: part ("list", "detail", ...) -> times. Read by the
+        # tests that prove a write reaches exactly the panels that show it, and handy when profiling.
+        self.redraws: Counter[str] = Counter()
 
     def showEvent(self, event: QShowEvent) -> None:
         # Splitter and header state only sticks once the panel has its real size, i.e. when first shown.
@@ -35,12 +39,17 @@ class Panel(QWidget):
             redraw()
 
     def when_seen(self, key: str, redraw: Callable[[], None]) -> None:
-        """Redraw now if the panel is visible, else once when it is next shown (stale until then)."""
+        """Redraw now if the panel is visible, else once when it is next shown (stale until then).
+        `key` names the part redrawn; it is counted in `redraws` when the redraw runs."""
+        def counted() -> None:
+            self.redraws[key] += 1
+            redraw()
+
         if self.isVisible():
             self._when_seen.pop(key, None)
-            redraw()
+            counted()
         else:
-            self._when_seen[key] = redraw
+            self._when_seen[key] = counted
 
     @property
     def stale(self) -> bool:

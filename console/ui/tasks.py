@@ -100,6 +100,15 @@ class TaskRunner(QObject):
         future.add_done_callback(self._forget)
         return task
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """`fn(*args)` on the read pool, as a concurrent Future (for Qt-free code that takes a `submit`);
+        hand it to `watch` for a callback on the GUI thread. Counted by `wait`."""
+        future = self._pool.submit(fn, *args)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
     # -- awaitable (GUI thread, inside the qasync loop) --------------------------------------------------
     def aread(self, fn: Callable[[], T]) -> "asyncio.Future[T]":
         """`await tasks.aread(fn)`: `fn()` on the read pool, its result (or exception) on the GUI thread."""

@@ -17,7 +17,7 @@ from tests.ui.test_live import run_until
 
 def make(qtbot, ctx):
     panel = FunctionsPanel(ctx)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=lambda p: p.shutdown())  # as the window does at close
     panel.resize(1200, 760)
     panel.show()
     wait_idle(qtbot, ctx)
@@ -178,7 +178,7 @@ def test_every_label_of_the_new_panels_is_plain_text(qtbot, ctx):
 
     for cls in (DataPanel, FunctionsPanel, LogsPanel):
         panel = cls(ctx)
-        qtbot.addWidget(panel)
+        qtbot.addWidget(panel, before_close_func=lambda p: p.shutdown())  # as the window does at close
         wait_idle(qtbot, ctx)
         labels = panel.findChildren(QLabel)
         assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels), cls.__name__

@@ -48,10 +48,10 @@ def test_verify_then_replay_to_the_standin(qtbot, ctx, loop):
         replies = []
         for _ in range(2):
             dialog.send()
-            run_until(loop, lambda: "HTTP" in dialog.result.text() and dialog.send_button.isEnabled()
-                      and len(dialog.result.text()) > 10)
-            replies.append(dialog.result.text())
-            dialog.result.setText("")
+            run_until(loop, lambda: "HTTP" in dialog.outcome.text() and dialog.send_button.isEnabled()
+                      and len(dialog.outcome.text()) > 10)
+            replies.append(dialog.outcome.text())
+            dialog.outcome.setText("")
         assert all("HTTP 200" in r for r in replies)
         jobs = window.standin.store.scan("jobs")
         assert len(jobs) == 1  # the same MessageSid twice: one job

@@ -208,7 +208,7 @@ class CallRatesPanel(Panel):
 
         def done(result: dict[str, Any]) -> None:
             self._task = None
-            self.show(result)
+            self.show_result(result)
 
         def failed(exc: BaseException) -> None:
             self._task = None
@@ -217,7 +217,7 @@ class CallRatesPanel(Panel):
         self._task = self.ctx.read(work, done, failed)
         self._refresh_functions(start, end, buckets, top_n)
 
-    def show(self, result: dict[str, Any]) -> None:
+    def show_result(self, result: dict[str, Any]) -> None:
         started = time.perf_counter()
         for name in ("rates", "sources", "latency"):
             self._draw(name, result[name])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -62,7 +61,8 @@ class ChatsPanel(Panel):
         super().__init__(ctx)
         s = ctx.settings
         self.cache = PrefetchCache(ttl=s.chat_cache_ttl_s)
-        self.loader = ChatLoader(self._source(simulated=False), self.cache, prefetch=s.chat_prefetch)
+        self.loader = ChatLoader(self._source(simulated=False), self.cache, prefetch=s.chat_prefetch,
+                                 submit=ctx.tasks.submit)
         self.open_chat: str | None = None
         self.opened_at = 0.0
         self.last_open_ms: float | None = None
@@ -195,13 +195,14 @@ class ChatsPanel(Panel):
     def _source(self, simulated: bool):
         live = self.ctx.live
         if live is not None and ("", "messages") in self.ctx.settings.on_demand():
-            return OnDemandSource(live.client, asyncio.get_event_loop())
+            return OnDemandSource(live.client)
         return SimulatedOnDemand(self.ctx.engine, 0.08) if simulated else ReplicaSource(self.ctx.engine)
 
     def _toggle_simulated(self, on: bool) -> None:
         self.loader.close()
         self.cache.clear()
-        self.loader = ChatLoader(self._source(simulated=on), self.cache, prefetch=self.prefetch_box.isChecked())
+        self.loader = ChatLoader(self._source(simulated=on), self.cache, prefetch=self.prefetch_box.isChecked(),
+                                 submit=self.ctx.tasks.submit)
         self.update_stats()
 
     def _toggle_prefetch(self, on: bool) -> None:
@@ -483,13 +484,20 @@ class ChatsPanel(Panel):
             for chat_id in touched:
                 self.cache.invalidate(chat_id)  # a delta touched it: the next hover or open reads it again
             if self.open_chat in touched:
-                mine = [m for m in msgs if m.chat_id == self.open_chat]
-                if mine:
-                    self._merge_keep_position(mine)
-                else:
-                    self._watch("refresh", self.open_chat, self.loader.refresh(self.open_chat))
-            if touched and self.chats.rows and not self.chats.loading:
-                self.chats.refresh()
+                chat = self.open_chat
+                mine = [m for m in msgs if m.chat_id == chat]
+
+                def redraw_open() -> None:  # its new messages in place, the reading position kept
+                    if chat != self.open_chat:
+                        return
+                    if mine and self.isVisible():
+                        self._merge_keep_position(mine)
+                    else:  # (hidden: several changes may pile up; one re-read of the page when seen)
+                        self._watch("refresh", chat, self.loader.refresh(chat))
+
+                self.when_seen("chat", redraw_open)
+            if touched and self.chats.rows:
+                self.when_seen("list", lambda: None if self.chats.loading else self.chats.refresh())
             self.update_stats()
 
         if chats or message_ids:

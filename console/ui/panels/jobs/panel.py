@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from console.domain import jobs as J
 from console.store.errorgroups import error_groups
+from console.changes import ChangeSet
 from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
@@ -60,7 +61,7 @@ class JobsPanel(Panel):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.actions = JobActions(ctx)
+        self.job_ops = JobActions(ctx)
         self.actor: dict | None = None
         self._detail = ctx.latest()  # only the newest selection's detail is shown
         self._tick_task = None
@@ -401,8 +402,8 @@ class JobsPanel(Panel):
         return ok, skipped or None
 
     def _update_actions(self) -> None:
-        retry_no = self.actions.refusal(self.actor, "jobs:retry", "retry jobs")
-        cancel_no = self.actions.refusal(self.actor, "jobs:cancel", "cancel jobs")
+        retry_no = self.job_ops.refusal(self.actor, "jobs:retry", "retry jobs")
+        cancel_no = self.job_ops.refusal(self.actor, "jobs:cancel", "cancel jobs")
         retry_ids, retry_why = self.actionable("retry")
         cancel_ids, cancel_why = self.actionable("cancel")
         self.retry_button.setEnabled(bool(retry_ids) and retry_no is None)
@@ -417,7 +418,7 @@ class JobsPanel(Panel):
         self.cancel_button.setToolTip(tip(cancel_no or (cancel_why if not cancel_ids else None)) or
                                       ("Cancel the selected jobs: asks for a reason and confirms."
                                        + (" " + cancel_why if cancel_why else "")))
-        purge_no = self.actions.refusal(self.actor, "jobs:purge", "purge jobs")
+        purge_no = self.job_ops.refusal(self.actor, "jobs:purge", "purge jobs")
         self.cancel_all_button.setEnabled(cancel_no is None and not empty)
         self.purge_button.setEnabled(purge_no is None and not empty)
         self.cancel_all_button.setToolTip(tip(cancel_no) or "Preview how many match, give a reason, then cancel them "
@@ -428,7 +429,7 @@ class JobsPanel(Panel):
         who = self.actor.get("email") if self.actor else None
         if self.actor and not self.ctx.settings.operator_user_id:
             who = f"{who} (the demo's admin until you choose an operator in Settings)"
-        where = "on the deployment, acting as" if self.actions.live else "on the local demo store as"
+        where = "on the deployment, acting as" if self.job_ops.live else "on the local demo store as"
         if retry_no or cancel_no:
             self.acting.setText(f"<span style='color:{self.ctx.theme.color('warning').name()}'>"
                                 f"{esc(retry_no or cancel_no)}</span>")
@@ -468,7 +469,7 @@ class JobsPanel(Panel):
         dialog = ConfirmDialog(f"{verb.capitalize()} jobs" + (" on PRODUCTION" if prod else ""),
                                what + (f"\n\n{skipped}" if skipped else ""),
                                f"{verb.capitalize()} {n}", self, destructive=verb == "cancel")
-        act = self.actions.retry if verb == "retry" else self.actions.cancel
+        act = self.job_ops.retry if verb == "retry" else self.job_ops.cancel
         dialog.accepted.connect(lambda: act(ids, dialog.reason_text(), self._done, self._failed))
         self._confirm_dialog = dialog
         dialog.open()
@@ -503,7 +504,7 @@ class JobsPanel(Panel):
         dialog.setWindowTitle(f"{verb.capitalize()} all matching")
         dialog.setMinimumDuration(0)
         dialog.canceled.connect(cancel.set)
-        if self.actions.live:
+        if self.job_ops.live:
             dialog.setRange(0, 0)  # one call to the deployment: no steps to show
         progress.changed.connect(lambda done, total: (dialog.setMaximum(max(1, total)), dialog.setValue(done)))
 
@@ -519,7 +520,7 @@ class JobsPanel(Panel):
 
         self._bulk = (progress, cancel, dialog)  # keep them alive while the work runs
         dialog.show()
-        self.actions.bulk_matching(verb, query, cap, reason, progress, cancel, finished, failed)
+        self.job_ops.bulk_matching(verb, query, cap, reason, progress, cancel, finished, failed)
 
     # -- refresh -----------------------------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -612,12 +613,15 @@ class JobsPanel(Panel):
             self._live_counts = value
             self._show_counts()
 
-    def on_data_changed(self, tables: dict) -> None:
-        if "jobs" in tables and self.isVisible():
+    def on_data_changed(self, changes: ChangeSet) -> None:
+        """Counts and rows when jobs changed (hidden: at the next show, which ticks anyway); the detail
+        only when the job it shows was written."""
+        if changes.touches("jobs") and self.isVisible():
+            self.redraws["list"] += 1
             self.tick()
         shown = self.detail.detail.job["id"] if self.detail.detail else None
-        if shown and shown in tables.get("jobs", ()):
-            self.show_job(shown)
+        if shown and changes.touches("jobs", [shown]):
+            self.when_seen("detail", lambda: self.show_job(shown))
 
     # -- Panel -----------------------------------------------------------------------------------------------------
     def on_shown(self) -> None:

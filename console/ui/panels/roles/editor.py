@@ -30,7 +30,7 @@ class RoleEditor(QWidget):
     def __init__(self, ctx: AppContext, actions: UserActions) -> None:
         super().__init__()
         self.ctx = ctx
-        self.actions = actions
+        self.user_ops = actions
         self.row: RoleRow | None = None
         self.memberships: list[dict[str, Any]] = []
         self.actor: dict | None = None
@@ -104,8 +104,8 @@ class RoleEditor(QWidget):
     def target(self) -> dict:
         """The edited user as the rules see it, pending changes included."""
         row = self.row
-        roles, _ = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
-        active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        roles, _ = self.user_ops.optimistic.shown(("roles", row.id), sorted(row.roles))
+        active, _ = self.user_ops.optimistic.shown(("active", row.id), row.is_active)
         return {"_id": row.id, "roles": list(roles), "isActive": active}
 
     def show_user(self, row: RoleRow, memberships: list[dict[str, Any]], actor: dict | None,
@@ -114,8 +114,8 @@ class RoleEditor(QWidget):
             self.reason.clear()  # a reason belongs to the user it was typed for
             self.say("")
         self.row, self.memberships, self.actor, self.active_admins = row, memberships, actor, active_admins
-        roles, state = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
-        active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        roles, state = self.user_ops.optimistic.shown(("roles", row.id), sorted(row.roles))
+        active, _ = self.user_ops.optimistic.shown(("active", row.id), row.is_active)
         status = "" if active else " — <span style='color:red'>DEACTIVATED</span>"
         waiting = {"pending": "change sent, waiting for the deployment",
                    "accepted": "change accepted, waiting for the replica"}
@@ -128,7 +128,7 @@ class RoleEditor(QWidget):
         self._clear_orgs()
         self.set_enabled(True)  # then each control is disabled where the rules refuse
         for m in memberships:
-            shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
+            shown, _ = self.user_ops.optimistic.shown(("member", m["id"]), m["role"])
             self.orgs_form.addRow(plain(QLabel(m["name"] or m["organization_id"])), self._member_choice(m, shown))
         if not memberships:
             self.orgs_form.addRow(QLabel("<i>not a member of any organization</i>"))
@@ -192,18 +192,18 @@ class RoleEditor(QWidget):
         if not confirm_production_write(self.ctx, self, f"Save the role changes of {row.email}?"):
             return
         sent = 0
-        roles, _ = self.actions.optimistic.shown(("roles", row.id), sorted(row.roles))
+        roles, _ = self.user_ops.optimistic.shown(("roles", row.id), sorted(row.roles))
         if self._roles() != sorted(roles):
-            self.actions.set_roles(row.id, sorted(roles), self._roles(), reason, row.ts)
+            self.user_ops.set_roles(row.id, sorted(roles), self._roles(), reason, row.ts)
             sent += 1
         for m in self.memberships:
             box = self.member_edits[m["id"]]
             if not box.isEnabled():
                 continue
             new = R.join_roles(R.member_roles(box.currentData()))
-            shown, _ = self.actions.optimistic.shown(("member", m["id"]), m["role"])
+            shown, _ = self.user_ops.optimistic.shown(("member", m["id"]), m["role"])
             if new != R.join_roles(R.member_roles(shown)):
-                self.actions.set_member_role(m["id"], shown, new, reason, m["ts"])
+                self.user_ops.set_member_role(m["id"], shown, new, reason, m["ts"])
                 sent += 1
         self.say(f"{sent} change(s) sent; shown in italics until confirmed." if sent else "Nothing changed.")
 
@@ -215,8 +215,8 @@ class RoleEditor(QWidget):
         if not reason:
             self.say("Deactivating or reactivating needs a reason.", "danger")
             return
-        active, _ = self.actions.optimistic.shown(("active", row.id), row.is_active)
+        active, _ = self.user_ops.optimistic.shown(("active", row.id), row.is_active)
         if not confirm_production_write(self.ctx, self, f"{'Deactivate' if active else 'Reactivate'} {row.email}?"):
             return
-        self.actions.set_active(row.id, active, not active, reason, row.ts)
+        self.user_ops.set_active(row.id, active, not active, reason, row.ts)
         self.say(("Reactivation" if not active else "Deactivation") + " sent.")

@@ -45,7 +45,7 @@ class RolesPanel(Panel):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.actions = user_actions(ctx)
+        self.user_ops = user_actions(ctx)
         self.actor: dict | None = None
         self._pending_select: str | None = None
         self._editor_read = ctx.latest()  # only the newest selection's editor state is shown
@@ -74,7 +74,7 @@ class RolesPanel(Panel):
         for w in (self.org, self.role, self.status, self.grant, self.revoke):
             top.addWidget(w)
 
-        self.model = RolesModel(ctx, self.actions)
+        self.model = RolesModel(ctx, self.user_ops)
         self.model.page_loaded.connect(self._on_page)
         self.table = QTableView()
         self.table.setObjectName("roles-table")
@@ -89,7 +89,7 @@ class RolesPanel(Panel):
         self.table.setColumnWidth(0, 170)
         self.table.setColumnWidth(1, 230)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
-        self.editor = RoleEditor(ctx, self.actions)
+        self.editor = RoleEditor(ctx, self.user_ops)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.editor)
@@ -109,8 +109,8 @@ class RolesPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.tabs)
 
-        self.actions.changed.connect(self._on_optimistic)
-        self.actions.refused.connect(self._on_refused)
+        self.user_ops.changed.connect(self._on_optimistic)
+        self.user_ops.refused.connect(self._on_refused)
         ctx.data_changed.connect(self.on_data_changed)
         self._load_choices()
         self.load_actor()
@@ -212,7 +212,7 @@ class RolesPanel(Panel):
         changed = set(tables.get("users", ())) | set(tables.get("members", ()))
         if not changed:
             return
-        pending = {k[1] for k in self.actions.optimistic.changes}
+        pending = {k[1] for k in self.user_ops.optimistic.changes}
         editing = self.editor.row.id if self.editor.row is not None else None
         member_ids = {m["id"] for m in self.editor.memberships}
         ids = [r.id for r in self.model.rows if r.id in changed or r.member_id in changed]
@@ -235,10 +235,10 @@ class RolesPanel(Panel):
         def done(result: tuple) -> None:
             fresh, members = result
             for r in fresh.values():
-                self.actions.optimistic.observed(("roles", r.id), sorted(r.roles))
-                self.actions.optimistic.observed(("active", r.id), r.is_active)
+                self.user_ops.optimistic.observed(("roles", r.id), sorted(r.roles))
+                self.user_ops.optimistic.observed(("active", r.id), r.is_active)
             for member_id, role in members.items():
-                self.actions.optimistic.observed(("member", member_id), role)
+                self.user_ops.optimistic.observed(("member", member_id), role)
             self.model.replace_rows(fresh)
             if editing and self.editor.row is not None and self.editor.row.id == editing:
                 self.edit(editing)
@@ -272,7 +272,7 @@ class RolesPanel(Panel):
         for r in rows:
             current = self.model.shown_roles(r)[0]
             new = sorted(set(current) | {role}) if grant else sorted(set(current) - {role})
-            self.actions.set_roles(r.id, current, new, reason, r.ts)
+            self.user_ops.set_roles(r.id, current, new, reason, r.ts)
 
     # -- Panel ----------------------------------------------------------------------------------------------------
     def on_shown(self) -> None:

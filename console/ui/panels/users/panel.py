@@ -23,7 +23,7 @@ from console.changes import ChangeSet
 from console.domain import roles as R
 from console.domain import sessions as S
 from console.store.roles import active_admins
-from console.store.users import UserQuery, count_matching, detail
+from console.store.users import DETAIL_OWNER, UserQuery, count_matching, detail, detail_touched
 from console.ui.context import AppContext
 from console.ui.keys import search_leads_to
 from console.ui.format import count
@@ -96,11 +96,11 @@ class UsersPanel(Panel):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.detail = UserDetailView(ctx)
-        self.actions = user_actions(ctx)
+        self.user_ops = user_actions(ctx)
         self.actor: dict | None = None
         self.active_admins = 2
         self.detail.active_button.clicked.connect(self.toggle_active)
-        self.actions.refused.connect(self._on_refused)
+        self.user_ops.refused.connect(self._on_refused)
         self.sessions = SessionActions(ctx)
         self.sessions.finished.connect(lambda m: self.ctx.status_message.emit(m))
         self.sessions.refused.connect(lambda m: self.ctx.status_message.emit(f"Refused: {m}"))
@@ -219,7 +219,7 @@ class UsersPanel(Panel):
                 self.detail.clear("User not found in the replica")
                 return
             # What the replica says now confirms an accepted (de)activation that matches it.
-            self.actions.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
+            self.user_ops.optimistic.observed(("active", result.user["id"]), bool(result.user["is_active"]))
             if quiet and self.detail.detail is not None and self.detail.detail.user["id"] == user_id:
                 if result != self.detail.detail:
                     self.detail.show_detail(result, keep_position=True)
@@ -253,7 +253,7 @@ class UsersPanel(Panel):
         if d is None:
             button.setEnabled(False)
             return
-        active, state = self.actions.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
+        active, state = self.user_ops.optimistic.shown(("active", d.user["id"]), bool(d.user["is_active"]))
         button.setText(("Reactivate…" if not active else "Deactivate…") + (" (pending)" if state else ""))
         target = {"_id": d.user["id"], "roles": list(d.roles), "isActive": active}
         refusal = R.check_set_active(self.actor, target, not active, self.active_admins)
@@ -307,7 +307,7 @@ class UsersPanel(Panel):
         reason, ok = QInputDialog.getText(self, f"{verb} {d.user['name']}",
                                           literal(f"{verb} {d.user['email']}? Reason (for the audit log):"))
         if ok and reason.strip():
-            self.actions.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
+            self.user_ops.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
             self._update_active_button()
             self.ctx.status_message.emit(f"{verb} {d.user['email']}: sent")
 
@@ -317,8 +317,7 @@ class UsersPanel(Panel):
             self.ctx.status_message.emit(f"Refused: {reason}")
 
     # -- live changes ---------------------------------------------------------------------------------
-    DETAIL_TABLES = ("users", "sessions", "security_events", "audit_logs", "members", "organizations",
-                     "user_profiles", "billing_accounts", "conversation_state", "chats", "jobs")
+    DETAIL_TABLES = (*DETAIL_OWNER, "organizations")
 
     def on_data_changed(self, changes: ChangeSet) -> None:
         """The list when users it shows (or might now match) changed; the detail only when what it shows did."""
@@ -330,7 +329,14 @@ class UsersPanel(Panel):
             if changes.touches("users", loaded) or self.model.query.text or len(loaded) < 200:
                 self.when_seen("list", self._refresh_list)
         if selected and changes.touches_any(self.DETAIL_TABLES):
-            self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
+            # Only when one of the written documents is theirs (a read by id: an unrelated job or session
+            # leaves the detail alone).
+            def theirs(touched: bool) -> None:
+                shown_now = self.detail.detail
+                if touched and shown_now and shown_now.user["id"] == selected:
+                    self.when_seen("detail", lambda: self.show_user(selected, quiet=True))
+
+            self.ctx.read(lambda conn: detail_touched(conn, selected, changes, changes.whole), theirs)
 
     def _refresh_list(self) -> None:
         self._pending_select = self.detail.detail.user["id"] if self.detail.detail else None

@@ -69,9 +69,9 @@ class ReplayDialog(QDialog):
         self.notes = QLabel()
         self.notes.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.notes.setWordWrap(True)
-        self.result = QLabel()
-        self.result.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
-        self.result.setWordWrap(True)
+        self.outcome = QLabel()
+        self.outcome.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
+        self.outcome.setWordWrap(True)
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self.send)
         close = QPushButton("Close")
@@ -89,7 +89,7 @@ class ReplayDialog(QDialog):
         layout.addWidget(QLabel("Body (editable in the Edited mode):"))
         layout.addWidget(self.body, 1)
         layout.addWidget(self.notes)
-        layout.addWidget(self.result)
+        layout.addWidget(self.outcome)
         layout.addLayout(buttons)
         self.modes.idClicked.connect(lambda _i: self.update_notes())
         self.target.currentTextChanged.connect(lambda _t: self.update_notes())
@@ -125,7 +125,7 @@ class ReplayDialog(QDialog):
         try:
             p = self.prepared()
         except ReplayError as exc:
-            self.result.setText(esc(exc))
+            self.outcome.setText(esc(exc))
             return
         if not is_loopback(p.url):
             answer = question(self, "Replay to another machine",
@@ -134,7 +134,7 @@ class ReplayDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.send_button.setEnabled(False)
-        self.result.setText("Sending…")
+        self.outcome.setText("Sending…")
         mode, delivery_id, backend = self.mode, self.detail.row["id"], self.ctx.backend
         actor = self.actor or {}
         who = f"{actor.get('email') or ''} ({actor.get('_id')})"
@@ -153,6 +153,6 @@ class ReplayDialog(QDialog):
         self.send_button.setEnabled(True)
         colour = self.ctx.theme.color("ok" if r.ok else "danger").name()
         what = f"HTTP {r.status}" if r.status is not None else r.error
-        self.result.setText(f"<b style='color:{colour}'>{esc(what)}</b> in {r.latency_ms or 0:.0f} ms"
+        self.outcome.setText(f"<b style='color:{colour}'>{esc(what)}</b> in {r.latency_ms or 0:.0f} ms"
                             + (f"<br><code>{esc(r.excerpt[:300])}</code>" if r.excerpt else ""))
         self.sent.emit(self.detail.row["id"])
