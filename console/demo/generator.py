@@ -26,6 +26,7 @@ from sqlmodel import SQLModel
 
 from console.convex.ids import IdMinter
 from console.demo import stripe_story
+from console.demo.progress import GenerationProgress
 from console.demo import words as W
 from console.demo.secrets import (
     DEMO_CLERK_SECRET,
@@ -73,9 +74,10 @@ def _ascii(text_: str) -> str:
 class _Writer:
     """Accumulates rows per source table and flushes them in chunks through the ingest code."""
 
-    def __init__(self, conn: Connection, progress: Progress | None) -> None:
+    def __init__(self, conn: Connection, progress: Progress | None, meter: GenerationProgress | None = None) -> None:
         self.conn = conn
         self.progress = progress
+        self.meter = meter
         self.pending: dict[tuple[str, str], list[tuple]] = {}
         self.counts: dict[str, int] = {}
         self.ts = 1
@@ -85,6 +87,8 @@ class _Writer:
         self.ts += 1
         rows = self.pending.setdefault((component, table), [])
         rows.append(spec.row(doc, self.ts))
+        if self.meter is not None:
+            self.meter.add_rows(1)
         if len(rows) >= CHUNK:
             self.flush(component, table)
 
@@ -647,7 +651,24 @@ def _n_deliveries(sizes: DemoSizes) -> int:
     return min(5000, max(min(60, sizes.jobs), sizes.jobs // 200))
 
 
-def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users: list[dict]) -> dict[str, int]:
+def expected_rows(sizes: DemoSizes) -> int:
+    """About how many rows `generate` writes for `sizes` (for a progress bar: the per-user documents are drawn at
+    random, and the week of call-log traffic does not depend on the sizes)."""
+    return round(sizes.users * ROWS_PER_USER) + sizes.messages + sizes.jobs + _n_deliveries(sizes) + CALL_LOG_ROWS
+
+
+def _cheap_rows(meter: GenerationProgress | None) -> Callable[[int], None] | None:
+    return None if meter is None else (lambda n: meter.add_rows(n, cheap=True))
+
+
+# Measured on the default demo: 2,000 users came with 18,182 sessions, security events, profiles, billing
+# accounts, chats, organizations, members...; the demo's week of traffic is about 179,000 call-log rows.
+ROWS_PER_USER = 10.1
+CALL_LOG_ROWS = 179_000
+
+
+def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users: list[dict],
+                     meter: GenerationProgress | None = None) -> dict[str, int]:
     """Jobs and webhook deliveries into a scratch file `part`, merged into the replica afterwards."""
     gen = DemoGenerator(sizes, seed + 1, now_ms)
     gen.users = users
@@ -658,7 +679,7 @@ def _generate_outbox(part: str, sizes: DemoSizes, seed: int, now_ms: int, users:
     for t in tables:
         for ix in t.indexes:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {ix.name}")
-    w = _Writer(conn, None)
+    w = _Writer(conn, None, meter)
     n_jobs = 0
     for table, delivery, job in gen.delivery_docs(_n_deliveries(sizes)):
         w.add("", table, delivery)
@@ -680,14 +701,16 @@ def generate(
     seed: int = 7,
     now_ms: int | None = None,
     progress: Progress | None = None,
+    meter: GenerationProgress | None = None,
 ) -> dict[str, int]:
     """Write a fresh demo replica at `path`, replacing what is there once it is complete. Returns row counts
-    per table. The data goes to `<path>.partial` first: interrupted, nothing at `path` changes."""
+    per table. The data goes to `<path>.partial` first: interrupted, nothing at `path` changes. `meter`, if
+    given, is kept up to date row by row (a progress bar with a time left reads it)."""
     path = Path(path)
     work = path.with_name(path.name + ".partial")
     _remove_with_sidecars(work)
     try:
-        counts = _generate_into(work, sizes, seed=seed, now_ms=now_ms, progress=progress)
+        counts = _generate_into(work, sizes, seed=seed, now_ms=now_ms, progress=progress, meter=meter)
         replace_file(work, path)
     except BaseException:
         _remove_with_sidecars(work)
@@ -701,10 +724,12 @@ def _remove_with_sidecars(path: Path) -> None:
 
 
 def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: int | None,
-                   progress: Progress | None) -> dict[str, int]:
+                   progress: Progress | None, meter: GenerationProgress | None = None) -> dict[str, int]:
     sizes = sizes or DemoSizes()
     if now_ms is None:
         now_ms = int(time.time() * 1000)
+    if meter:
+        meter.expect(expected_rows(sizes), cheap=CALL_LOG_ROWS)
     engine = open_replica(path)
     with engine.begin() as c:
         set_meta(c, "mode", "demo")  # from the first moment: a half-written file never reads as live
@@ -720,7 +745,7 @@ def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: in
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {ix.name}")
         for trig in TRIGGERS:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trig}")
-        w = _Writer(conn, progress)
+        w = _Writer(conn, progress, meter)
         for table, doc in gen.users_docs():
             w.add("", table, doc)
         users = [dict(u) for u in gen.users]  # copies: the pool pickles them while this process goes on
@@ -739,23 +764,37 @@ def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: in
         from console.demo.traffic import write as write_traffic
 
         counts = dict(w.counts)
-        counts["callLog"] = write_traffic(conn, now_ms / 1000, seed=seed)
+        counts["callLog"] = write_traffic(conn, now_ms / 1000, seed=seed, on_rows=_cheap_rows(meter))
         conn.commit()
-        counts.update(outbox.result() if outbox else _generate_outbox(*args))
+        if outbox:
+            counts.update(outbox.result())
+            if meter:  # the other process counted nothing here
+                meter.add_rows(counts.get("jobs", 0) + counts.get("webhookDeliveries", 0))
+        else:
+            counts.update(_generate_outbox(*args, meter=meter))
         if progress:
             progress("outbox", counts.get("jobs", 0))
+        finishing = DERIVED_DDL + REBUILD
+        if meter:  # the outbox merge, each index, each derived-table statement, ANALYZE
+            meter.start_finishing(len(_OUTBOX_TABLES) + len(indexes) + len(finishing) + 1)
         conn.exec_driver_sql("ATTACH DATABASE ? AS part", (str(part),))
         for t in _OUTBOX_TABLES:
             cols = ", ".join(c.name for c in SQLModel.metadata.tables[t].columns if c.name != "pk")
             conn.exec_driver_sql(f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM part.{t} ORDER BY pk")
+            if meter:
+                meter.step()
         conn.commit()
         conn.exec_driver_sql("DETACH DATABASE part")
         if progress:
             progress("indexes", 0)
         for ix in indexes:
             ix.create(conn)
-        for stmt in DERIVED_DDL + REBUILD:
+            if meter:
+                meter.step()
+        for stmt in finishing:
             conn.exec_driver_sql(stmt)
+            if meter:
+                meter.step()
         set_meta(conn, "mode", "demo")
         if gen.staff:
             # Demo actions need an operator; until one is chosen in Settings, the first admin operates.
@@ -767,6 +806,8 @@ def _generate_into(path: Path, sizes: DemoSizes | None, *, seed: int, now_ms: in
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")  # sampled statistics: seconds cheaper, same plans
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
+        if meter:
+            meter.step()
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     finally:
         conn.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Iterator
+from typing import Callable, Iterator
 
 # function, kind, share of page views that call it, median latency ms
 FUNCTIONS = [
@@ -90,21 +90,25 @@ def _call(rng: random.Random, at: float, name: str, kind: str, source: str, medi
             0 if source == "coalesced" else int(rng.uniform(300, 6000)))
 
 
-def write(conn, now: float, days: int = 7, seed: int = 7) -> int:
-    """Insert the demo traffic into the call log (one executemany per chunk)."""
+def write(conn, now: float, days: int = 7, seed: int = 7, on_rows: Callable[[int], None] | None = None) -> int:
+    """Insert the demo traffic into the call log (one executemany per chunk); `on_rows(n)` after each chunk."""
     sql = ("INSERT INTO call_log (at, function, kind, source, outcome, status, latency_ms, bytes) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
     chunk: list[tuple] = []
     n = 0
     for row in events(now, days, seed):
         chunk.append(row)
-        if len(chunk) >= 20_000:
+        if len(chunk) >= 5_000:  # small enough for a progress bar to move smoothly
             conn.exec_driver_sql(sql, chunk)
             n += len(chunk)
+            if on_rows:
+                on_rows(len(chunk))
             chunk = []
     if chunk:
         conn.exec_driver_sql(sql, chunk)
         n += len(chunk)
+        if on_rows:
+            on_rows(len(chunk))
     return n
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import platform
 
-from PySide6.QtCore import QSize, Qt, QUrl, qVersion
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -101,6 +101,9 @@ class DeploymentBand(QFrame):
                            f" QFrame#deployment-band QLabel {{ color: white; font-weight: bold; }}")
 
 
+PRELOAD_AFTER_MS = 200  # after the first show: the first paint and the first panel's queries go first
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, specs: list[PanelSpec] | None = None) -> None:
         super().__init__()
@@ -185,6 +188,20 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
         self.alerts.start()
         self.log_tail.start()
+        self._preloading = False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._preloading:
+            # Once the window has painted: the libraries of the chart panels load in the background.
+            self._preloading = True
+            QTimer.singleShot(PRELOAD_AFTER_MS, self, self._preload)
+
+    def _preload(self) -> None:
+        from console.ui.preload import HEAVY, panel_modules, preload
+
+        if not self.ctx.tasks.closed:
+            preload(self.ctx.tasks, HEAVY + panel_modules(self.specs))
 
     # -- menus and shortcuts --------------------------------------------------------------------
     def _build_menus(self) -> None:

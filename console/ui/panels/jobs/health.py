@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from console.store.jobs import Health
 from console.ui.context import AppContext
 from console.ui.format import count
+from console.ui.panels.jobs.rate_chart import RateChart
 
 
 def _duration(ms: int | None) -> str:
@@ -37,37 +36,15 @@ class HealthView(QWidget):
             numbers.addWidget(w)
         numbers.addStretch(1)
 
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
-        self.plot.setObjectName("jobs-health-plot")
-        self.plot.setMinimumHeight(120)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=False, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(8, 4))
-        self.ok_curve = self.plot.plot([], [], name="succeeded / min", stepMode="center", fillLevel=0)
-        self.bad_curve = self.plot.plot([], [], name="failed / min", stepMode="center", fillLevel=0)
+        self.plot = RateChart(ctx.theme.color("ok"), ctx.theme.color("danger"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(numbers)
         layout.addWidget(self.plot, 1)
-        self.restyle()
         ctx.theme.changed.connect(self.restyle)
 
     def restyle(self, _dark: bool = False) -> None:
-        pal = QApplication.palette()
-        bg = pal.color(QPalette.ColorRole.Base)
-        fg = pal.color(QPalette.ColorRole.Text)
-        self.plot.setBackground(bg)
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setPen(fg)
-            self.plot.getAxis(axis).setTextPen(fg)
-        ok, bad = self.ctx.theme.color("ok"), self.ctx.theme.color("danger")
-        self.ok_curve.setPen(pg.mkPen(ok, width=1.5))
-        self.ok_curve.setBrush(pg.mkBrush(ok.red(), ok.green(), ok.blue(), 60))
-        self.bad_curve.setPen(pg.mkPen(bad, width=1.5))
-        self.bad_curve.setBrush(pg.mkBrush(bad.red(), bad.green(), bad.blue(), 90))
-        for _sample, label in self.legend.items:
-            label.setText(label.text, color=fg)
+        self.plot.set_colours(self.ctx.theme.color("ok"), self.ctx.theme.color("danger"))
 
     def show_health(self, h: Health) -> None:
         t = self.ctx.theme
@@ -82,7 +59,4 @@ class HealthView(QWidget):
             colour = t.color("danger" if rate >= 5 else "warning" if rate >= 1 else "ok").name()
             self.failure.setText(f"Permanent failures (24 h): <span style='color:{colour}'>{rate:.1f}%</span> "
                                  f"of {count(h.finished_24h)}")
-        if h.per_minute:
-            xs = [m / 1000 for m, _, _ in h.per_minute] + [h.per_minute[-1][0] / 1000 + 60]
-            self.ok_curve.setData(xs, [s for _, s, _ in h.per_minute])
-            self.bad_curve.setData(xs, [f for _, _, f in h.per_minute])
+        self.plot.set_points(h.per_minute)

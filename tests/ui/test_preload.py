@@ -1,0 +1,41 @@
+"""The first open of Jobs froze 390-510 ms and Call rates 540 ms, most of it importing pyqtgraph on the GUI thread.
+Once the window is up, that and every panel's module are imported on a worker thread."""
+
+import sys
+
+import console.ui.preload as preload_mod
+from console.ui.preload import HEAVY, panel_modules, preload
+from tests.ui.conftest import wait_idle
+
+PROBE = "tests.ui.preload_probe"
+
+
+def test_preload_imports_on_a_worker_thread(qtbot, ctx):
+    sys.modules.pop(PROBE, None)
+    task = preload(ctx.tasks, [PROBE])
+    assert task is not None
+    wait_idle(qtbot, ctx)
+    assert sys.modules[PROBE].IMPORTED_ON_MAIN_THREAD is False
+    assert preload(ctx.tasks, [PROBE]) is None  # loaded already: nothing to do
+
+
+def test_the_window_preloads_pyqtgraph_and_every_panel_module_once_shown(qtbot, ctx, monkeypatch):
+    from console.ui.main_window import MainWindow
+
+    asked = []
+    monkeypatch.setattr(preload_mod, "preload", lambda tasks, names: asked.append(tuple(names)))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert asked == []  # not while building: the window and its first panel come first
+    window.show()
+    qtbot.waitUntil(lambda: bool(asked), timeout=3000)
+    (names,) = asked
+    assert names[:len(HEAVY)] == HEAVY == ("numpy", "pyqtgraph")
+    assert "console.ui.panels.jobs.panel" in names and "console.ui.panels.callrates.panel" in names
+    assert set(panel_modules(window.specs)) <= set(names)
+    window.hide()
+    window.show()
+    qtbot.wait(400)
+    assert len(asked) == 1  # once per window
+    window.close()
+    wait_idle(qtbot, ctx)
