@@ -67,6 +67,9 @@ def scene(qtbot, ctx, window):
 
 def reached(qtbot, ctx, window, write) -> tuple[set[str], list]:
     """Run `write` (a coroutine function or a plain one), wait for its announcement, and say which panels it reached."""
+    wait_idle(qtbot, ctx)  # what the scene set off (a first verification, a list load) has landed
+    qtbot.wait(300)
+    wait_idle(qtbot, ctx)
     for key in PANELS:
         window.panels[key].redraws.clear()
         window.panels[key]._when_seen.clear()
