@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 
 class RowsModel(QAbstractTableModel):
     """Rows with an identity (`key`): a new read of the same rows repaints their values in place, so selection
-    and scroll stay; different rows reset the model."""
+    and scroll stay; different rows reset the model. `headers` are the column titles."""
 
-    def __init__(self, columns: int) -> None:
+    def __init__(self, headers: Sequence[str]) -> None:
         super().__init__()
         self.rows: list[Any] = []
-        self._columns = columns
+        self.headers = list(headers)
+        self._columns = len(self.headers)
 
     def key(self, row: Any) -> Any:
         raise NotImplementedError
@@ -34,3 +35,9 @@ class RowsModel(QAbstractTableModel):
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._columns
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < self._columns:
+            return self.headers[section]
+        return None

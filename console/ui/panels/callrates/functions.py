@@ -36,7 +36,7 @@ def _text(value: Any, col: int) -> str:
 
 class FunctionsModel(RowsModel):
     def __init__(self) -> None:
-        super().__init__(len(COLUMNS))
+        super().__init__(COLUMNS)
         self.rows: list[FunctionRow] = []
 
     def set_metrics(self, metrics: FunctionMetrics) -> None:
@@ -46,11 +46,9 @@ class FunctionsModel(RowsModel):
         return row.name
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section == SAMPLES:
             return "Executions the percentiles rest on"
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -36,7 +36,7 @@ HourlyRole = Qt.ItemDataRole.UserRole + 1
 
 class GroupsModel(RowsModel):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__(len(COLUMNS))
+        super().__init__(COLUMNS)
         self.ctx = ctx
         self.rows: list[ErrorGroup] = []
         self.now_ms = 0
@@ -47,11 +47,6 @@ class GroupsModel(RowsModel):
 
     def key(self, row: Any) -> Any:
         return row.fingerprint
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -36,7 +36,7 @@ STATE_COLUMNS = range(1, 8)
 
 class TypesModel(RowsModel):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__(len(COLUMNS))
+        super().__init__([c[0] for c in COLUMNS])
         self.ctx = ctx
         self.rows: list[TypeRow] = []
 
@@ -49,11 +49,9 @@ class TypesModel(RowsModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
         if role == Qt.ItemDataRole.ToolTipRole:
             return COLUMNS[section][2] or f"Click a cell: this type, {COLUMNS[section][0].lower()} jobs"
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

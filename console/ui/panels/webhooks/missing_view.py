@@ -36,16 +36,11 @@ def reference_text(ref: Reference, user: str | None) -> str:
 
 class MissingModel(RowsModel):
     def __init__(self) -> None:
-        super().__init__(len(COLUMNS))
+        super().__init__(COLUMNS)
         self.rows: list[MissingEvent] = []
 
     def key(self, row: Any) -> Any:
         return row.key
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
