@@ -14,36 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.benchmarks.heartbeat import Heartbeat
+
 SETTLE_S = 1.5  # after the window opens (its first queries, the demo worker's first tick)
 AFTER_S = 1.5  # after the panel opens: the results of its first queries land on the GUI thread in this time
-
-
-class Heartbeat:
-    """A 10 ms timer on the GUI thread; the longest gap between beats is the longest freeze."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self.beat)
-        self.gaps: list[float] = []
-        self.last = time.perf_counter()
-
-    def start(self) -> None:
-        self.gaps.clear()
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def beat(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append((now - self.last) * 1000)
-        self.last = now
-
-    def worst(self) -> float:
-        self.beat()  # a freeze still going on at the end counts too
-        self.timer.stop()
-        return max(self.gaps)
 
 
 def _print_profile(profile) -> None:

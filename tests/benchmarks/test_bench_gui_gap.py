@@ -9,44 +9,17 @@ Target: under 50 ms in both phases. GUI_GAP_FOLLOW_S shortens or lengthens the f
 
 import asyncio
 import os
-import statistics
 import time
-
-from PySide6.QtCore import QTimer
 
 from console.client.http import Deployment
 from console.ui.connect import connect_live
 from console.ui.main_window import MainWindow
 from console.standin.process import StandinProcess
+from tests.benchmarks.heartbeat import Heartbeat
 from tests.ui.conftest import ctx, gui_thread_gc, loop, theme, wait_idle  # noqa: F401  (fixtures)
 
 FOLLOW_S = float(os.environ.get("GUI_GAP_FOLLOW_S", "30"))
 TARGET_MS = 50.0
-
-
-class Heartbeat:
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self.beat)
-        self.gaps: list[float] = []
-        self.last = time.perf_counter()
-
-    def start(self) -> None:
-        self.gaps.clear()
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def beat(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append((now - self.last) * 1000)
-        self.last = now
-
-    def stop(self) -> dict[str, float]:
-        self.timer.stop()
-        g = sorted(self.gaps) or [0.0]
-        return {"beats": len(g), "worst_ms": g[-1], "p99_ms": g[int(len(g) * 0.99) - 1 if len(g) > 1 else 0],
-                "median_ms": statistics.median(g)}
 
 
 class StallStacks:
