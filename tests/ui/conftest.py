@@ -1,6 +1,4 @@
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from console.secrets import SecretStore
 from console.settings import Settings
@@ -60,20 +58,6 @@ def settle(qapp, context, timeout=5.0):
         qapp.processEvents()
         context.tasks.wait(0.05)
         time.sleep(0.005)
-
-
-@pytest.fixture(autouse=True)
-def no_running_timers(qapp):
-    yield
-    qapp.processEvents()
-    running = [
-        (w.objectName() or type(w).__name__, t.objectName() or "timer")
-        for w in QApplication.allWidgets()
-        if w.isVisible()
-        for t in w.findChildren(QTimer)
-        if t.isActive()
-    ]
-    assert not running, f"timers left running on visible widgets: {running}"
 
 
 def wait_idle(qtbot, ctx, timeout=10_000):
