@@ -9,11 +9,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from console.ui.plain import tip
+from console.ui.rows_model import RowsModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,28 +37,26 @@ def stats(values: list[float]) -> tuple[float, float, float]:
     return finite[-1], sum(finite) / len(finite), max(finite)
 
 
-class LegendModel(QAbstractTableModel):
+class LegendModel(RowsModel):
     def __init__(self, value_text: Callable[[float], str], with_samples: bool = False) -> None:
-        super().__init__()
-        self.value_text = value_text
         self.columns = ["Series", "last", "avg", "max"] + (["n"] if with_samples else [])
+        super().__init__(self.columns)
+        self.value_text = value_text
         self.rows: list[Row] = []
         self.hidden: set[str] = set()
         self.highlighted: str | None = None
 
+    def key(self, row: Any) -> Any:
+        return row.name
+
     def set_rows(self, rows: list[Row]) -> None:
-        if [r.name for r in rows] == [r.name for r in self.rows]:  # the usual live tick: figures only
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 1), self.index(len(rows) - 1, len(self.columns) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
+        """The usual live tick (the same series) repaints the figures in place; other series reset, and a
+        series that is gone is neither hidden nor highlighted any more."""
+        self.replace(rows)
         names = {r.name for r in rows}
         self.hidden &= names
         if self.highlighted not in names:
             self.highlighted = None
-        self.endResetModel()
 
     def restate(self) -> None:
         """Visibility or highlight changed: every row repaints (a handful)."""
@@ -66,19 +65,12 @@ class LegendModel(QAbstractTableModel):
         first, last = self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1)
         self.dataChanged.emit(first, last)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.columns[section]
-            if role == Qt.ItemDataRole.ToolTipRole and self.columns[section] == "n":
-                return "Calls the percentiles rest on, over the range"
-        return None
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole \
+                and self.columns[section] == "n":
+            return "Calls the percentiles rest on, over the range"
+        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
