@@ -100,3 +100,30 @@ def test_the_session_fetch_fix_shows_as_a_drop():
     after = sum(1 for r in rows if r[1] == traffic.SESSION and r[0] >= now - 86400)
     network_after = sum(1 for r in rows if r[1] == traffic.SESSION and r[0] >= now - 86400 and r[3] == "network")
     assert after < before / 2 and network_after < after
+
+
+@pytest.mark.parametrize("span", [300.0, 86400.0])  # raw log (live) and per-minute rollups
+def test_every_refresh_runs_the_same_statements(events, span):
+    """A window's start and width are bound, not written into the SQL: each live tick is otherwise a new
+    statement that SQLAlchemy compiles and caches again (the cache grew ~30 MB over 200 live ticks)."""
+    from sqlalchemy import event
+
+    from console.store.fnmetrics import from_history
+
+    engine, _rows = events
+    seen: list[set[str]] = []
+
+    def record(conn, cursor, statement, *args):
+        seen[-1].add(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for shift in (0.0, 1.7, 123.25):
+            seen.append(set())
+            with engine.connect() as c:
+                rates(c, END - span + shift, END + shift, 60)
+                percentiles(c, END - span + shift, END + shift, 60)
+                from_history(c, END - span + shift, END + shift, 60)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen[1] and seen[1] == seen[2] <= seen[0]  # the first also probes log10 once

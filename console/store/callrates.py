@@ -43,8 +43,10 @@ class Chart:
         return [self.start + i * self.width for i in range(self.buckets)]
 
 
-def _bucket_sql(start: float, width: float) -> str:
-    return f"CAST((at - {start!r}) / {width!r} AS INTEGER)"
+# The bucket's origin and width are bound parameters (:bs, :bw), never literals: a literal makes every live
+# tick a new statement, which SQLAlchemy compiles and caches again (the cache grew by ~30 MB in 200 ticks).
+BUCKET_SQL = "CAST((at - :bs) / :bw AS INTEGER)"
+ROLLUP_BUCKET_SQL = "CAST((minute * 60 - :bs) / :bw AS INTEGER)"
 
 
 # Buckets at least this wide are answered from the per-minute rollups (each minute falls in the bucket of
@@ -55,9 +57,9 @@ ROLLUP_MIN_WIDTH = 60.0
 def _source(start: float, end: float, width: float) -> tuple[str, str, str, dict[str, Any]]:
     """(table, bucket expression, count expression, params) for the raw log or the rollups."""
     if width >= ROLLUP_MIN_WIDTH:
-        return ("call_rollup", f"CAST((minute * 60 - {start!r}) / {width!r} AS INTEGER)", "sum(n)",
-                {"s": int(start // 60), "e": int(-(-end // 60))})
-    return "call_log", _bucket_sql(start, width), "count(*)", {"s": start, "e": end}
+        return ("call_rollup", ROLLUP_BUCKET_SQL, "sum(n)",
+                {"s": int(start // 60), "e": int(-(-end // 60)), "bs": start, "bw": width})
+    return "call_log", BUCKET_SQL, "count(*)", {"s": start, "e": end, "bs": start, "bw": width}
 
 
 def rates(conn: Connection, start: float, end: float, buckets: int, group: str = "function",

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from console.domain.fnmetrics import FunctionMetrics, FunctionRow
-from console.store.callrates import ROLLUP_MIN_WIDTH, _bin_sql, _from_histogram
+from console.store.callrates import BUCKET_SQL, ROLLUP_BUCKET_SQL, ROLLUP_MIN_WIDTH, _bin_sql, _from_histogram
 
 CACHED_KINDS = ("Query",)  # only queries are cached by a deployment
 
@@ -24,17 +24,17 @@ def from_history(conn: Connection, start: float, end: float, buckets: int, top_n
     width = (end - start) / buckets
     p: dict[str, float]
     if width >= ROLLUP_MIN_WIDTH:
-        p = {"s": int(start // 60), "e": int(-(-end // 60))}
+        p = {"s": int(start // 60), "e": int(-(-end // 60)), "bs": start, "bw": width}
         where = "minute >= :s AND minute < :e"
-        bucket = f"CAST((minute * 60 - {start!r}) / {width!r} AS INTEGER)"
+        bucket = ROLLUP_BUCKET_SQL
         per_bucket = (f"SELECT {bucket} AS b, identifier, sum(n), sum(errors) FROM function_rollup "
                       f"WHERE {where} GROUP BY b, identifier")
         totals = (f"SELECT identifier, max(udf_type), sum(n), sum(errors), sum(cached) FROM function_rollup "
                   f"WHERE {where} GROUP BY identifier")
     else:
-        p = {"s": start, "e": end}
+        p = {"s": start, "e": end, "bs": start, "bw": width}
         where = "at >= :s AND at < :e AND kind = 'Completion'"
-        bucket = f"CAST((at - {start!r}) / {width!r} AS INTEGER)"
+        bucket = BUCKET_SQL
         per_bucket = (f"SELECT {bucket} AS b, identifier, count(*), sum(outcome = 'failure') FROM function_logs "
                       f"WHERE {where} GROUP BY b, identifier")
         totals = (f"SELECT identifier, max(udf_type), count(*), sum(outcome = 'failure'), sum(coalesce(cached, 0)) "
