@@ -115,6 +115,7 @@ def connect_live(window, deployment, *, show_dialog: bool = True) -> LiveControl
         controller.state.connect(window.on_live_state)
         if controller.last_state is not None:
             window.on_live_state(controller.last_state)
+            ctx.sync_state.emit(controller.last_state)
         window.show_deployment()
         controller.announce_figures()
 

@@ -34,6 +34,7 @@ class AppContext(QObject):
     replica_replaced = Signal()  # a different replica file is open (demo reset, --db)
     status_message = Signal(str)
     live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
+    sync_state = Signal(object)  # the shown replica's sync loop state (LoopState), live mode only
 
     def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,
                  theme: Theme, tasks: TaskRunner | None = None) -> None:
@@ -69,6 +70,11 @@ class AppContext(QObject):
         if self.settings.operator_user_id:
             return self.settings.operator_user_id
         return self._demo_operator if self.is_demo else None
+
+    @property
+    def copying(self) -> bool:
+        """The shown replica is still being built by a first sync (or a resync): an empty list may fill yet."""
+        return self.live is not None and bool(getattr(self.live, "building", False))
 
     @property
     def is_demo(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel
@@ -11,12 +11,13 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel
 class EmptyState(QLabel):
     """Plain-text note centred over `view`'s viewport, shown while its model has no rows and `busy()` is false
     (a page still loading is not "nothing matches"). `why()` words it from the panel's filters; call
-    `refresh()` when they change without the model saying so."""
+    `refresh()` when they change without the model saying so. Given the app context, it adds while a first
+    sync is still copying the deployment that more may arrive (an empty list then is not the deployment's)."""
 
-    def __init__(self, view: QAbstractItemView, why: Callable[[], str], busy: Callable[[], bool] = lambda: False
-                 ) -> None:
+    def __init__(self, view: QAbstractItemView, why: Callable[[], str], busy: Callable[[], bool] = lambda: False,
+                 ctx: Any = None) -> None:
         super().__init__(view.viewport())
-        self.view, self.why, self.busy = view, why, busy
+        self.view, self.why, self.busy, self.ctx = view, why, busy, ctx
         self.setObjectName("empty-state")
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
@@ -29,17 +30,19 @@ class EmptyState(QLabel):
         loading = getattr(model, "loading_changed", None)
         if loading is not None:
             loading.connect(self._on_loading)  # a bound slot: disconnected when the note goes
+        if ctx is not None:
+            ctx.sync_state.connect(self._on_loading)
         view.viewport().installEventFilter(self)
         self.refresh()
 
     def refresh(self, *_args: object) -> None:
         empty = self.view.model().rowCount() == 0 and not self.busy()
         if empty:
-            self.setText(self.why())
+            self.setText(with_copying(self.why(), self.ctx))
             self._place()
         self.setVisible(empty)
 
-    def _on_loading(self, _busy: bool) -> None:
+    def _on_loading(self, _state: object) -> None:
         self.refresh()
 
     def _place(self) -> None:
@@ -64,3 +67,10 @@ def no_match(things: str, filters: list[str], hint: str, nothing: str) -> str:
     if not shown:
         return nothing
     return f"No {things} matches {', '.join(shown)}. {hint}"
+
+
+COPYING = "The first sync is still copying the deployment: more arrives as each table is copied."
+
+
+def with_copying(why: str, ctx: Any) -> str:
+    return f"{why} {COPYING}" if ctx is not None and ctx.copying else why

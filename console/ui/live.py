@@ -56,6 +56,7 @@ class LiveController(QObject):
                                            on_mode=self.subscription_mode.emit)
         self.figures: dict[str, Any] = {}  # the latest value of each standing subscription
         self.last_state: LoopState | None = None
+        self.building = False  # a snapshot is being copied (first sync or resync), not yet caught up
         self._cancel: asyncio.Event | None = None
         self._task: asyncio.Future | None = None
         # The call log is written in batches, off the GUI thread.
@@ -119,7 +120,13 @@ class LiveController(QObject):
 
     def _state(self, state: LoopState) -> None:
         self.last_state = state
+        if state.status in ("syncing", "resync"):
+            self.building = True
+        elif state.status in ("live", "error", "stopped"):
+            self.building = False
         self.state.emit(state)
+        if self.ctx.live is self:
+            self.ctx.sync_state.emit(state)
 
     def _changes(self, changes: ChangeSet) -> None:
         if self.ctx.live is not self:

@@ -130,10 +130,10 @@ def test_logs_count_is_exact_not_page_plus(qtbot, ctx, window):
         with ctx.engine.connect() as c:
             return c.execute(text("SELECT count(*) FROM function_logs")).scalar()
 
+    before = stored()  # read before the panel counts: entries logged meanwhile may not have reached its list yet
     window.show_panel("logs")
     wait_idle(qtbot, ctx)
     logs = window.panels["logs"]
-    before = stored()
     assert before > logs.model.PAGE and logs.model.has_more
     summary = lambda: re.match(r"(\d+) shown of (\d+) entries, newest first", logs.summary.text().replace("\u202f", ""))
     qtbot.waitUntil(lambda: summary() is not None)
@@ -144,3 +144,66 @@ def test_logs_count_is_exact_not_page_plus(qtbot, ctx, window):
     qtbot.wait(200)
     wait_idle(qtbot, ctx)
     assert before <= shown_total <= stored() and "+" not in logs.summary.text()
+
+
+def test_an_empty_list_during_a_first_sync_says_the_copy_is_still_running(qtbot, ctx, window):
+    """Users opened on a replica the first sync has not reached yet said "No user matches these filters"."""
+    from console.client.http import Deployment
+    from console.sync.loop import LoopState
+    from console.ui.live import LiveController
+
+    window.show_panel("jobs")
+    users = window.panels["users"]
+    window.show_panel("users")
+    wait_idle(qtbot, ctx)
+    users.search.setText("zzqqxxyy")
+    users.apply_query()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: users.empty.isVisible())
+    assert "still copying" not in users.empty.text()
+
+    controller = LiveController(ctx, Deployment("http://127.0.0.1:9", "standin|k"))  # never started
+    ctx.live = controller
+    try:
+        controller._state(LoopState("syncing"))  # what the sync loop says while a snapshot is copied
+        assert "No user matches “zzqqxxyy”" in users.empty.text()
+        assert "The first sync is still copying the deployment" in users.empty.text()
+        window.show_panel("jobs")
+        jobs = window.panels["jobs"]
+        jobs.text_edit.setText("zzqqxxyy")
+        jobs.apply_query()
+        wait_idle(qtbot, ctx)
+        qtbot.waitUntil(lambda: empty_note(jobs.table) is not None)
+        assert "still copying" in empty_note(jobs.table).text()
+
+        controller._state(LoopState("live"))
+        assert "still copying" not in empty_note(jobs.table).text()
+        assert "still copying" not in users.empty.text()
+    finally:
+        ctx.live = None
+        ctx.tasks.spawn(controller.aclose())
+        wait_idle(qtbot, ctx)
+
+
+def test_the_live_controller_is_building_from_syncing_until_live(qtbot, ctx):
+    from console.client.http import Deployment
+    from console.sync.loop import LoopState
+    from console.ui.live import LiveController
+
+    controller = LiveController(ctx, Deployment("http://127.0.0.1:9", "standin|k"))
+    try:
+        seen = []
+        ctx.sync_state.connect(seen.append)
+        assert not controller.building
+        for status, building in [("syncing", True), ("offline", True), ("waiting", True), ("live", False),
+                                 ("offline", False), ("resync", True), ("error", False)]:
+            controller._state(LoopState(status))
+            assert controller.building is building, status
+        assert seen == []  # not the shown replica's controller: the window hears nothing
+        ctx.live = controller
+        controller._state(LoopState("syncing"))
+        assert [s.status for s in seen] == ["syncing"] and ctx.copying
+    finally:
+        ctx.live = None
+        ctx.tasks.spawn(controller.aclose())
+        wait_idle(qtbot, ctx)

@@ -126,7 +126,7 @@ class DataPanel(Panel):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         elide_cells(self.table)
-        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading, ctx=self.ctx)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()

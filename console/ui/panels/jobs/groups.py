@@ -141,7 +141,7 @@ class GroupsView(QWidget):
         self.set_allowed(True, True)
         self.loaded = False
         self.empty = EmptyState(self.table, lambda: "No error groups: no job in the replica has failed or died. "
-                                "Failed jobs are grouped here by their error.", lambda: not self.loaded)
+                                "Failed jobs are grouped here by their error.", lambda: not self.loaded, ctx=ctx)
 
     def set_allowed(self, retry: bool, cancel: bool, retry_tip: str = "", cancel_tip: str = "") -> None:
         self._allowed = (retry, cancel)

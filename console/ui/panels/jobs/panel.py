@@ -193,7 +193,7 @@ class JobsPanel(Panel):
         for col, width in enumerate(WIDTHS):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
-        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading, ctx=self.ctx)
         self.detail = JobDetailView(ctx)
         self.health = HealthView(ctx)
         self.types = TypesView(ctx)

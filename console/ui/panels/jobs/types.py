@@ -110,7 +110,7 @@ class TypesView(QWidget):
         layout.addWidget(self.table)
         self.loaded = False
         self.empty = EmptyState(self.table, lambda: "No job types yet: each type of job appears here, with its "
-                                "counts by state, once jobs sync.", lambda: not self.loaded)
+                                "counts by state, once jobs sync.", lambda: not self.loaded, ctx=ctx)
 
     def show_rows(self, rows: list[TypeRow]) -> None:
         self.loaded = True

@@ -88,7 +88,7 @@ class RolesPanel(Panel):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         elide_cells(self.table, middle=(1,))  # a cut name or email shows its full text
-        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading, ctx=self.ctx)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 170)

@@ -26,6 +26,7 @@ from console.store.roles import active_admins
 from console.store.users import DETAIL_OWNER, UserQuery, count_matching, detail, detail_touched
 from console.ui.context import AppContext
 from console.ui.elide import elide_cells
+from console.ui.empty import with_copying
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -142,6 +143,7 @@ class UsersPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
         ctx.data_changed.connect(self.on_data_changed)
+        ctx.sync_state.connect(self._on_sync_state)
         self.load_actor()
         self.apply_query()
 
@@ -172,13 +174,8 @@ class UsersPanel(Panel):
         self.summary.setToolTip(f"last page in {ms:.0f} ms")
         query = self.model.query
         if rows == 0:
-            typed = query.text.strip()
-            filters = query.role is not None or query.active is not None
             self.summary.setText("no users")
-            self.empty.setText(
-                (f"No user matches “{typed}”" if typed else "No user matches these filters")
-                + (" with these filters" if typed and filters else "") + ". Search by name, email, phone "
-                "(the last four digits work) or id" + ("; or set the filters back to everyone." if filters else "."))
+            self.empty.setText(self._why_empty(query))
             self.empty.show()
         else:
             self.empty.hide()
@@ -195,6 +192,21 @@ class UsersPanel(Panel):
                 self._pending_select = None
                 self.table.selectRow(row)
                 self.table.scrollTo(self.model.index(row, 0))
+
+    def _why_empty(self, query: UserQuery) -> str:
+        typed = query.text.strip()
+        filters = query.role is not None or query.active is not None
+        if not typed and not filters:
+            why = "No users in this replica."
+        else:
+            why = ((f"No user matches “{typed}”" if typed else "No user matches these filters")
+                   + (" with these filters" if typed and filters else "") + ". Search by name, email, phone "
+                   "(the last four digits work) or id" + ("; or set the filters back to everyone." if filters else "."))
+        return with_copying(why, self.ctx)
+
+    def _on_sync_state(self, _state: object) -> None:
+        if not self.empty.isHidden():
+            self.empty.setText(self._why_empty(self.model.query))  # re-worded as the first sync moves on
 
     def _show_count(self, query: UserQuery, n: int) -> None:
         if query == self.model.query:

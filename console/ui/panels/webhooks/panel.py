@@ -139,7 +139,7 @@ class WebhooksPanel(Panel):
         fit_column(self.table, 4, VERDICT_TEXTS)
         fit_column(self.table, 3, ["2026-12-31 23:59:59"])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
-        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
+        self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading, ctx=self.ctx)
         self.detail = DeliveryDetailView(ctx)
         self.detail.replay_button.clicked.connect(self.open_replay)
         self.detail.replay_button.setObjectName("replay-one")
