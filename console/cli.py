@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--db", type=Path, dest="shot_db", help="replica to render (default: fresh demo data)")
     shot.add_argument("--theme", choices=["light", "dark"], default="light")
     shot.add_argument("--live", action="store_true", help="also render live mode against a local stand-in")
+    shot.add_argument("--size", help="window size WxH (names then end in -<theme>-<W>x<H>; default 1440x880)")
+    shot.add_argument("--screen", action="store_true",
+                      help="capture the screen (import -window root), for a real display such as xvfb-run")
     return p
 
 
@@ -289,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "screenshot":
         from console.ui.screenshot import take_screenshots
 
-        paths = take_screenshots(args.out, db=args.shot_db, theme=args.theme, live=args.live)
+        size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+        paths = take_screenshots(args.out, db=args.shot_db, theme=args.theme, live=args.live,
+                                 size=size, screen=args.screen)  # type: ignore[arg-type]
         for p in paths:
             print(p)
         return 0

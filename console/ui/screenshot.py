@@ -13,9 +13,13 @@ from pathlib import Path
 from sqlalchemy import text
 
 
-def settle(app, ctx, timeout: float = 20.0, quiet_ms: int = 300) -> None:
+# With the demo worker running on a real display the app is never quiet for long: wait less for it.
+SETTLE_S = 20.0
+
+
+def settle(app, ctx, timeout: float | None = None, quiet_ms: int = 300) -> None:
     """Process events until background work is done and the UI has been quiet for `quiet_ms`."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (SETTLE_S if timeout is None else timeout)
     quiet_since = None
     while time.monotonic() < deadline:
         app.processEvents()
@@ -117,7 +121,25 @@ def _prepare_new_panel(app, ctx, window, key: str) -> None:
     settle(app, ctx)
 
 
-def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False) -> list[Path]:
+def _screen_capture(path: Path) -> None:
+    """What the X server shows (`import -window root`): a real window's pixels, not a widget's render."""
+    import shutil
+    import subprocess
+
+    if shutil.which("import"):
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=60)
+    else:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(path))
+
+
+def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False,
+                     size: tuple[int, int] | None = None, screen: bool = False) -> list[Path]:
+    """Every panel's picture. With `size`, the window has that size and each name ends in -<theme>-<W>x<H>;
+    with `screen` (a real display, such as Xvfb sized to match), the pictures are of the screen."""
+    global SETTLE_S
+    SETTLE_S = 4.0 if screen else 20.0
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ops-console-shots-") as tmp:
@@ -135,15 +157,24 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
 
         app = make_app([])
         ctx, window = build_window(app, db)
-        window.resize(1440, 880)
+        window.resize(*(size or (1440, 880)))
+        window.move(0, 0)
         window.show()
         settle(app, ctx)
         saved: list[Path] = []
 
         def shot(name: str, widget=None) -> None:
             settle(app, ctx)
+            if size is not None and not name.endswith(f"x{size[1]}"):
+                name = f"{name}-{theme}-{size[0]}x{size[1]}"
             path = out / f"{name}.png"
-            (widget or window).grab().save(str(path))
+            if screen:
+                if widget is not None and widget is not window:
+                    widget.raise_()
+                settle(app, ctx, quiet_ms=600)  # what moves (the demo worker, charts) has painted
+                _screen_capture(path)
+            else:
+                (widget or window).grab().save(str(path))
             saved.append(path)
 
         shot.out, shot.saved = out, saved  # type: ignore[attr-defined]
@@ -163,12 +194,17 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                     window.navigate("users", inactive)
                     shot("users-deactivated")
             elif spec.key == "jobs":
-                with ctx.engine.connect() as conn:
-                    job = conn.execute(text("SELECT id FROM jobs WHERE status = 'dead' AND user_id IS NOT NULL "
-                                            "ORDER BY attempts DESC, created_at DESC LIMIT 1")).scalar()
                 panel = window.panels["jobs"]
-                panel.show_job(job) if job else None
+                for button in panel.state_buttons.buttons():  # triage: the dead jobs, the first selected
+                    if button.property("state") == "dead":
+                        button.setChecked(True)
+                panel.apply_query()
+                settle(app, ctx)
+                if panel.model.rowCount():
+                    panel.table.selectRow(0)  # selected, so it stays through the auto-refresh
                 shot("jobs")
+                panel.state_buttons.button(0).setChecked(True)
+                panel.apply_query()
                 panel.bottom.setCurrentWidget(panel.types)  # the queue by type
                 panel.tick()
                 shot("jobs-types")
@@ -218,6 +254,8 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
             elif spec.key in ("data", "functions", "logs"):
                 _prepare_new_panel(app, ctx, window, spec.key)
                 shot(spec.key)
+                if size is not None:
+                    continue
                 # The stack is as wide as its widest panel's minimum (Chats: about 1300 px with the panel
                 # list); for these pictures only the panel shown counts.
                 window.stack.setMinimumWidth(1)
