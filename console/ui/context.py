@@ -74,7 +74,7 @@ class AppContext(QObject):
     @property
     def copying(self) -> bool:
         """The shown replica is still being built by a first sync (or a resync): an empty list may fill yet."""
-        return self.live is not None and bool(getattr(self.live, "building", False))
+        return self.live is not None and self.live.building
 
     @property
     def is_demo(self) -> bool:

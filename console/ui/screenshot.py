@@ -165,7 +165,7 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
 
         def shot(name: str, widget=None) -> None:
             settle(app, ctx)
-            if size is not None and not name.endswith(f"x{size[1]}"):
+            if size is not None:
                 name = f"{name}-{theme}-{size[0]}x{size[1]}"
             path = out / f"{name}.png"
             if screen:

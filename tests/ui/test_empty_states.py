@@ -1,5 +1,6 @@
 """Issue 15: every panel list that can be empty says why, and what to do (an overlay on the view)."""
 
+import pytest
 from PySide6.QtWidgets import QLabel
 
 from tests.ui.conftest import wait_idle
@@ -10,16 +11,34 @@ def empty_note(view) -> QLabel | None:
     return note if note is not None and note.isVisible() else None
 
 
+def search_for_nothing(qtbot, ctx, panel, edit, text: str = "zzqqxxyy") -> QLabel:
+    """Type what matches nothing into `edit`, apply it, and return the note over the panel's table."""
+    edit.setText(text)
+    panel.apply_query()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: empty_note(panel.table) is not None)
+    return empty_note(panel.table)
+
+
+@pytest.fixture
+def controller(qtbot, ctx):
+    """A live controller never started (its deployment is unreachable): its states are set by hand."""
+    from console.client.http import Deployment
+    from console.ui.live import LiveController
+
+    controller = LiveController(ctx, Deployment("http://127.0.0.1:9", "standin|k"))
+    yield controller
+    ctx.live = None
+    ctx.tasks.spawn(controller.aclose())
+    wait_idle(qtbot, ctx)
+
+
 def test_filtered_tables_say_what_matched_nothing_and_what_to_do(qtbot, ctx, window):
     window.show_panel("jobs")
     wait_idle(qtbot, ctx)
     jobs = window.panels["jobs"]
     assert empty_note(jobs.table) is None
-    jobs.text_edit.setText("zzqqxxyy")
-    jobs.apply_query()
-    wait_idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: empty_note(jobs.table) is not None)
-    assert "No job matches text “zzqqxxyy”" in empty_note(jobs.table).text()
+    assert "No job matches text “zzqqxxyy”" in search_for_nothing(qtbot, ctx, jobs, jobs.text_edit).text()
     jobs.text_edit.setText("")
     jobs.apply_query()
     wait_idle(qtbot, ctx)
@@ -28,30 +47,18 @@ def test_filtered_tables_say_what_matched_nothing_and_what_to_do(qtbot, ctx, win
     window.show_panel("webhooks")
     wait_idle(qtbot, ctx)
     hooks = window.panels["webhooks"]
-    hooks.text.setText("zzqqxxyy")
-    hooks.apply_query()
-    wait_idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: empty_note(hooks.table) is not None)
-    assert "No delivery matches text “zzqqxxyy”" in empty_note(hooks.table).text()
+    assert "No delivery matches text “zzqqxxyy”" in search_for_nothing(qtbot, ctx, hooks, hooks.text).text()
     assert "Clear a filter" in empty_note(hooks.table).text()
 
     window.show_panel("logs")
     wait_idle(qtbot, ctx)
     logs = window.panels["logs"]
-    logs.text.setText("zzqqxxyy")
-    logs.apply_query()
-    wait_idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: empty_note(logs.table) is not None)
-    assert "No log entry matches text “zzqqxxyy”" in empty_note(logs.table).text()
+    assert "No log entry matches text “zzqqxxyy”" in search_for_nothing(qtbot, ctx, logs, logs.text).text()
 
     window.show_panel("roles")
     wait_idle(qtbot, ctx)
     roles = window.panels["roles"]
-    roles.search.setText("zzqqxxyy")
-    roles.apply_query()
-    wait_idle(qtbot, ctx)
-    qtbot.waitUntil(lambda: empty_note(roles.table) is not None)
-    assert "No user matches “zzqqxxyy”" in empty_note(roles.table).text()
+    assert "No user matches “zzqqxxyy”" in search_for_nothing(qtbot, ctx, roles, roles.search).text()
 
 
 def test_data_says_pick_a_table_then_what_the_filter_missed(qtbot, ctx, window):
@@ -146,11 +153,9 @@ def test_logs_count_is_exact_not_page_plus(qtbot, ctx, window):
     assert before <= shown_total <= stored() and "+" not in logs.summary.text()
 
 
-def test_an_empty_list_during_a_first_sync_says_the_copy_is_still_running(qtbot, ctx, window):
+def test_an_empty_list_during_a_first_sync_says_the_copy_is_still_running(qtbot, ctx, window, controller):
     """Users opened on a replica the first sync has not reached yet said "No user matches these filters"."""
-    from console.client.http import Deployment
     from console.sync.loop import LoopState
-    from console.ui.live import LiveController
 
     window.show_panel("jobs")
     users = window.panels["users"]
@@ -162,48 +167,30 @@ def test_an_empty_list_during_a_first_sync_says_the_copy_is_still_running(qtbot,
     qtbot.waitUntil(lambda: users.empty.isVisible())
     assert "still copying" not in users.empty.text()
 
-    controller = LiveController(ctx, Deployment("http://127.0.0.1:9", "standin|k"))  # never started
     ctx.live = controller
-    try:
-        controller._state(LoopState("syncing"))  # what the sync loop says while a snapshot is copied
-        assert "No user matches “zzqqxxyy”" in users.empty.text()
-        assert "The first sync is still copying the deployment" in users.empty.text()
-        window.show_panel("jobs")
-        jobs = window.panels["jobs"]
-        jobs.text_edit.setText("zzqqxxyy")
-        jobs.apply_query()
-        wait_idle(qtbot, ctx)
-        qtbot.waitUntil(lambda: empty_note(jobs.table) is not None)
-        assert "still copying" in empty_note(jobs.table).text()
+    controller._state(LoopState("syncing"))  # what the sync loop says while a snapshot is copied
+    assert "No user matches “zzqqxxyy”" in users.empty.text()
+    assert "The first sync is still copying the deployment" in users.empty.text()
+    window.show_panel("jobs")
+    jobs = window.panels["jobs"]
+    assert "still copying" in search_for_nothing(qtbot, ctx, jobs, jobs.text_edit).text()
 
-        controller._state(LoopState("live"))
-        assert "still copying" not in empty_note(jobs.table).text()
-        assert "still copying" not in users.empty.text()
-    finally:
-        ctx.live = None
-        ctx.tasks.spawn(controller.aclose())
-        wait_idle(qtbot, ctx)
+    controller._state(LoopState("live"))
+    assert "still copying" not in empty_note(jobs.table).text()
+    assert "still copying" not in users.empty.text()
 
 
-def test_the_live_controller_is_building_from_syncing_until_live(qtbot, ctx):
-    from console.client.http import Deployment
+def test_the_live_controller_is_building_from_syncing_until_live(ctx, controller):
     from console.sync.loop import LoopState
-    from console.ui.live import LiveController
 
-    controller = LiveController(ctx, Deployment("http://127.0.0.1:9", "standin|k"))
-    try:
-        seen = []
-        ctx.sync_state.connect(seen.append)
-        assert not controller.building
-        for status, building in [("syncing", True), ("offline", True), ("waiting", True), ("live", False),
-                                 ("offline", False), ("resync", True), ("error", False)]:
-            controller._state(LoopState(status))
-            assert controller.building is building, status
-        assert seen == []  # not the shown replica's controller: the window hears nothing
-        ctx.live = controller
-        controller._state(LoopState("syncing"))
-        assert [s.status for s in seen] == ["syncing"] and ctx.copying
-    finally:
-        ctx.live = None
-        ctx.tasks.spawn(controller.aclose())
-        wait_idle(qtbot, ctx)
+    seen = []
+    ctx.sync_state.connect(seen.append)
+    assert not controller.building
+    for status, building in [("syncing", True), ("offline", True), ("waiting", True), ("live", False),
+                             ("offline", False), ("resync", True), ("error", False)]:
+        controller._state(LoopState(status))
+        assert controller.building is building, status
+    assert seen == []  # not the shown replica's controller: the window hears nothing
+    ctx.live = controller
+    controller._state(LoopState("syncing"))
+    assert [s.status for s in seen] == ["syncing"] and ctx.copying
