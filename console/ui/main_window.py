@@ -32,7 +32,7 @@ from console.ui.context import AppContext
 from console.ui.format import count, size
 from console.ui.panel import Panel, PanelSpec
 from console.ui.panels import panel_specs
-from console.ui.plain import esc, plain, tip
+from console.ui.plain import esc, plain, question, tip
 from console.ui.quickfind import QuickFindDialog
 from console.ui.settings_dialog import SettingsDialog
 from console.ui.theme import app_icon
@@ -474,7 +474,7 @@ class MainWindow(QMainWindow):
     def reset_demo(self) -> None:
         if not self.ctx.is_demo:
             return
-        answer = QMessageBox.question(
+        answer = question(
             self, "Reset demo data",
             "Replace the demo replica with freshly generated data? Changes made in the demo are lost.",
         )

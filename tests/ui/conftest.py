@@ -77,3 +77,29 @@ def window(qtbot, ctx):
     yield w
     w.close()
     wait_idle(qtbot, ctx)
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """A modal message box in a test would wait for a click forever, and a hang inside Qt's nested event loop
+    is out of pytest-timeout's reach (CI stalled on one). Any box a test did not answer itself is dismissed
+    at once and fails the test with its text. Tests that expect a box patch QMessageBox themselves."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+
+    def dismiss(box):
+        shown.append(f"{box.windowTitle()}: {box.text()}")
+        return int(QMessageBox.StandardButton.Cancel)
+
+    def static(name):
+        def answer(parent, title, text, *args, **kwargs):
+            shown.append(f"{title}: {text}")
+            return QMessageBox.StandardButton.No if name == "question" else QMessageBox.StandardButton.Ok
+        return staticmethod(answer)
+
+    monkeypatch.setattr(QMessageBox, "exec", dismiss)
+    for name in ("question", "warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, static(name))
+    yield shown
+    assert not shown, f"a modal message box opened that the test did not expect: {shown}"

@@ -159,7 +159,9 @@ def test_settings_without_keyring_keeps_key_for_session_only(qtbot, window, ctx,
 
 
 def test_reset_demo_data_replaces_the_replica(qtbot, window, ctx, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    import console.ui.main_window as M
+
+    monkeypatch.setattr(M, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(ctx.replica_replaced, timeout=30_000):
         window.reset_demo()
     wait_idle(qtbot, ctx)

@@ -36,6 +36,7 @@ from console.ui.context import AppContext
 from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.panel import Panel
+from console.ui.plain import question
 
 HISTORY_KEY = "functions/history"
 HISTORY_MAX = 30
@@ -269,9 +270,9 @@ class FunctionsPanel(Panel):
     # -- running ---------------------------------------------------------------------------------------
     def confirm(self, kind: str, path: str, who: str) -> bool:
         """Mutations and actions ask first (tests replace this)."""
-        answer = QMessageBox.question(self, f"Run {kind}?",
-                                      f"Run the {kind} {path} on {self.live.deployment.base} as {who}?\n\n"
-                                      f"It may change data. The run is written to the console's audit.")
+        answer = question(self, f"Run {kind}?",
+                          f"Run the {kind} {path} on {self.live.deployment.base} as {who}?\n\n"
+                          f"It may change data. The run is written to the console's audit.")
         return answer == QMessageBox.StandardButton.Yes
 
     def run(self) -> None:
