@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--size", help="window size WxH (names then end in -<theme>-<W>x<H>; default 1440x880)")
     shot.add_argument("--screen", action="store_true",
                       help="capture the screen (import -window root), for a real display such as xvfb-run")
+    shot.add_argument("--panels", help="only these, comma-separated panel keys (users,jobs,...,quick-find,settings)")
     return p
 
 
@@ -294,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
 
         size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
         paths = take_screenshots(args.out, db=args.shot_db, theme=args.theme, live=args.live,
-                                 size=size, screen=args.screen)  # type: ignore[arg-type]
+                                 size=size, screen=args.screen,  # type: ignore[arg-type]
+                                 panels=set(args.panels.split(",")) if args.panels else None)
         for p in paths:
             print(p)
         return 0

@@ -135,8 +135,9 @@ def _screen_capture(path: Path) -> None:
 
 
 def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False,
-                     size: tuple[int, int] | None = None, screen: bool = False) -> list[Path]:
-    """Every panel's picture. With `size`, the window has that size and each name ends in -<theme>-<W>x<H>;
+                     size: tuple[int, int] | None = None, screen: bool = False,
+                     panels: set[str] | None = None) -> list[Path]:
+    """Every panel's picture (or those in `panels`, by key; "quick-find" and "settings" count as panels). With `size`, the window has that size and each name ends in -<theme>-<W>x<H>;
     with `screen` (a real display, such as Xvfb sized to match), the pictures are of the screen."""
     global SETTLE_S
     SETTLE_S = 4.0 if screen else 20.0
@@ -180,6 +181,8 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
         shot.out, shot.saved = out, saved  # type: ignore[attr-defined]
 
         for spec in window.specs:
+            if panels is not None and spec.key not in panels:
+                continue
             window.show_panel(spec.key)
             if spec.key == "users":
                 active, inactive = _interesting_users(ctx)
@@ -269,16 +272,18 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
             else:
                 shot(spec.key)
 
-        window.show_panel("users")
-        window.open_quick_find()
-        window.quick_find.box.setText("olivia")
-        window.quick_find.search()
-        shot("quick-find", window.quick_find)
-        window.quick_find.hide()
+        if panels is None or "quick-find" in panels:
+            window.show_panel("users")
+            window.open_quick_find()
+            window.quick_find.box.setText("olivia")
+            window.quick_find.search()
+            shot("quick-find", window.quick_find)
+            window.quick_find.hide()
 
-        window.open_settings()
-        shot("settings", window._settings_dialog)
-        window._settings_dialog.reject()
+        if panels is None or "settings" in panels:
+            window.open_settings()
+            shot("settings", window._settings_dialog)
+            window._settings_dialog.reject()
 
         if live:
             _live_shots(app, ctx, window, shot)

@@ -46,3 +46,22 @@ def test_jobs_detail_and_refresh_are_on_screen_at_1024(qtbot, ctx, window):
     qtbot.wait(50)
     assert on_screen(window, panel.refresh_now)
     assert on_screen(window, panel.detail) and panel.detail.width() >= 250
+
+
+def test_jobs_triage_fits_1024x700(qtbot, ctx, window):
+    """At 1024x700 the whole Last error column shows beside the detail, the detail's title shows the whole type, and the
+    table keeps more height than the charts below it."""
+    from console.ui.panels.jobs.model import LAST_ERROR
+
+    window.show_panel("jobs")
+    wait_idle(qtbot, ctx)
+    panel = window.panels["jobs"]
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: panel.detail.detail is not None, timeout=5000)
+    qtbot.wait(50)
+    header = panel.table.horizontalHeader()
+    right = header.sectionViewportPosition(LAST_ERROR) + header.sectionSize(LAST_ERROR)
+    assert right <= panel.table.viewport().width(), (right, panel.table.viewport().width())
+    job_type = panel.detail.detail.job["type"]
+    assert panel.detail.title.shown().startswith(job_type), panel.detail.title.shown()  # the type whole
+    assert panel.splitter.height() > panel.bottom.height(), (panel.splitter.height(), panel.bottom.height())

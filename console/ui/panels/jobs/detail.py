@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QSplitter,
     QToolButton,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from console.domain import jobs as J
 from console.store.jobs import JobDetail
 from console.ui.context import AppContext
-from console.ui.elide import TokenBrowser, td, token, unbroken, words
+from console.ui.elide import ElidedLabel, TokenBrowser, td, token, unbroken, words
 from console.ui.format import age, local_time
 
 STATUS_COLOUR = {"dead": "danger", "retrying": "warning", "succeeded": "ok", "running": "ok", "canceled": "muted",
@@ -37,8 +36,7 @@ class JobDetailView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.detail: JobDetail | None = None
-        self.title = QLabel("No job selected")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title = ElidedLabel("No job selected")  # a long type never widens the detail past the table
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -50,11 +48,15 @@ class JobDetailView(QWidget):
         self.copy_id.clicked.connect(lambda: self._copy("id"))
         self.copy_key.clicked.connect(lambda: self._copy("key"))
         self.copy_payload.clicked.connect(lambda: self._copy("payload"))
-        head = QHBoxLayout()
-        head.addWidget(self.title, 1)
+        buttons = QHBoxLayout()  # under the title: a narrow detail still shows the type and state whole
         for b in (self.copy_id, self.copy_key, self.copy_payload):
             b.setEnabled(False)
-            head.addWidget(b)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        head = QVBoxLayout()
+        head.setSpacing(2)
+        head.addWidget(self.title)
+        head.addLayout(buttons)
 
         self.body = TokenBrowser()  # ids, keys and dates never break across lines; long ones elide
         self.body.setObjectName("job-detail-body")

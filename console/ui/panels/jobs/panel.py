@@ -206,21 +206,31 @@ class JobsPanel(Panel):
         self.bottom.addTab(self.health, "Health")
         self.bottom.addTab(self.types, "By type")
         self.bottom.addTab(self.groups, "Error groups")
-        self.bottom.setMaximumHeight(260)
+        self.bottom.setMaximumHeight(320)
         self.bottom.currentChanged.connect(lambda _i: self.tick())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
         self.splitter.setSizes([640, 360])
+        self.splitter.setStretchFactor(0, 3)  # a wider window widens the table more than the detail
+        self.splitter.setStretchFactor(1, 2)
+        # The charts and tables below give way to the jobs when the window is short (drag to change).
+        self.rows_split = QSplitter(Qt.Orientation.Vertical)
+        self.rows_split.setObjectName("jobs-rows-split")
+        self.rows_split.addWidget(self.splitter)
+        self.rows_split.addWidget(self.bottom)
+        self.rows_split.setChildrenCollapsible(False)
+        self.rows_split.setStretchFactor(0, 3)  # a short window takes its height mostly from the charts
+        self.rows_split.setStretchFactor(1, 1)
+        self.rows_split.setSizes([560, 240])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(states)
         layout.addLayout(filters)
         layout.addLayout(actions)
         layout.addLayout(info)
-        layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.bottom)
+        layout.addWidget(self.rows_split, 1)
 
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
@@ -710,6 +720,7 @@ class JobsPanel(Panel):
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("jobs/splitter", self.splitter.saveState())
+        state.setValue("jobs/rows_split", self.rows_split.saveState())
         state.setValue("jobs/columns", self.table.horizontalHeader().saveState())
         state.setValue("jobs/refresh", self.refresh_choice.currentIndex())
         state.setValue("jobs/bottom", self.bottom.currentIndex())
@@ -717,6 +728,8 @@ class JobsPanel(Panel):
     def restore_state(self, state: QSettings) -> None:
         if (value := state.value("jobs/splitter")) is not None:
             self.splitter.restoreState(value)
+        if (value := state.value("jobs/rows_split")) is not None:
+            self.rows_split.restoreState(value)
         if (value := state.value("jobs/columns")) is not None:  # "jobs/header" held the old column order
             self.table.horizontalHeader().restoreState(value)
             self._sync_sort_indicator()
