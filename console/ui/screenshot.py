@@ -165,6 +165,8 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
         saved: list[Path] = []
 
         def shot(name: str, widget=None) -> None:
+            if size is not None:  # a window widened by an earlier screen does not shrink back by itself
+                window.resize(*size)
             settle(app, ctx)
             if size is not None:
                 name = f"{name}-{theme}-{size[0]}x{size[1]}"

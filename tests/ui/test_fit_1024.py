@@ -65,3 +65,16 @@ def test_jobs_triage_fits_1024x700(qtbot, ctx, window):
     job_type = panel.detail.detail.job["type"]
     assert panel.detail.title.shown().startswith(job_type), panel.detail.title.shown()  # the type whole
     assert panel.splitter.height() > panel.bottom.height(), (panel.splitter.height(), panel.bottom.height())
+
+
+def test_a_long_error_group_filter_does_not_widen_the_window(qtbot, ctx, window):
+    window.show_panel("jobs")
+    wait_idle(qtbot, ctx)
+    panel = window.panels["jobs"]
+    title = "Twilio error <n>: Attempt to send to unsubscribed recipient " * 4
+    panel.set_error_group(("fingerprint", title))
+    wait_idle(qtbot, ctx)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1024, window.minimumSizeHint()
+    assert panel.group_chip.label.text() == f"Error group: {title}"  # whole, for the tooltip
+    assert panel.group_chip.label.is_elided()

@@ -27,6 +27,7 @@ from console.ui.context import AppContext
 from console.ui.empty import EmptyState
 from console.ui.rows_model import RowsModel
 from console.ui.format import age, count, local_time
+from console.ui.elide import ElidedLabel
 from console.ui.plain import plain, tip
 
 COLUMNS = ["Jobs", "Dead", "Last 24 h", "Error", "Types", "First seen", "Last seen"]
@@ -190,7 +191,7 @@ class GroupChip(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.label = plain(QLabel())
+        self.label = ElidedLabel()  # a long error text elides (full in its tooltip), never widening the window
         self.clear = QToolButton(text="✕")
         self.clear.setToolTip("Show every job again (drop the error group filter)")
         self.clear.clicked.connect(self.cleared.emit)
@@ -201,5 +202,5 @@ class GroupChip(QWidget):
         self.hide()
 
     def show_group(self, title: str | None) -> None:
-        self.label.setText(f"Error group: {title[:80]}" if title else "")
+        self.label.setText(f"Error group: {title}" if title else "")
         self.setVisible(bool(title))

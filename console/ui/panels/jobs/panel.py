@@ -137,7 +137,6 @@ class JobsPanel(Panel):
         self.error_group: tuple[str, str] | None = None  # (fingerprint, title) the table is filtered to
         self.group_chip = GroupChip()
         self.group_chip.cleared.connect(lambda: self.set_error_group(None))
-        filters.addWidget(self.group_chip)
         # Refresh sits with the filters: the state row with its counts alone nearly fills 1024 px.
         filters.addWidget(self.refresh_choice)
         filters.addWidget(self.refresh_now)
@@ -167,6 +166,7 @@ class JobsPanel(Panel):
         self.summary.setWordWrap(True)
         info = QHBoxLayout()
         info.addWidget(self.acting, 1)
+        info.addWidget(self.group_chip, 1)  # here, not among the filters: that row already fills 1024 px
         info.addWidget(self.summary, 1)
 
         # table and detail
