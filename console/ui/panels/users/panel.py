@@ -26,7 +26,7 @@ from console.store.roles import active_admins
 from console.store.users import DETAIL_OWNER, UserQuery, count_matching, detail, detail_touched
 from console.ui.context import AppContext
 from console.ui.elide import elide_cells
-from console.ui.empty import with_copying
+from console.ui.empty import EmptyState
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
@@ -124,12 +124,9 @@ class UsersPanel(Panel):
         left_layout.addWidget(self.search)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
-        self.empty = QLabel()  # what to do when nothing matches
-        self.empty.setObjectName("users-empty")
-        self.empty.setTextFormat(Qt.TextFormat.PlainText)
-        self.empty.setWordWrap(True)
-        self.empty.hide()
-        left_layout.addWidget(self.empty)
+        # What to do when nothing matches, over the list as every panel has it (and the first sync's note).
+        self.empty = EmptyState(self.table, lambda: self._why_empty(self.model.query), lambda: self.model.loading,
+                                ctx=ctx)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("users-splitter")
@@ -143,7 +140,6 @@ class UsersPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
         ctx.data_changed.connect(self.on_data_changed)
-        ctx.sync_state.connect(self._on_sync_state)
         self.load_actor()
         self.apply_query()
 
@@ -175,10 +171,7 @@ class UsersPanel(Panel):
         query = self.model.query
         if rows == 0:
             self.summary.setText("no users")
-            self.empty.setText(self._why_empty(query))
-            self.empty.show()
         else:
-            self.empty.hide()
             if not self.model.has_more:
                 self.summary.setText(f"{count(rows)} user" + ("" if rows == 1 else "s"))
             else:
@@ -202,11 +195,7 @@ class UsersPanel(Panel):
             why = ((f"No user matches “{typed}”" if typed else "No user matches these filters")
                    + (" with these filters" if typed and filters else "") + ". Search by name, email, phone "
                    "(the last four digits work) or id" + ("; or set the filters back to everyone." if filters else "."))
-        return with_copying(why, self.ctx)
-
-    def _on_sync_state(self, _state: object) -> None:
-        if not self.empty.isHidden():
-            self.empty.setText(self._why_empty(self.model.query))  # re-worded as the first sync moves on
+        return why
 
     def _show_count(self, query: UserQuery, n: int) -> None:
         if query == self.model.query:
