@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QHelpEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from console.ui.plain import tip
 
 ELLIPSIS = "…"
+WORD_JOINER = "\u2060"
 _TITLE = "elided:"  # the title of an elided span: its full text, percent-encoded (Qt keeps attribute entities as is)
 
 
@@ -59,13 +60,20 @@ def cut_at_word(text: Any, limit: int) -> str:
     return head.rstrip(" ,.;:") + ELLIPSIS
 
 
+def _joined(text: str) -> str:
+    return re.sub(r"([…/\-])", "\\1" + WORD_JOINER, text)
+
+
 def token(value: Any, limit: int = 40, where: str = "end") -> str:
     """One token for our own rich text: escaped, never broken across lines, elided past `limit` characters
     (the full text in its tooltip, shown by TokenBrowser)."""
     s = "" if value is None else str(value)
     shown = elide(s, limit, where)
     title = f" title='{_TITLE}{urllib.parse.quote(s, safe='')}'" if shown != s else ""
-    return f"<span style='white-space:nowrap'{title}>{html.escape(shown)}</span>"
+    # Qt breaks even a nowrap span after "…", "/" or "-": in an elided token (copying it gives only a part anyway)
+    # word joiners (U+2060) hold it together.
+    shown_html = html.escape(_joined(shown) if shown != s else shown)
+    return f"<span style='white-space:nowrap'{title}>{shown_html}</span>"
 
 
 def words(value: Any, limit: int = 40) -> str:
@@ -103,6 +111,14 @@ class TokenBrowser(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrapMode(QTextOption.WrapMode.WordWrap)
+
+    def toPlainText(self) -> str:  # noqa: N802  (the text as read: without the invisible word joiners)
+        return super().toPlainText().replace(WORD_JOINER, "")
+
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802  (a copy carries no word joiners either)
+        data = QMimeData()
+        data.setText(self.textCursor().selection().toPlainText().replace(WORD_JOINER, ""))
+        return data
 
     def full_text_at(self, pos) -> str | None:
         """The full text of the elided token under `pos` (viewport coordinates), if any."""

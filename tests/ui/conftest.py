@@ -75,7 +75,10 @@ def window(qtbot, ctx):
     w.show()
     wait_idle(qtbot, ctx)
     yield w
-    w.close()
+    import shiboken6
+
+    if shiboken6.isValid(w):  # pytest-qt may have closed and deleted it already (fixtures of the test ran loops)
+        w.close()
     wait_idle(qtbot, ctx)
 
 

@@ -20,7 +20,7 @@ COLUMNS = ["ID", "Status", "Last error", "Type", "Attempts", "Next run", "Update
            "Key"]
 ID, STATUS, LAST_ERROR, TYPE, ATTEMPTS, NEXT_RUN, UPDATED, CREATED, CLAIMED_BY, CLAIMED, KEY = range(len(COLUMNS))
 SORTABLE = {CREATED: "created", UPDATED: "updated", NEXT_RUN: "next_run"}
-WIDTHS = [90, 110, 300, 150, 70, 80, 75, 140, 95, 75, 170]
+WIDTHS = [90, 84, 260, 150, 70, 80, 75, 140, 95, 75, 170]
 
 
 class JobsModel(PagedTableModel):

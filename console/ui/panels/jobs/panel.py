@@ -213,6 +213,8 @@ class JobsPanel(Panel):
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
         self.splitter.setSizes([640, 360])
+        self.detail.setMinimumWidth(400)  # ids, keys and URLs (elided to 40 characters) fit without a break
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)  # a wider window widens the table more than the detail
         self.splitter.setStretchFactor(1, 2)
         # The charts and tables below give way to the jobs when the window is short (drag to change).
