@@ -267,8 +267,8 @@ class ConvexHttp:
                                       path=function)
                 if not read:
                     last = E.NetworkError(
-                        f"The connection dropped during the write {name}; it may or may not have run. "
-                        f"Check before retrying.", path=function)
+                        f"The connection dropped during the write {name} ({type(exc).__name__}: {exc}); it may or "
+                        f"may not have run. Check before retrying.", path=function)
             except E.ConvexRequestError as exc:
                 last = exc
             self._record(name, kind, "error", status, started, nbytes)

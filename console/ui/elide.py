@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QHelpEvent, QResizeEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -70,8 +70,8 @@ def token(value: Any, limit: int = 40, where: str = "end") -> str:
     s = "" if value is None else str(value)
     shown = elide(s, limit, where)
     title = f" title='{_TITLE}{urllib.parse.quote(s, safe='')}'" if shown != s else ""
-    # Qt breaks even a nowrap span after "…", "/" or "-": in an elided token (copying it gives only a part anyway)
-    # word joiners (U+2060) hold it together.
+    # Qt breaks even a nowrap span after "…", "/" or "-": in an elided token word joiners (U+2060) hold it
+    # together. Only elided ones: a copy of those is a part of the value anyway (the tooltip has it whole).
     shown_html = html.escape(_joined(shown) if shown != s else shown)
     return f"<span style='white-space:nowrap'{title}>{shown_html}</span>"
 
@@ -114,11 +114,6 @@ class TokenBrowser(QTextBrowser):
 
     def toPlainText(self) -> str:  # noqa: N802  (the text as read: without the invisible word joiners)
         return super().toPlainText().replace(WORD_JOINER, "")
-
-    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802  (a copy carries no word joiners either)
-        data = QMimeData()
-        data.setText(self.textCursor().selection().toPlainText().replace(WORD_JOINER, ""))
-        return data
 
     def full_text_at(self, pos) -> str | None:
         """The full text of the elided token under `pos` (viewport coordinates), if any."""
