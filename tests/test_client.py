@@ -301,3 +301,26 @@ def test_call_log_retention(tmp_path):
     log.flush()
     assert log.prune(now=1e9) == 10
     engine.dispose()
+
+
+def test_closing_lets_a_write_in_flight_have_its_answer():
+    """Closing the client (the window closing, a switch of deployment) a moment after a retry closed the
+    connection under it: the job was retried on the deployment but the console said the connection dropped."""
+    s = standin(latency_ms=400)
+    try:
+        job = s.store.scan("jobs", where="json_extract(doc,'$.status') = 'dead'", limit=1)[0]
+        admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
+        operator = {"subject": admin["_id"], "issuer": "ops-console", "email": admin["email"]}
+
+        async def go():
+            c = ConvexClient(Deployment(s.url, KEY), retry=FAST)
+            write = asyncio.ensure_future(c.mutation("console:retryJob", {"jobId": job["_id"], "reason": "asked"},
+                                                    identity=operator))
+            await asyncio.sleep(0.1)  # sent; the answer is on its way
+            await c.aclose()
+            return await write
+
+        result = run(go())  # an answer, not NetworkError("The connection dropped during the write ...")
+        assert s.store.get("jobs", job["_id"])["status"] == "pending", result
+    finally:
+        s.stop()

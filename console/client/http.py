@@ -18,6 +18,7 @@ import asyncio
 import base64
 import email.utils
 import json
+import logging
 import math
 import os
 import random
@@ -33,6 +34,9 @@ from console.client import errors as E
 from console.client.tls import shared_context
 
 CLIENT_HEADER = f"ops-console-{__version__}"
+
+log = logging.getLogger(__name__)
+WRITE_GRACE_S = 5.0  # how long closing waits for the writes in flight
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ class ConvexHttp:
         # never parsed on the GUI thread (None: where the request runs).
         self.offload: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
         self._sleep = sleep
+        self._writes = 0  # writes in flight: aclose lets them finish
         self._client = httpx.AsyncClient(
             base_url=deployment.base,
             timeout=timeout or httpx.Timeout(connect=5.0, read=65.0, write=30.0, pool=10.0),
@@ -212,13 +217,30 @@ class ConvexHttp:
             verify=shared_context(),
         )
 
-    async def aclose(self) -> None:
+    async def aclose(self, grace: float = WRITE_GRACE_S) -> None:
+        """Close the connections, after the writes in flight have had their answer (up to `grace` seconds): a
+        write may already have run on the deployment, and closing under it turned its answer into "the connection
+        dropped; it may or may not have run" (a window closed a moment after a retry said so)."""
+        deadline = time.monotonic() + grace
+        while self._writes and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         await self._client.aclose()
 
     async def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
                       identity: dict[str, Any] | None = None, read: bool = True, function: str | None = None,
                       kind: str = "query", deadline: float | None = None) -> Any:
         """Send, retry if allowed, and return the parsed JSON body of a 2xx (or 560) answer."""
+        if read:
+            return await self._request(method, path, json_body, params, identity, read, function, kind, deadline)
+        self._writes += 1
+        try:
+            return await self._request(method, path, json_body, params, identity, read, function, kind, deadline)
+        finally:
+            self._writes -= 1
+
+    async def _request(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
+                       identity: dict[str, Any] | None, read: bool, function: str | None, kind: str,
+                       deadline: float | None) -> Any:
         headers = {}
         auth = self.deployment.auth(identity)
         if auth:
@@ -263,12 +285,13 @@ class ConvexHttp:
                         f"No answer to the write {name}; it may or may not have run. Check before retrying.",
                         path=function)
             except httpx.TransportError as exc:
-                last = E.NetworkError(f"Connection to {self.deployment.base} failed: {exc or type(exc).__name__}.",
+                log.info("transport error on %s (attempt %d)", name, attempt + 1, exc_info=True)
+                last = E.NetworkError(f"Connection to {self.deployment.base} failed: {_root_cause(exc)}.",
                                       path=function)
                 if not read:
                     last = E.NetworkError(
-                        f"The connection dropped during the write {name} ({type(exc).__name__}: {exc}); it may or "
-                        f"may not have run. Check before retrying.", path=function)
+                        f"The connection dropped during the write {name} ({_root_cause(exc)}); it may or may not "
+                        f"have run. Check before retrying.", path=function)
             except E.ConvexRequestError as exc:
                 last = exc
             self._record(name, kind, "error", status, started, nbytes)
@@ -361,3 +384,14 @@ class ConvexHttp:
         if status in TRANSIENT_STATUS and not err.retryable:
             err.retryable = True  # type: ignore[misc]
         raise err
+
+
+def _root_cause(exc: BaseException) -> str:
+    """What really failed under httpx's wrapping (a ReadError over anyio's BrokenResourceError over the OSError),
+    as "Type: text": the wrappers often carry no text at all."""
+    root, seen = exc, 0
+    while root.__cause__ is not None and seen < 8:
+        root, seen = root.__cause__, seen + 1
+    text = str(root)
+    return f"{type(root).__name__}: {text}" if text else type(root).__name__
+
