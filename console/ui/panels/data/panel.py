@@ -72,7 +72,7 @@ class DataPanel(Panel):
         # filter by a field
         self.field = QComboBox()
         self.field.setEditable(True)
-        self.field.setMinimumWidth(140)
+        self.field.setMinimumWidth(110)
         self.field.lineEdit().setPlaceholderText("field")
         self.field.setToolTip("A field of the documents; nested fields with dots (address.city)")
         self.op = QComboBox()
@@ -345,6 +345,7 @@ class DataPanel(Panel):
 
     def refresh(self) -> None:
         self.refresh_button.setText("Refresh")
+        self.refresh_button.setToolTip("Read the page again")
         selected = self._selected_id()
 
         def again() -> None:
@@ -466,7 +467,8 @@ class DataPanel(Panel):
                 ref.sql_table is None and "raw_documents" in names):
             # Said, not redrawn: the rows under the reader's eyes stay until they ask (as the dashboard's Data).
             self.redraws["notice"] += 1
-            self.refresh_button.setText("Refresh (changed)")
+            self.refresh_button.setText("Refresh •")  # short: the filter row fits 1024 px with any font
+            self.refresh_button.setToolTip("This table changed since the page shown was read: refresh to see it.")
 
     def save_state(self, state: QSettings) -> None:
         state.setValue("data/splitter", self.splitter.saveState())
