@@ -38,6 +38,7 @@ class StallStacks:
         self.thread.start()
 
     def run(self) -> None:
+        import threading
         import traceback
 
         current: list[str] = []
@@ -58,6 +59,14 @@ class StallStacks:
                     if "/console/" in f.filename and "/.venv/" not in f.filename][-3:]
             inner = f"{stack[-1].filename.split('/')[-1]}:{stack[-1].lineno} {stack[-1].name}"
             current.append(" < ".join(reversed(mine)) + "  [" + inner + "]")
+            if late > 40:  # the sampler got the GIL back late too: where the other threads are, near the holder
+                names = {t.ident: t.name for t in threading.enumerate()}
+                for ident, other in self.sys._current_frames().items():
+                    if ident in (self.gui, threading.get_ident()):
+                        continue
+                    top = traceback.extract_stack(other)[-1]
+                    current.append(f"other {names.get(ident, ident)}: {top.filename.split('/')[-1]}:{top.lineno} "
+                                   f"{top.name}")
 
     def report(self) -> None:
         import collections
@@ -66,7 +75,7 @@ class StallStacks:
         print("\nThe GUI thread's longest stalls and where they were spent (5 ms samples):")
         for ms, samples in sorted(self.stalls, key=lambda st: -st[0])[:6]:
             print(f"  ~{ms:.0f} ms:")
-            for where, n in collections.Counter(samples).most_common(4):
+            for where, n in collections.Counter(samples).most_common(8):
                 print(f"    {n:3d}  {where}")
 
 
