@@ -230,13 +230,12 @@ class ConvexHttp:
                       identity: dict[str, Any] | None = None, read: bool = True, function: str | None = None,
                       kind: str = "query", deadline: float | None = None) -> Any:
         """Send, retry if allowed, and return the parsed JSON body of a 2xx (or 560) answer."""
-        if read:
-            return await self._request(method, path, json_body, params, identity, read, function, kind, deadline)
-        self._writes += 1
+        counted = 0 if read else 1  # writes in flight, for aclose
+        self._writes += counted
         try:
             return await self._request(method, path, json_body, params, identity, read, function, kind, deadline)
         finally:
-            self._writes -= 1
+            self._writes -= counted
 
     async def _request(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
                        identity: dict[str, Any] | None, read: bool, function: str | None, kind: str,
@@ -394,4 +393,3 @@ def _root_cause(exc: BaseException) -> str:
         root, seen = root.__cause__, seen + 1
     text = str(root)
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
-

@@ -137,8 +137,9 @@ def _screen_capture(path: Path) -> None:
 def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", live: bool = False,
                      size: tuple[int, int] | None = None, screen: bool = False,
                      panels: set[str] | None = None) -> list[Path]:
-    """Every panel's picture (or those in `panels`, by key; "quick-find" and "settings" count as panels). With `size`, the window has that size and each name ends in -<theme>-<W>x<H>;
-    with `screen` (a real display, such as Xvfb sized to match), the pictures are of the screen."""
+    """Every panel's picture (or those in `panels`, by key; "quick-find" and "settings" count as panels). With
+    `size`, the window has that size and each name ends in -<theme>-<W>x<H>; with `screen` (a real display, such
+    as Xvfb sized to match), the pictures are of the screen."""
     global SETTLE_S
     SETTLE_S = 4.0 if screen else 20.0
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

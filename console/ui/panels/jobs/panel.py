@@ -223,7 +223,7 @@ class JobsPanel(Panel):
         self.rows_split.addWidget(self.splitter)
         self.rows_split.addWidget(self.bottom)
         self.rows_split.setChildrenCollapsible(False)
-        self.rows_split.setStretchFactor(0, 3)  # a short window takes its height mostly from the charts
+        self.rows_split.setStretchFactor(0, 3)  # of any change in height, the table takes three parts, the charts one
         self.rows_split.setStretchFactor(1, 1)
         self.rows_split.setSizes([560, 240])
         layout = QVBoxLayout(self)
