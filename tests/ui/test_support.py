@@ -275,3 +275,24 @@ def test_retry_all_matching_keeps_the_user_filter_for_the_contract():
 
     assert contract_filter(JobQuery(status="dead", user_id="u1")) == {"status": "dead", "userId": "u1"}
     assert "userId" in arg_spec()["console:retryJobs"]["value"]["filter"]["fieldType"]["value"]
+
+
+def test_a_user_opened_from_elsewhere_beyond_the_loaded_rows_leaves_no_other_user_highlighted(qtbot, window, ctx):
+    users = window.panels["users"]
+    window.show_panel("users")
+    qtbot.waitUntil(lambda: users.model.rowCount() > 0, timeout=5000)
+    wait_idle(qtbot, ctx)
+    users.table.selectRow(0)
+    first = users.model.row_at(0).id
+    qtbot.waitUntil(lambda: users.detail.detail is not None and users.detail.detail.user["id"] == first, timeout=5000)
+    loaded = {r.id for r in users.model.rows}
+    with ctx.engine.connect() as c:
+        far = next(u for u in c.execute(text("SELECT id FROM users ORDER BY pk DESC")).scalars() if u not in loaded)
+    window.ctx.navigate("users", far)
+    qtbot.waitUntil(lambda: users.detail.detail is not None and users.detail.detail.user["id"] == far, timeout=5000)
+    assert users.table.selectionModel().selectedRows() == []  # the first user no longer looks selected
+    while users.model.row_of(far) < 0 and users.model.canFetchMore():  # scrolling down reaches them: selected
+        users.model.fetchMore()
+        wait_idle(qtbot, ctx)
+    rows = users.table.selectionModel().selectedRows()
+    assert [users.model.row_at(r.row()).id for r in rows] == [far]

@@ -364,6 +364,9 @@ class UsersPanel(Panel):
         if row >= 0:
             self.table.selectRow(row)
         else:
+            # Not in the rows loaded yet: no other user stays highlighted beside this one's detail; the row is
+            # selected when a page that holds it arrives.
+            self.table.clearSelection()
             self._pending_select = target
 
     def reload(self) -> None:
