@@ -257,6 +257,17 @@ def take_screenshots(out: Path, db: Path | None = None, theme: str = "light", li
                 if delivery:
                     window.navigate("webhooks", delivery)
                 shot("webhooks")
+                panel = window.panels["webhooks"]
+                panel.open_bulk_replay()  # counts in the background, then opens the dialog
+                settle(app, ctx)
+                dialog = getattr(panel, "_bulk_dialog", None)
+                if dialog is not None and dialog.isVisible():
+                    shot("webhooks-bulk-replay", dialog)
+                    dialog.reject()
+                window.navigate("webhooks", "missing")  # Stripe events the product referenced that never came
+                settle(app, ctx)
+                shot("webhooks-missing")
+                panel.tabs.setCurrentIndex(0)
             elif spec.key in ("data", "functions", "logs"):
                 _prepare_new_panel(app, ctx, window, spec.key)
                 shot(spec.key)

@@ -92,7 +92,7 @@ class MissingEventsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate([220, 190, 300, 150, 150]):
+        for col, width in enumerate([220, 230, 390, 150, 150]):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda _i: self.open_selected_user())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
