@@ -198,10 +198,13 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(PRELOAD_AFTER_MS, self, self._preload)
 
     def _preload(self) -> None:
-        from console.ui.preload import HEAVY, panel_modules, preload
+        from console.ui.gc_guard import freeze_survivors
+        from console.ui.preload import HEAVY, LIVE, panel_modules, preload
 
         if not self.ctx.tasks.closed:
-            preload(self.ctx.tasks, HEAVY + panel_modules(self.specs))
+            if preload(self.ctx.tasks, HEAVY + panel_modules(self.specs) + LIVE,
+                       lambda _r: freeze_survivors()) is None:
+                freeze_survivors()
 
     # -- menus and shortcuts --------------------------------------------------------------------
     def _build_menus(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
 
 from console.ui.panel import PanelSpec
 from console.ui.tasks import Task, TaskRunner
@@ -33,9 +33,14 @@ def import_all(names: Sequence[str]) -> None:
         importlib.import_module(name)
 
 
-def preload(tasks: TaskRunner, names: Sequence[str] = HEAVY) -> Task | None:
+# What connecting to a deployment imports (on the GUI thread otherwise, in the first sync's first moments).
+LIVE = ("console.ui.connect", "console.ui.live")
+
+
+def preload(tasks: TaskRunner, names: Sequence[str] = HEAVY,
+            on_done: Callable[[object], None] | None = None) -> Task | None:
     """Start importing `names` in the background, in order; None when they are all loaded already."""
     missing = tuple(n for n in names if n not in sys.modules)
     if not missing:
         return None
-    return tasks.run(lambda: import_all(missing))
+    return tasks.run(lambda: import_all(missing), on_done)

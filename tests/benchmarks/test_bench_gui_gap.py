@@ -13,7 +13,7 @@ import time
 
 from console.client.http import Deployment
 from console.ui.connect import connect_live
-from console.ui.main_window import MainWindow
+from console.ui.main_window import PRELOAD_AFTER_MS, MainWindow
 from console.standin.process import StandinProcess
 from tests.benchmarks.heartbeat import Heartbeat
 from tests.ui.conftest import ctx, gui_thread_gc, loop, theme, wait_idle  # noqa: F401  (fixtures)
@@ -79,13 +79,44 @@ class StallStacks:
                 print(f"    {n:3d}  {where}")
 
 
+class GcPauses:
+    """The garbage collector's pauses (on the GUI thread, see gc_guard): the longest, per phase."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.gc, self.pauses, self.started = gc, [], 0.0
+        gc.callbacks.append(self.callback)
+
+    def callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses.append(((time.perf_counter() - self.started) * 1000, info["generation"]))
+
+    def take(self) -> str:
+        pauses, self.pauses = self.pauses, []
+        if not pauses:
+            return "no collection"
+        ms, gen = max(pauses)
+        return f"{len(pauses)} collections, the longest {ms:.1f} ms (generation {gen})"
+
+    def close(self) -> None:
+        self.gc.callbacks.remove(self.callback)
+
+
 def test_gui_thread_worst_gap_during_first_sync_and_following(qtbot, ctx, loop):
     s = StandinProcess.start_blocking()
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.resize(1400, 860)
     window.show()
+    # As for a user, who asks for live mode once the window is up: its first paint and the panels' background
+    # imports (tests/benchmarks/test_bench_first_open.py measures those) are over before the sync starts.
+    qtbot.wait(PRELOAD_AFTER_MS + 100)
+    wait_idle(qtbot, ctx)
     beat = Heartbeat()
+    pauses = GcPauses()
     try:
         states = []
         started = time.perf_counter()
@@ -110,6 +141,7 @@ def test_gui_thread_worst_gap_during_first_sync_and_following(qtbot, ctx, loop):
             profile.enable()
         loop.run_until_complete(until_live())
         first = beat.stop()
+        first["gc"] = pauses.take()
         if profile is not None:
             import pstats
 
@@ -123,6 +155,7 @@ def test_gui_thread_worst_gap_during_first_sync_and_following(qtbot, ctx, loop):
         beat.start()
         loop.run_until_complete(asyncio.sleep(FOLLOW_S))
         follow = beat.stop()
+        follow["gc"] = pauses.take()
         if stacks is not None:
             stacks.report()
         follow["seconds"] = FOLLOW_S
@@ -130,13 +163,14 @@ def test_gui_thread_worst_gap_during_first_sync_and_following(qtbot, ctx, loop):
         follow["documents_changed"] = sum(c.count() for c in heard)
         print(f"\nGUI worst gap, first sync of the demo stand-in: {first['worst_ms']:.1f} ms "
               f"(p99 {first['p99_ms']:.1f}, median {first['median_ms']:.1f}; {first['beats']} beats, "
-              f"{first['documents']:,} documents in {first['seconds']:.1f} s; connect_live itself {connect_ms:.1f} ms)")
+              f"{first['documents']:,} documents in {first['seconds']:.1f} s; connect_live itself {connect_ms:.1f} ms; gc: {first['gc']})")
         print(f"GUI worst gap, following {FOLLOW_S:.0f} s with the worker busy: {follow['worst_ms']:.1f} ms "
               f"(p99 {follow['p99_ms']:.1f}, median {follow['median_ms']:.1f}; {follow['beats']} beats, "
-              f"{follow['change_sets']} change sets, {follow['documents_changed']} documents changed)")
+              f"{follow['change_sets']} change sets, {follow['documents_changed']} documents changed; gc: {follow['gc']})")
         assert follow["change_sets"] > 0, "the worker's changes did not arrive"
         assert first["worst_ms"] < TARGET_MS and follow["worst_ms"] < TARGET_MS, (first, follow)
     finally:
+        pauses.close()
         beat.timer.stop()
         window.close()
         if getattr(window, "_closing", None):
