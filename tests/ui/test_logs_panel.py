@@ -209,3 +209,54 @@ def test_navigate_to_a_moment_shows_the_entries_around_it(qtbot, ctx):
         assert panel.until is None and panel.model.rows[0].at == max(e.at for e in entries)
     finally:
         stop(qtbot, ctx, panel)
+
+
+def test_a_reader_scrolled_down_keeps_the_same_entries_in_view_while_new_ones_arrive(qtbot, ctx):
+    """New entries go in above: the view moved about 22 rows per arriving row (the scroll bar counted rows and was
+    moved by pixels), and the entry being read ran off the screen."""
+    from PySide6.QtCore import QPoint
+
+    panel = make(qtbot, ctx)
+    try:
+        qtbot.waitUntil(lambda: panel.model.rowCount() > 120, timeout=10_000)
+        wait_idle(qtbot, ctx)
+        panel.table.scrollTo(panel.model.index(60, 0), panel.table.ScrollHint.PositionAtTop)
+        qtbot.waitUntil(lambda: panel.table.verticalScrollBar().value() > 0, timeout=3000)
+        top = lambda: panel.model.row_at(panel.table.indexAt(QPoint(5, 5)).row()).pk  # noqa: E731
+        reading = top()
+        panel.table.selectRow(panel.table.indexAt(QPoint(5, 40)).row())
+        selected = panel._selected().pk
+        before = panel.model.rowCount()
+        for _ in range(4):
+            panel.tail.tick()
+            wait_idle(qtbot, ctx)
+        qtbot.waitUntil(lambda: panel.model.rowCount() > before, timeout=10_000)
+        assert top() == reading
+        assert panel._selected().pk == selected
+        assert panel.table.viewport().rect().contains(
+            panel.table.visualRect(panel.model.index(next(i for i, r in enumerate(panel.model.rows) if r.pk == selected), 0)).center())
+    finally:
+        stop(qtbot, ctx, panel)
+
+
+def test_a_request_id_opened_from_elsewhere_shows_its_entries_whatever_was_filtered(qtbot, ctx):
+    panel = make(qtbot, ctx)
+    try:
+        qtbot.waitUntil(lambda: panel.model.rowCount() > 50, timeout=10_000)
+        target = next(r for r in panel.model.rows if r.request_id)
+        other = next(r.identifier for r in panel.model.rows if r.identifier != target.identifier)
+        panel.function.setCurrentIndex(panel.function.findData(other))
+        panel.text.setText("zzz")
+        wait_idle(qtbot, ctx)
+        panel.navigate(target.request_id)
+        wait_idle(qtbot, ctx)
+        qtbot.waitUntil(lambda: not panel.model.loading, timeout=5000)
+        assert panel.model.rows and {r.request_id for r in panel.model.rows} == {target.request_id}
+        assert panel.function.currentData() == "" and panel.text.text() == ""
+        panel.table.selectRow(0)
+        assert panel.only_request.text().startswith("Only request")
+        panel.clear_filters()
+        wait_idle(qtbot, ctx)
+        assert panel.request.text() == "" and panel.only_request.text() == "Only this request"
+    finally:
+        stop(qtbot, ctx, panel)

@@ -72,10 +72,11 @@ class LogsPanel(Panel):
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(250)
         self.debounce.timeout.connect(self.apply_query)
-        self.request.textChanged.connect(lambda _t: self.debounce.start())
-        self.text.textChanged.connect(lambda _t: self.debounce.start())
-        self.function.currentIndexChanged.connect(lambda _i: self.apply_query())
-        self.outcome.currentIndexChanged.connect(lambda _i: self.apply_query())
+        self._quiet = False  # filters being set together (navigate, Clear filters): one query, after
+        self.request.textChanged.connect(lambda _t: self._changed(typed=True))
+        self.text.textChanged.connect(lambda _t: self._changed(typed=True))
+        self.function.currentIndexChanged.connect(lambda _i: self._changed(typed=False))
+        self.outcome.currentIndexChanged.connect(lambda _i: self._changed(typed=False))
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("logs-pause")
         self.pause_button.setCheckable(True)
@@ -106,6 +107,8 @@ class LogsPanel(Panel):
         self.empty = EmptyState(self.table, self._why_empty, lambda: self.model.loading)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
+        # In pixels, so that entries arriving above move the view by exactly their height (see _on_arrived).
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -173,25 +176,41 @@ class LogsPanel(Panel):
         self.pending = 0
         self.detail.clear()
         self.only_request.setEnabled(False)
+        self.only_request.setText("Only this request")
         self.model.set_query(self.current_query())
 
     def clear_filters(self) -> None:
-        self.until = None
-        for w in (self.function, self.outcome, self.request, self.text):
-            w.blockSignals(True)
-        self.function.setCurrentIndex(0)
-        self.outcome.setCurrentIndex(0)
-        self.request.clear()
-        self.text.clear()
-        for w in (self.function, self.outcome, self.request, self.text):
-            w.blockSignals(False)
+        self._set_filters()
         self.apply_query()
 
+    def _set_filters(self, function: str = "", request_id: str = "") -> None:
+        """Every filter at once, without a query per box (the caller applies the query once). Not blockSignals:
+        a blocked line edit keeps its clear button after it is emptied."""
+        self.until = None
+        self._quiet = True
+        try:
+            if function and self.function.findData(function) < 0:
+                self.function.addItem(function, function)
+            self.function.setCurrentIndex(max(0, self.function.findData(function)))
+            self.outcome.setCurrentIndex(0)
+            self.request.setText(request_id)
+            self.text.clear()
+        finally:
+            self._quiet = False
+        self.debounce.stop()
+
+    def _changed(self, typed: bool) -> None:
+        if self._quiet:
+            return
+        if typed:
+            self.debounce.start()
+        else:
+            self.apply_query()
+
     def filter_request(self, request_id: str) -> None:
-        """A request id is a link: show only that request's entries."""
-        self.request.blockSignals(True)
-        self.request.setText(request_id)
-        self.request.blockSignals(False)
+        """A request id is a link: show only that request's entries, whatever else was filtered (another
+        function's filter would hide them)."""
+        self._set_filters(request_id=request_id)
         self.apply_query()
 
     def _load_functions(self) -> None:
@@ -307,18 +326,11 @@ class LogsPanel(Panel):
         """A request id from anywhere shows its entries; {"at": unix seconds, "function": name?} shows the entries
         up to a minute after that moment, newest first (a job's attempt error, a call-rate spike)."""
         if isinstance(target, str) and target.strip():
-            self.until = None
             self.filter_request(target.strip())
         elif isinstance(target, dict) and isinstance(target.get("at"), (int, float)):
-            self.clear_filters()
-            self.until = float(target["at"]) + 60
             name = target.get("function")
-            if isinstance(name, str) and name:
-                if self.function.findData(name) < 0:
-                    self.function.addItem(name, name)
-                self.function.blockSignals(True)
-                self.function.setCurrentIndex(self.function.findData(name))
-                self.function.blockSignals(False)
+            self._set_filters(function=name if isinstance(name, str) else "")
+            self.until = float(target["at"]) + 60
             self.apply_query()
 
     def focus_search(self) -> None:
