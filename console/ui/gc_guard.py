@@ -34,14 +34,13 @@ _frozen = False
 
 def freeze_survivors() -> None:
     """Once start-up has imported what the app needs (once per process): those objects (modules, classes,
-    functions: 70,000 and more) live as long as the app, so after one collection of start-up's garbage they
-    leave the collector's generations (gc.freeze, as CPython's documentation advises). Otherwise a later
-    collection walks them all on the GUI thread, 20 to 60 ms, as it did during the first sync of a deployment
-    in the GUI-gap benchmark; this way the one pause comes right after start-up."""
+    functions: 70,000 and more) live as long as the app, so they leave the collector's generations (gc.freeze).
+    Otherwise a later collection walks them all on the GUI thread, 20 to 60 ms, as it did during the first
+    sync of a deployment in the GUI-gap benchmark. No collection first: a full one is itself such a pause (the
+    first open of Call rates saw 148 ms), and what start-up left as cyclic garbage is small and made once."""
     global _frozen
     if not _frozen:
         _frozen = True
-        gc.collect()
         gc.freeze()
 
 
