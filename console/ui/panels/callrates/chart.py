@@ -23,6 +23,7 @@ AXIS_WIDTH = 60  # every chart's left axis as wide, so the linked time axes line
 
 class ChartRow(QWidget):
     hovered = Signal(float, object)  # x in view coordinates, the scene position
+    picked = Signal(float)  # a double-click: the end of the bucket under the cursor (unix seconds)
     zoomed = Signal()
 
     def __init__(self, name: str, title: str, colour: Callable[[str, int], QColor], latency: bool = False) -> None:
@@ -60,6 +61,7 @@ class ChartRow(QWidget):
         self.legend.highlighted.connect(lambda _n: self._restyle_curves())
         self.vb.zoomed.connect(self.zoomed)
         self.widget.scene().sigMouseMoved.connect(self._moved)
+        self.widget.scene().sigMouseClicked.connect(self._clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -130,6 +132,13 @@ class ChartRow(QWidget):
             return
         self.hovered.emit(self.plot.vb.mapSceneToView(pos).x(), pos)
 
+    def _clicked(self, event) -> None:
+        if not event.double() or self.chart is None:
+            return
+        i = self.bucket(self.plot.vb.mapSceneToView(event.scenePos()).x())
+        if i is not None:
+            self.picked.emit(self.chart.start + (i + 1) * self.chart.width)
+
     def bucket(self, x: float) -> int | None:
         chart = self.chart
         if chart is None or not chart.buckets:
@@ -154,6 +163,7 @@ class ChartRow(QWidget):
             lines.append(f"{s.name}: {self.value_text(v)}{n if not math.isnan(v) else ''}")
         if len(lines) == 1:
             lines.append("no data")
+        lines.append("Double-click: the log entries of this moment")
         return "\n".join(lines)
 
     # -- theme ------------------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ class CallRatesPanel(Panel):
             if self.rows:
                 row.plot.setXLink(self.rows["functions"].plot)  # one time axis for all
             row.hovered.connect(lambda x, pos, r=row: self._hover(r, x, pos))
+            row.picked.connect(lambda at: self.ctx.navigate("logs", {"at": at}))
             row.zoomed.connect(self._zoomed)
             row.widget.installEventFilter(self)
             charts.addWidget(row, 1)
@@ -162,6 +163,8 @@ class CallRatesPanel(Panel):
         layout.addWidget(self.summary)
         layout.addWidget(self.note)
         self.functions = FunctionsTable()
+        self.functions.setToolTip("Double-click a function for its log entries in this range")
+        self.functions.doubleClicked.connect(self._function_logs)
         sort_row = QHBoxLayout()
         self.fn_label = QLabel("Deployment functions")
         self.fn_label.setWordWrap(True)
@@ -180,8 +183,10 @@ class CallRatesPanel(Panel):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.graphics)
         self.splitter.addWidget(table_box)
-        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 1)
+        # Top by calls / by errors needs rows to read: at least a header and about five of them.
+        table_box.setMinimumHeight(self.functions.verticalHeader().defaultSectionSize() * 6 + 40)
         layout.addWidget(self.splitter, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(2000)
@@ -200,6 +205,12 @@ class CallRatesPanel(Panel):
             return float(start), float(end), 300
         buckets = next(b for _l, s, b in RANGES if s == seconds)
         return now - seconds, now, buckets
+
+    def _function_logs(self, index) -> None:
+        name = self.functions.proxy.index(index.row(), 0).data()
+        if name:
+            _start, end, _b = self.time_window()
+            self.ctx.navigate("logs", {"at": min(end, time.time()), "function": name})
 
     def range_changed(self) -> None:
         custom = self.range_buttons.checkedButton().property("seconds") == -1

@@ -31,6 +31,13 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def logs_link(e: dict) -> str:
+    at = e.get("at")
+    if not isinstance(at, (int, float)) or isinstance(at, bool):
+        return ""
+    return f"<br><a href='logs-at:{int(at)}'>log entries</a>"
+
+
 class JobDetailView(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -88,6 +95,11 @@ class JobDetailView(QWidget):
         kind, _, target = url.toString().partition(":")
         if kind in ("users", "webhooks"):
             self.ctx.navigate(kind, target)
+        elif kind == "logs-at":  # the deployment's log entries around a failed attempt
+            try:
+                self.ctx.navigate("logs", {"at": float(target) / 1000})
+            except ValueError:
+                pass
 
     def clear(self, message: str = "No job selected") -> None:
         self.detail = None
@@ -146,7 +158,7 @@ class JobDetailView(QWidget):
                 rows.append(("From webhook", f"delivery {token(dv['id'], 34, 'middle')} (not in the replica)"))
         fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td>{td(v)}</tr>" for k, v in rows if v)
         attempts = "".join(  # the attempt and its time stacked: three columns broke dates at 1024 px
-            f"<tr>{td(unbroken('#' + esc(e.get('attempt')), token(local_time(e.get('at'), seconds=True))))}"
+            f"<tr>{td(unbroken('#' + esc(e.get('attempt')), token(local_time(e.get('at'), seconds=True))) + logs_link(e))}"
             f"{td(words(e.get('error'), 28))}</tr>" for e in reversed(d.errors))
         errors = (f"<h3>Attempt errors ({len(d.errors)})</h3><table cellpadding='3' width='100%'>"
                   f"<tr><th align='left'>Attempt</th><th align='left'>Error</th></tr>"
