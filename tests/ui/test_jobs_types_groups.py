@@ -167,3 +167,34 @@ def test_search_box_takes_fts_syntax_as_text(qtbot, ctx, window, typed):
     wait_idle(qtbot, ctx)
     assert not any("rror" in m for m in messages), messages
     assert "full-text match" in panel.summary.text()
+
+
+def test_a_chosen_error_group_stays_as_the_operator_set_it_through_refreshes(qtbot, ctx, window):
+    """The groups table reselected the chosen group after each refresh and so chose it again: the jobs table went
+    back to every state of the group, losing the operator's state filter, selection and detail; after ✕ the filter
+    came back by itself."""
+    panel = window.panels["jobs"]
+    show_tab(qtbot, ctx, panel, panel.groups)
+    groups = panel.groups
+    assert groups.model.rowCount() > 1
+    picked = []
+    groups.picked.connect(lambda fp, _t: picked.append(fp))
+    groups.table.selectRow(0)
+    chosen = groups.model.rows[0].fingerprint
+    wait_idle(qtbot, ctx)
+    dead = next(b for b in panel.state_buttons.buttons() if b.property("state") == "dead")
+    dead.click()
+    wait_idle(qtbot, ctx)
+    assert panel.model.query.error_group == chosen and panel.model.query.status == "dead"
+    reordered = list(reversed(groups.model.rows))  # a refresh in which the groups' order changed
+    groups.show_groups(reordered, panel.now_ms() if hasattr(panel, "now_ms") else 0)
+    wait_idle(qtbot, ctx)
+    assert picked == [chosen]  # not chosen again by the refresh
+    assert groups.current().fingerprint == chosen  # still highlighted
+    assert panel.model.query.error_group == chosen and panel.model.query.status == "dead"
+    qtbot.mouseClick(panel.group_chip.clear, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, ctx)
+    assert groups.current() is None
+    groups.show_groups(list(reversed(groups.model.rows)), 0)
+    wait_idle(qtbot, ctx)
+    assert panel.model.query.error_group is None and not panel.group_chip.isVisible()

@@ -141,6 +141,7 @@ class GroupsView(QWidget):
         layout.addWidget(self.table)
         self.set_allowed(True, True)
         self.loaded = False
+        self._restoring = False
         self.empty = EmptyState(self.table, lambda: "No error groups: no job in the replica has failed or died. "
                                 "Failed jobs are grouped here by their error.", lambda: not self.loaded, ctx=ctx)
 
@@ -162,9 +163,23 @@ class GroupsView(QWidget):
         if chosen is not None:
             row = next((i for i, g in enumerate(groups) if g.fingerprint == chosen.fingerprint), -1)
             if row >= 0 and self.current() is None:
-                self.table.blockSignals(True)
-                self.table.selectRow(row)
-                self.table.blockSignals(False)
+                # Keep the operator's choice through the reset, without choosing it again: that put the jobs
+                # table back on the whole group (their state filter, selection and detail lost) every refresh.
+                # (blockSignals on the table does not silence its selection model.)
+                self._restoring = True
+                try:
+                    self.table.selectRow(row)
+                finally:
+                    self._restoring = False
+
+    def forget_choice(self) -> None:
+        """The jobs table dropped the group filter: no group stays highlighted (or comes back on a refresh)."""
+        self._restoring = True
+        try:
+            self.table.clearSelection()
+        finally:
+            self._restoring = False
+        self.set_allowed(*self._allowed)
 
     def current(self) -> ErrorGroup | None:
         rows = self.table.selectionModel().selectedRows()
@@ -175,7 +190,7 @@ class GroupsView(QWidget):
     def _selected(self) -> None:
         self.set_allowed(*self._allowed)
         g = self.current()
-        if g is not None:
+        if g is not None and not self._restoring:
             self.picked.emit(g.fingerprint, g.title)
 
     def _act(self, verb: str) -> None:

@@ -292,7 +292,11 @@ class JobsPanel(Panel):
         self.tick()  # the state counts follow the type
 
     def set_error_group(self, group: tuple[str, str] | None) -> None:
+        if group is not None and self.error_group is not None and group[0] == self.error_group[0]:
+            return  # the group shown already: the operator's state filter and selection stay
         self.error_group = group
+        if group is None:
+            self.groups.forget_choice()
         self.group_chip.show_group(group[1] if group else None)
         if group:
             for b in self.state_buttons.buttons():
