@@ -80,7 +80,8 @@ def evaluate(conn: Connection, now_ms: int | None = None, limits: dict[str, floa
     dead = conn.execute(text("SELECT count(*) FROM jobs WHERE status = 'dead' AND updated_at >= :s"),
                         {"s": since}).scalar() or 0
     out.append(Reading("dead_15m", dead, dead > lim["dead_15m"], f"{dead} jobs died since "
-                       f"{time.strftime('%H:%M', time.localtime(since / 1000))}", {"status": "dead"}))
+                       f"{time.strftime('%H:%M', time.localtime(since / 1000))}",
+                       {"status": "dead", "sort": "updated"}))
 
     worst, worst_type, worst_n = 0.0, "", 0
     for jtype, failed, finished in conn.execute(text(

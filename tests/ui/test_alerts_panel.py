@@ -80,3 +80,36 @@ def test_thresholds_are_saved_to_settings_and_a_notification_when_not_focused(qt
     finally:
         w.close()
         wait_idle(qtbot, ctx)
+
+
+def test_open_matching_shows_what_the_alert_counted_whatever_the_operator_filtered(qtbot, window, ctx):
+    """The operator had a type and a key in the Jobs filters (and a provider and text in Webhooks): "Open matching"
+    kept them and showed "0 jobs" for an alert about 57 stuck jobs."""
+    jobs = window.panels["jobs"] if "jobs" in window.panels else window.panel("jobs")
+    window.show_panel("jobs")
+    wait_idle(qtbot, ctx)
+    jobs.key_edit.setText("no-such-key")
+    jobs.text_edit.setText("nothing")
+    jobs.apply_query()
+    wait_idle(qtbot, ctx)
+    window.ctx.navigate("jobs", {"status": "dead", "sort": "updated"})  # "dead jobs in the last 15 min"
+    wait_idle(qtbot, ctx)
+    q = jobs.model.query
+    assert (q.status, q.key, q.text, q.type, q.sort) == ("dead", None, "", None, "updated")
+    with ctx.engine.connect() as conn:
+        newest = conn.execute(text("SELECT id FROM jobs WHERE status = 'dead' ORDER BY updated_at DESC, pk DESC "
+                                   "LIMIT 1")).scalar()
+    qtbot.waitUntil(lambda: jobs.model.rowCount() > 0, timeout=5000)
+    assert jobs.model.row_at(0).id == newest  # the newest deaths first
+
+    hooks = window.panel("webhooks")
+    window.show_panel("webhooks")
+    wait_idle(qtbot, ctx)
+    hooks.provider.setCurrentIndex(hooks.provider.findData("clerk"))
+    hooks.text.setText("nothing-like-this")
+    hooks.apply_query()
+    wait_idle(qtbot, ctx)
+    window.ctx.navigate("webhooks", {"verdict": "invalid", "received_s": 3600})
+    wait_idle(qtbot, ctx)
+    q = hooks.model.query
+    assert q.provider is None and q.text == "" and q.verdict == "invalid"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import threading
 import time
 from typing import Any
@@ -683,17 +685,16 @@ class JobsPanel(Panel):
             self.show_user_jobs(str(target["user"]))
             return
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"status": ..., "type": ...}
-            self.error_group = None
-            self.group_chip.show_group(None)
-            self.user_edit.blockSignals(True)
-            self.user_edit.clear()  # an alert is about every user's jobs
-            self.user_edit.blockSignals(False)
+            # Exactly what the alert counted: the operator's other filters (a type, a key, text) would hide it.
+            self._reset_filters()
             status = target.get("status")
             for button in self.state_buttons.buttons():
                 if button.property("state") == status:
                     button.setChecked(True)
-            if "type" in target:
+            if target.get("type"):
                 self.type.setCurrentIndex(max(0, self.type.findData(target["type"])))
+            if target.get("sort") in SORTABLE.values():  # "dead in the last 15 min": newest deaths first
+                self.model.query = replace(self.model.query, sort=target["sort"])
             self.apply_query()
             return
         if isinstance(target, str):
@@ -707,15 +708,26 @@ class JobsPanel(Panel):
 
     def show_user_jobs(self, user_id: str) -> None:
         """Every job about one user, whatever their state (from the user detail)."""
-        self.state_buttons.button(0).setChecked(True)
-        for w in (self.key_edit, self.id_edit, self.text_edit):
-            w.blockSignals(True)
-            w.clear()
-            w.blockSignals(False)
-        self.type.setCurrentIndex(0)
-        self.created.setCurrentIndex(0)
+        self._reset_filters()
         self.user_edit.setText(user_id)
         self.apply_query()
+
+    def _reset_filters(self) -> None:
+        """Every filter back to everything, for a caller that then applies one query. The line edits are not
+        blocked (a blocked one keeps its clear button); their debounce is stopped by apply_query."""
+        self.state_buttons.button(0).setChecked(True)
+        for w in (self.key_edit, self.id_edit, self.text_edit, self.user_edit):
+            w.clear()
+        for combo in (self.type, self.created):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.created_from.setVisible(False)
+        self.created_to.setVisible(False)
+        if self.error_group is not None:
+            self.error_group = None
+            self.group_chip.show_group(None)
+            self.groups.forget_choice()
 
     def reload(self) -> None:
         self.detail.clear()

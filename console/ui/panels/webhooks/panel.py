@@ -381,13 +381,7 @@ class WebhooksPanel(Panel):
     def navigate(self, target: Any) -> None:
         if isinstance(target, dict) and target.get("user"):
             # From the user detail: every delivery about them, whatever the other filters said.
-            for combo in (self.provider, self.verdict, self.received):
-                combo.blockSignals(True)
-                combo.setCurrentIndex(0)
-                combo.blockSignals(False)
-            self.text.blockSignals(True)
-            self.text.clear()
-            self.text.blockSignals(False)
+            self._reset_filters()
             self.user_edit.setText(str(target["user"]))
             self.apply_query()
             return
@@ -395,9 +389,7 @@ class WebhooksPanel(Panel):
             self.tabs.setCurrentWidget(self.missing)
             return
         if isinstance(target, dict):  # a filter (an alert's "open matching"): {"verdict": ..., "received_s": ...}
-            self.user_edit.blockSignals(True)
-            self.user_edit.clear()  # an alert is about every user's deliveries
-            self.user_edit.blockSignals(False)
+            self._reset_filters()  # exactly what the alert counted, every provider and user
             self.verdict.setCurrentIndex(max(0, self.verdict.findData(target.get("verdict"))))
             self.received.setCurrentIndex(max(0, self.received.findData(target.get("received_s"))))
             self.apply_query()
@@ -408,6 +400,16 @@ class WebhooksPanel(Panel):
             row = self.model.row_of(target)
             if row >= 0:
                 self.table.selectRow(row)
+
+    def _reset_filters(self) -> None:
+        """Every filter back to everything; the caller applies one query (line edits are cleared unblocked, so
+        their clear buttons go too; apply_query stops the debounce they start)."""
+        for combo in (self.provider, self.verdict, self.received):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.text.clear()
+        self.user_edit.clear()
 
     def reload(self) -> None:
         self.apply_query()
