@@ -66,7 +66,8 @@ def thresholds(overrides: dict[str, Any] | None = None) -> dict[str, float]:
     return out
 
 
-def evaluate(conn: Connection, now_ms: int | None = None, limits: dict[str, float] | None = None) -> list[Reading]:
+def evaluate(conn: Connection, now_ms: int | None = None, limits: dict[str, float] | None = None,
+             watching_since_ms: int | None = None) -> list[Reading]:
     now = int(time.time() * 1000) if now_ms is None else int(now_ms)
     lim = thresholds(limits)
     out: list[Reading] = []
@@ -116,7 +117,10 @@ def evaluate(conn: Connection, now_ms: int | None = None, limits: dict[str, floa
     last = conn.execute(text("SELECT updated_at FROM jobs WHERE status IN ('running', 'succeeded', 'retrying', "
                              "'dead') ORDER BY updated_at DESC LIMIT 1")).scalar()
     idle = (now - int(last)) / 60_000 if last is not None else float("inf")
-    down = overdue > 0 and idle > lim["worker_down"]
+    # A replica opened after a pause looks idle for as long as it was closed: the worker is judged only on
+    # what has been watched since (`watching_since_ms`), so it is "down" after that long without activity.
+    watched = (now - watching_since_ms) / 60_000 if watching_since_ms is not None else float("inf")
+    down = overdue > 0 and min(idle, watched) > lim["worker_down"]
     shown = round(idle, 1) if last is not None else 0.0
     out.append(Reading("worker_down", shown if overdue else 0.0, down,
                        (f"{overdue} jobs overdue; last worker activity {idle:.1f} min ago" if last is not None

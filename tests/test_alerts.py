@@ -70,6 +70,18 @@ def test_a_busy_worker_is_not_down_even_with_a_backlog(engine):
     assert not readings(engine)["worker_down"].firing
 
 
+def test_a_replica_opened_after_a_pause_is_not_worker_down_until_it_has_been_watched_that_long(engine):
+    """Every demo replica opened again fired "Worker down 144.7 min" at start (the age of the file), then resolved."""
+    with engine.begin() as conn:
+        job(conn, 1, "pending", next_run=NOW - 150 * MIN)
+        job(conn, 2, "succeeded", updated=NOW - 145 * MIN)  # the last activity before the replica was closed
+    with engine.connect() as conn:
+        opened = {r.rule: r for r in evaluate(conn, NOW, {}, watching_since_ms=NOW - 10_000)}
+        watched = {r.rule: r for r in evaluate(conn, NOW, {}, watching_since_ms=NOW - 3 * MIN)}
+    assert not opened["worker_down"].firing
+    assert watched["worker_down"].firing  # three minutes of watching and still nothing claimed: down
+
+
 def test_signature_failures_count_verified_deliveries_of_the_last_hour_not_missing_secrets(engine):
     with engine.begin() as conn:
         for i in range(8):

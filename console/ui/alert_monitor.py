@@ -27,8 +27,11 @@ class AlertMonitor(QObject):
         self.timer.timeout.connect(self.check)
         self._busy = False
         self.last_checked: float | None = None
+        self.watching_since_ms: int | None = None  # worker down: judged only on what the console has watched
 
     def start(self) -> None:
+        if self.watching_since_ms is None:
+            self.watching_since_ms = int(time.time() * 1000)
         self.timer.start()
         self.check()
 
@@ -54,7 +57,8 @@ class AlertMonitor(QObject):
             self._busy = False
             self.ctx.status_message.emit(f"Alerts: could not read the replica ({exc})")
 
-        self.ctx.read(lambda conn: evaluate(conn, limits=limits), done, failed)
+        since = self.watching_since_ms
+        self.ctx.read(lambda conn: evaluate(conn, limits=limits, watching_since_ms=since), done, failed)
 
     def acknowledge(self, alert) -> None:
         self.book.acknowledge(alert)
