@@ -85,9 +85,11 @@ def evaluate(conn: Connection, now_ms: int | None = None, limits: dict[str, floa
                        {"status": "dead", "sort": "updated"}))
 
     worst, worst_type, worst_n = 0.0, "", 0
+    # Attempts, not jobs: job_events counts every attempt's outcome per minute (a trigger), as By type does.
+    # Counting jobs by their current state hid a bad deploy: 58% of attempts failing read as 31%.
     for jtype, failed, finished in conn.execute(text(
-            "SELECT type, sum(status IN ('retrying', 'dead')), count(*) FROM jobs "
-            "WHERE updated_at >= :s AND status IN ('retrying', 'dead', 'succeeded') GROUP BY type"), {"s": since}):
+            "SELECT type, sum(CASE WHEN status IN ('retrying', 'dead') THEN n ELSE 0 END), sum(n) FROM job_events "
+            "WHERE minute >= :m GROUP BY type"), {"m": since // 60_000}):
         if finished >= MIN_FINISHED:
             rate = 100.0 * (failed or 0) / finished
             if rate > worst:

@@ -70,6 +70,18 @@ def test_a_busy_worker_is_not_down_even_with_a_backlog(engine):
     assert not readings(engine)["worker_down"].firing
 
 
+def test_a_types_failure_rate_counts_attempts_not_jobs_by_their_state_now(engine):
+    """Jobs that failed twice and then succeeded are "succeeded" now; their attempts failed 2 times in 3. By the
+    jobs' current state the bad deploy's 58% of failed attempts read 31% and never fired."""
+    with engine.begin() as conn:
+        for i in range(5):
+            job(conn, i, "pending", type_="sms.send", updated=NOW - 5 * MIN)
+        for status in ("running", "retrying", "running", "retrying", "running", "succeeded"):
+            conn.execute(text("UPDATE jobs SET status = :s, updated_at = :u"), {"s": status, "u": NOW - 2 * MIN})
+    r = readings(engine)["type_failure_15m"]
+    assert r.value == pytest.approx(66.7, abs=0.1) and r.firing and "10 of 15" not in r.detail
+
+
 def test_a_replica_opened_after_a_pause_is_not_worker_down_until_it_has_been_watched_that_long(engine):
     """Every demo replica opened again fired "Worker down 144.7 min" at start (the age of the file), then resolved."""
     with engine.begin() as conn:
