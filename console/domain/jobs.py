@@ -122,6 +122,19 @@ def cancel_refusal(status: str | None) -> str | None:
     return None
 
 
+def bulk_eligible(verb: str, status: str | None) -> bool:
+    """Whether a bulk action may act on a job in this state (asked before the cap is spent on it): retry
+    everything but succeeded jobs (a running one is retried only if stuck, checked per job), cancel what is
+    not finished, purge what is."""
+    if verb == "retry":
+        return status != SUCCEEDED
+    if verb == "cancel":
+        return status not in FINISHED
+    if verb == "purge":
+        return status in FINISHED
+    raise ValueError(f"not a bulk action: {verb}")
+
+
 def manual_retry(job: dict, now_ms: int) -> dict:
     refusal = retry_refusal(job.get("status"), is_stuck(job, now_ms))
     if refusal:

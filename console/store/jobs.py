@@ -314,3 +314,23 @@ def _pages(conn: Connection, q: JobQuery, up_to: int, now_ms: int | None):
 
 def matching_ids(conn: Connection, q: JobQuery, limit: int, now_ms: int | None = None) -> list[str]:
     return [r.id for p in _pages(conn, q, limit, now_ms) for r in p.rows][:limit]
+
+
+def eligible_ids(conn: Connection, q: JobQuery, verb: str, cap: int, now_ms: int | None = None,
+                 scan: int = 100_000) -> list[str]:
+    """Up to `cap` matching jobs a bulk `verb` may act on (J.bulk_eligible): the cap is not spent on jobs the
+    action would skip (a purge of "every state" found pending ones first)."""
+    out: list[str] = []
+    for page in _pages(conn, q, scan, now_ms):
+        out.extend(r.id for r in page.rows if J.bulk_eligible(verb, r.status))
+        if len(out) >= cap:
+            break
+    return out[:cap]
+
+
+def count_by_status(conn: Connection, q: JobQuery, cap: int, now_ms: int | None = None) -> dict[str, int]:
+    """The matching jobs by state, over at most `cap + 1` of them (a bulk action's preview)."""
+    where, params = _filters(q, now_ms if now_ms is not None else int(time.time() * 1000))
+    sql = ("SELECT status, count(*) FROM (SELECT j.status FROM jobs j" + (" WHERE " + " AND ".join(where) if where
+                                                                          else "") + " LIMIT :cap) GROUP BY status")
+    return {status or "?": n for status, n in conn.execute(text(sql), {**params, "cap": cap + 1})}

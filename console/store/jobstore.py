@@ -22,7 +22,7 @@ from console.store.numbers import TABLE_NUMBERS
 from console.domain import jobs as J
 from console.domain import roles as R
 from console.store.ingest import upsert_documents
-from console.store.jobs import STUCK_WHERE, DEFAULT_LEASE_MS, MIN_LEASE_MS, JobQuery, matching_ids
+from console.store.jobs import STUCK_WHERE, DEFAULT_LEASE_MS, MIN_LEASE_MS, JobQuery, eligible_ids
 from console.store.mapping import BY_SOURCE
 
 JOBS = BY_SOURCE[("", "jobs")]
@@ -193,7 +193,7 @@ class LocalJobStore:
                 refusal = R.check_reason(reason)
                 if refusal:
                     raise Refused(refusal)
-            ids = matching_ids(conn, query, cap)
+            ids = eligible_ids(conn, query, verb, cap)  # the cap counts only jobs the action may act on
         done, stopped = 0, False
         skipped: dict[str, int] = {}
         for i in range(0, len(ids), chunk):

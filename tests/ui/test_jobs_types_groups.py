@@ -198,3 +198,40 @@ def test_a_chosen_error_group_stays_as_the_operator_set_it_through_refreshes(qtb
     groups.show_groups(list(reversed(groups.model.rows)), 0)
     wait_idle(qtbot, ctx)
     assert panel.model.query.error_group is None and not panel.group_chip.isVisible()
+
+
+def test_a_bulk_action_counts_and_caps_only_the_jobs_it_may_act_on(qtbot, ctx, window):
+    """"Delete 20 000 jobs" over every state purged 18,781 and skipped the waiting ones, and a capped retry spent
+    its cap on succeeded jobs it skipped: the count, the button and the cap are about what the action acts on."""
+    panel = window.panels["jobs"]
+    panel.pick_type("crm.sync_contact", None)
+    wait_idle(qtbot, ctx)
+    with ctx.engine.connect() as c:
+        by = dict(c.execute(text("SELECT status, count(*) FROM jobs WHERE type='crm.sync_contact' GROUP BY 1")).all())
+    finished = sum(n for s, n in by.items() if s in ("succeeded", "canceled", "dead"))
+    assert finished and finished < sum(by.values())
+    qtbot.mouseClick(panel.purge_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
+    dialog = panel._bulk_dialog
+    assert dialog.matching == finished
+    dialog.cap.setValue(5)
+    dialog.reason.setText("housekeeping")
+    assert dialog.ok.text() == "Delete 5 jobs"
+    dialog.accept()
+    qtbot.waitUntil(lambda: "Purged 5 of " in window.statusBar().currentMessage(), timeout=10_000)
+    assert "skipped" not in window.statusBar().currentMessage()
+    with ctx.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM jobs WHERE type='crm.sync_contact'")).scalar() == \
+            sum(by.values()) - 5
+
+
+def test_the_bulk_dialog_names_the_user_and_the_error_group_and_counts_in_words(qtbot, ctx, window):
+    from console.store.jobs import JobQuery
+    from console.ui.panels.jobs.bulk import BulkRetryDialog
+
+    d = BulkRetryDialog(JobQuery(user_id="u123", error_group="fp"), 1, window, verb="cancel",
+                        skipped={"dead": 3}, group_title="Twilio 429")
+    qtbot.addWidget(d)
+    text_ = " ".join(label.text() for label in d.findChildren(type(d.will)))
+    assert "about user u123" in text_ and "“Twilio 429”" in text_ and "3 dead" in text_
+    assert d.ok.text() == "Cancel 1 job"

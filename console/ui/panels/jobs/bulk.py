@@ -13,7 +13,11 @@ from console.ui.plain import esc
 DEFAULT_CAP = 1000
 
 
-def describe(q: JobQuery) -> str:
+def jobs(n: int) -> str:
+    return f"{count(n)} job{'' if n == 1 else 's'}"
+
+
+def describe(q: JobQuery, group_title: str | None = None) -> str:
     parts = [f"state {q.status}" if q.status else "every state"]
     if q.type:
         parts.append(f"type {q.type}")
@@ -25,8 +29,10 @@ def describe(q: JobQuery) -> str:
         parts.append(f"id {q.id}")
     if q.text.strip():
         parts.append(f"error or payload containing “{q.text.strip()}”")
+    if q.user_id:
+        parts.append(f"about user {q.user_id}")
     if q.error_group:
-        parts.append("in the chosen error group")
+        parts.append(f"in the error group “{group_title}”" if group_title else "in the chosen error group")
     return ", ".join(parts)
 
 
@@ -41,7 +47,10 @@ VERBS = {
 
 class BulkRetryDialog(QDialog):
     def __init__(self, query: JobQuery, matching: int, parent: QWidget | None = None, verb: str = "retry",
-                 production: str | None = None) -> None:
+                 production: str | None = None, skipped: dict[str, int] | None = None,
+                 group_title: str | None = None) -> None:
+        """`matching`: the jobs the action may act on; `skipped`: the other matching jobs, by state (the action
+        leaves them alone, and the cap is not spent on them)."""
         super().__init__(parent)
         self.verb = verb
         self.word, self.past, rule = VERBS[verb]
@@ -52,8 +61,12 @@ class BulkRetryDialog(QDialog):
         self.matching = matching
         prod = (f"<b style='color:#c62828'>PRODUCTION deployment {esc(production)}: this acts on real jobs.</b><br>"
                 if production else "")
-        intro = QLabel(f"{prod}<b>{count(min(matching, 100_000))}{more} jobs</b> match: {esc(describe(query))}.<br>"
-                       f"{esc(rule)}")
+        skipped = {k: v for k, v in (skipped or {}).items() if v}
+        also = ("; " + ", ".join(f"{count(n)} {state}" for state, n in sorted(skipped.items())) +
+                f" {'match too and are' if sum(skipped.values()) > 1 else 'matches too and is'} left alone"
+                if skipped else "")
+        intro = QLabel(f"{prod}<b>{jobs(min(matching, 100_000))}{more}</b> to {self.word.lower()} match: "
+                       f"{esc(describe(query, group_title))}{esc(also)}.<br>{esc(rule)}")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our markup, the data escaped
         self.cap = QSpinBox()
@@ -81,9 +94,9 @@ class BulkRetryDialog(QDialog):
 
     def _update(self) -> None:
         n = min(self.matching, self.cap.value())
-        self.ok.setText(f"{self.word} {count(n)} jobs")
+        self.ok.setText(f"{self.word} {jobs(n)}")
         needs_reason = not self.reason.text().strip()  # a bulk action always has a reason
         self.ok.setEnabled(n > 0 and not needs_reason)
-        self.will.setText(f"At most {count(n)} will be {self.past}" + (
+        self.will.setText(f"At most {jobs(n)} will be {self.past}" + (
             f"; {count(self.matching - n)} more match beyond the cap." if self.matching > n else ".")
             + (" A reason is required." if needs_reason else ""))

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from console.domain import jobs as J
 from console.store.errorgroups import error_groups
 from console.changes import ChangeSet
-from console.store.jobs import STUCK, JobQuery, by_ids, count_matching, counts, detail, health, job_types, search
+from console.store.jobs import STUCK, JobQuery, by_ids, count_by_status, count_matching, counts, detail, health, job_types, search
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
 from console.ui.elide import elide_cells, fit_placeholder
@@ -60,6 +60,7 @@ MANUAL_RETRY_RULE = ("Manual retry runs the job now and gives it a fresh automat
 
 
 CAP = 100_000  # jobs counted exactly at most
+BULK_PAST = {"retry": "retried", "cancel": "canceled", "purge": "deleted"}
 
 
 class JobsPanel(Panel):
@@ -526,17 +527,24 @@ class JobsPanel(Panel):
         """Count what matches, confirm (cap, reason), then retry / cancel / purge it with progress and Stop."""
         query = query or self.current_query()
 
-        def preview(n: int) -> None:
+        def preview(by_status: dict[str, int]) -> None:
+            n = sum(v for st, v in by_status.items() if J.bulk_eligible(verb, st))
+            skipped = {st: v for st, v in by_status.items() if not J.bulk_eligible(verb, st)}
             if n == 0:
-                self.ctx.status_message.emit("No job matches the filters: nothing to do.")
+                self.ctx.status_message.emit(
+                    "No job matches the filters: nothing to do." if not skipped else
+                    f"None of the {count(sum(skipped.values()))} matching jobs can be "
+                    f"{BULK_PAST[verb]} ({', '.join(f'{count(v)} {st}' for st, v in sorted(skipped.items()))}).")
                 self._update_actions()
                 return
-            dialog = BulkRetryDialog(query, n, self, verb=verb, production=production_name(self.ctx))
+            title = self.error_group[1] if self.error_group and self.error_group[0] == query.error_group else None
+            dialog = BulkRetryDialog(query, n, self, verb=verb, production=production_name(self.ctx),
+                                     skipped=skipped, group_title=title)
             dialog.accepted.connect(lambda: self.start_bulk(verb, query, dialog.cap.value(), dialog.reason.text()))
             dialog.open()
             self._bulk_dialog = dialog
 
-        self.ctx.read(lambda conn: count_matching(conn, query, cap=100_000), preview)
+        self.ctx.read(lambda conn: count_by_status(conn, query, cap=100_000), preview)
 
     def start_bulk_retry(self, query: JobQuery, cap: int, reason: str) -> None:
         self.start_bulk("retry", query, cap, reason)
