@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from PySide6.QtWidgets import QInputDialog
 from sqlalchemy import text
 
 from console.ui.main_window import MainWindow
@@ -106,8 +105,12 @@ def test_deactivate_from_the_users_panel(qtbot, window, ctx, monkeypatch):
     qtbot.waitUntil(lambda: users.detail.detail is not None and users.detail.detail.user["id"] == uid)
     wait_idle(qtbot, ctx)
     assert users.detail.active_button.isEnabled(), users.detail.active_button.toolTip()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("asked to close the account", True))
     users.detail.active_button.click()
+    dialog = users.active_dialog
+    assert not dialog.ok.isEnabled()  # no reason yet: an empty one used to close the dialog and do nothing
+    dialog.reason.setText("asked to close the account")
+    assert dialog.ok.isEnabled() and dialog.ok.text() == "Deactivate"
+    dialog.accept()
     qtbot.waitUntil(lambda: users.detail.banner.isVisible(), timeout=5000)
     assert "Deactivated" in users.detail.banner.text() and "asked to close the account" in users.detail.banner.text()
     qtbot.waitUntil(lambda: users.detail.active_button.text() == "Reactivate…", timeout=5000)

@@ -33,7 +33,7 @@ from console.ui.panel import Panel
 from console.ui.plain import literal, tip
 from console.ui.panels.users.detail import UserDetailView, live_session
 from console.ui.panels.users.model import SORTABLE, UsersModel
-from console.ui.panels.users.sessions import EndSessionsDialog, SessionActions
+from console.ui.panels.users.sessions import EndSessionsDialog, ReasonDialog, SessionActions
 from console.ui.user_actions import user_actions
 
 ROLE_CHOICES = [("All roles", None), ("Admins", "admin"), ("Support", "support"), ("Customers", "user")]
@@ -215,7 +215,10 @@ class UsersPanel(Panel):
         user = self.model.row_at(rows[0].row()) if rows else None
         if user is None:
             return
-        self.show_user(user.id)
+        # The user shown already (the list reloaded and selected their row again): redraw only what changed,
+        # keeping the reader's place. A fresh draw put a detail scrolled half-way back at the top.
+        shown = self.detail.detail
+        self.show_user(user.id, quiet=shown is not None and shown.user["id"] == user.id)
 
     def show_user(self, user_id: str, quiet: bool = False) -> None:
         """Read and show a user's detail. `quiet` (a change, not a new selection): redraw only if what is
@@ -284,8 +287,10 @@ class UsersPanel(Panel):
         if d is None:
             return
         user_id, email = d.user["id"], d.user["email"]
+        n = sum(1 for x in d.sessions if live_session(x, int(time.time() * 1000)))
         self._ask(f"End all sessions of {d.user['name'] or email}",
-                  f"End every active session of {email}?", lambda reason: self.sessions.end_user_sessions(user_id, reason))
+                  f"End {'the active session' if n == 1 else f'all {n} active sessions'} of {email}?",
+                  lambda reason: self.sessions.end_user_sessions(user_id, reason), sessions=n)
 
     def end_session(self, session_id: str) -> None:
         d = self.detail.detail
@@ -296,26 +301,32 @@ class UsersPanel(Panel):
         self._ask("End session", f"End this session of {d.user['email']}{where}?",
                   lambda reason: self.sessions.end_session(session_id, reason))
 
-    def _ask(self, title: str, what: str, then) -> None:
-        dialog = EndSessionsDialog(title, what, self)
+    def _ask(self, title: str, what: str, then, sessions: int = 1) -> None:
+        dialog = EndSessionsDialog(title, what, self, sessions=sessions)
         dialog.accepted.connect(lambda: then(dialog.reason.text().strip()))
         self.end_dialog = dialog  # kept for tests and so it lives while open
         dialog.open()
 
     def toggle_active(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
         d = self.detail.detail
         if d is None:
             return
         active = bool(d.user["is_active"])
         verb = "Deactivate" if active else "Reactivate"
-        reason, ok = QInputDialog.getText(self, f"{verb} {d.user['name']}",
-                                          literal(f"{verb} {d.user['email']}? Reason (for the audit log):"))
-        if ok and reason.strip():
-            self.user_ops.set_active(d.user["id"], active, not active, reason.strip(), int(d.user["ts"]))
+        user_id, email, ts = d.user["id"], d.user["email"], int(d.user["ts"])
+        dialog = ReasonDialog(
+            f"{verb} {d.user['name'] or email}", f"{verb} {email}?",
+            "They can no longer sign in; their data stays." if active else "They can sign in again.",
+            verb, "e.g. asked to close the account" if active else "e.g. reinstated after review", self)
+
+        def send() -> None:
+            self.user_ops.set_active(user_id, active, not active, dialog.reason.text().strip(), ts)
             self._update_active_button()
-            self.ctx.status_message.emit(f"{verb} {d.user['email']}: sent")
+            self.ctx.status_message.emit(f"{verb} {email}: sent")
+
+        dialog.accepted.connect(send)
+        self.active_dialog = dialog  # kept for tests and so it lives while open
+        dialog.open()
 
     def _on_refused(self, key: tuple[str, str], reason: str) -> None:
         if key[0] == "active" and self.detail.detail and self.detail.detail.user["id"] == key[1]:

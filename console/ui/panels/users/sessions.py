@@ -14,21 +14,24 @@ from console.ui.context import AppContext
 from console.ui.plain import plain
 
 
-class EndSessionsDialog(QDialog):
-    """Says what will happen; OK only with a reason (it goes into the audit log)."""
+class ReasonDialog(QDialog):
+    """Says what will happen and what follows; OK (named for the action) only with a reason, for the audit log."""
 
-    def __init__(self, title: str, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, what: str, consequence: str, ok_text: str, placeholder: str,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("end-sessions-dialog")
+        self.setObjectName("reason-dialog")
         self.setWindowTitle(title)
-        self.text = plain(QLabel(what + "\n\nThe product refuses the session from then on; the user signs in "
-                                 "again. Reason (for the audit log):"))
+        self.setMinimumWidth(420)
+        self.text = plain(QLabel(what + ("\n\n" + consequence if consequence else "") +
+                                 " Reason (for the audit log):"))
         self.text.setWordWrap(True)
-        self.reason = QLineEdit(placeholderText="e.g. suspicious login from a new country")
+        self.reason = QLineEdit(placeholderText=placeholder)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("End")
+        self.ok.setText(ok_text)
         self.ok.setEnabled(False)
+        self.ok.setToolTip("Needs a reason")
         self.reason.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -37,6 +40,14 @@ class EndSessionsDialog(QDialog):
         layout.addWidget(self.reason)
         layout.addWidget(self.buttons)
         self.setWindowModality(Qt.WindowModality.WindowModal)
+
+
+class EndSessionsDialog(ReasonDialog):
+    def __init__(self, title: str, what: str, parent: QWidget | None = None, sessions: int = 1) -> None:
+        them = "this session" if sessions == 1 else f"these {sessions} sessions"
+        super().__init__(title, what, f"The product refuses {them} from then on; the user signs in again.", "End",
+                         "e.g. suspicious login from a new country", parent)
+        self.setObjectName("end-sessions-dialog")
 
 
 class SessionActions(QObject):
