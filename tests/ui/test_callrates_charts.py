@@ -135,7 +135,8 @@ def test_a_plain_text_tooltip_at_the_cursor_on_every_chart(qtbot, ctx, week):
         for s in chart.series:
             assert any(line.startswith(f"{s.name}: ") for line in lines[1:]), (name, s.name, lines)
         if name == "latency":  # percentiles with the calls they rest on
-            assert all(re.search(r" ms \(n=[\d,]+\)$| s \(n=[\d,]+\)$|: –$", line) for line in lines[1:]), lines
+            assert all(re.search(r" ms \(n=[\d,]+\)$| s \(n=[\d,]+\)$|: –$", line) for line in lines[1:-1]), lines
+        assert lines[-1] == "Double-click: the log entries of this moment"
         cursor = row.widget.mapTo(panel.graphics, centre)
         assert (tip.geometry().topLeft() - cursor).manhattanLength() < 60  # at the cursor, not in a corner
         i = row.bucket(row.plot.vb.mapSceneToView(row.widget.mapToScene(centre)).x())
@@ -230,3 +231,13 @@ def test_a_remembered_live_range_opens_on_traffic_in_the_demo(qtbot, ctx, tmp_pa
     finally:
         w.close()
         wait_idle(qtbot, ctx)
+
+
+def test_legend_figures_fit_their_column_whatever_the_rate():
+    """A rare function's 0.000984 calls/s was cut to "0.0…984" in the legend."""
+    from console.ui.panels.callrates import fmt
+
+    cases = {0.000984: "0.001", 0.0001: "<0.001", 0.0123: "0.012", 0.5: "0.500", 1.234: "1.23", 42.0: "42",
+             1234.0: "1,234", 0.0: "0"}
+    assert {v: fmt.number(v) for v in cases} == cases
+    assert all(len(fmt.number(v)) <= len("0.000") + 1 for v in (1e-9, 0.00049, 0.0099, 0.999, 99.9))

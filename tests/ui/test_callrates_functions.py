@@ -116,3 +116,13 @@ def test_the_function_table_sorts_again_when_a_tick_changes_the_order(qtbot):
     table.by_errors()
     table.set_metrics(metrics(1, 5))
     assert len(table.names()) == 2
+
+
+def test_the_functions_table_shows_rows_to_read_at_1440x900(qtbot, window, ctx):
+    """Top by calls / by errors showed one and a half rows under the four charts."""
+    window.resize(1440, 900)
+    window.show_panel("callrates")
+    panel = window.panels["callrates"]
+    qtbot.wait(100)
+    table = panel.functions
+    assert table.viewport().height() >= 5 * table.verticalHeader().defaultSectionSize()

@@ -8,12 +8,20 @@ from datetime import datetime
 
 
 def number(v: float) -> str:
-    """Three significant digits (a legend's per-second figures: the chart's title says the unit)."""
+    """Three significant digits from 1 up, three decimals below (a legend's per-second figures: the chart's title
+    says the unit). Never wider than "0.000": "0.000984" did not fit the legend's column and was cut to
+    "0.0…984"."""
     if v is None or math.isnan(v):
         return "–"
     if v == 0:
         return "0"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:.3g}"
+    if abs(v) < 0.0005:
+        return "<0.001" if v > 0 else "-<0.001"
+    return f"{v:.3f}"
 
 
 def rate(v: float) -> str:

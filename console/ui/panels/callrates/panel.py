@@ -183,10 +183,9 @@ class CallRatesPanel(Panel):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.graphics)
         self.splitter.addWidget(table_box)
-        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        # Top by calls / by errors needs rows to read: at least a header and about five of them.
-        table_box.setMinimumHeight(self.functions.verticalHeader().defaultSectionSize() * 6 + 40)
+        self.table_box = table_box  # its minimum follows the panel's height (resizeEvent)
         layout.addWidget(self.splitter, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(2000)
@@ -435,10 +434,20 @@ class CallRatesPanel(Panel):
     def reload(self) -> None:
         self.refresh()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Top by calls / by errors needs rows to read (it showed one and a half): about six where the panel is
+        # tall enough; at 1024x700 the four charts need the height for their axis labels (drag the splitter).
+        rows = self.functions.verticalHeader().defaultSectionSize() * 7 + 30
+        self.table_box.setMinimumHeight(rows if self.height() >= 760 else 0)
+
     def save_state(self, state: QSettings) -> None:
         state.setValue("callrates/range", self.range_buttons.checkedId())
+        state.setValue("callrates/split", self.splitter.saveState())
 
     def restore_state(self, state: QSettings) -> None:
+        if (split := state.value("callrates/split")) is not None:
+            self.splitter.restoreState(split)
         value = state.value("callrates/range")
         if value is not None and self.range_buttons.button(int(value)):
             self.range_buttons.button(int(value)).setChecked(True)
