@@ -163,3 +163,18 @@ def test_a_filtered_table_says_exactly_how_many_match(qtbot, ctx):
     wait_idle(qtbot, ctx)
     assert panel.model.has_more
     qtbot.waitUntil(lambda: "work where state.kind equals pending: 200 shown of 300 ·" in panel.summary.text())
+
+
+def test_opening_another_table_forgets_the_links_of_the_document_before(qtbot, ctx):
+    from console.ui.panels.data.panel import DataPanel
+
+    panel = DataPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(panel.tables) > 1, timeout=5000)
+    panel.links_label.setText("Links (1)")  # as a document with one id-valued field left it
+    first, second = panel.tables[0].ref, panel.tables[1].ref
+    panel.open_table(first)
+    panel.open_table(second)
+    assert panel.links_label.text() == "Links" and panel.links.count() == 0

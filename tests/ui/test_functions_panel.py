@@ -184,3 +184,17 @@ def test_every_label_of_the_new_panels_is_plain_text(qtbot, ctx):
         assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels), cls.__name__
         panel.shutdown()
     wait_idle(qtbot, ctx)
+
+
+def test_acting_as_a_user_with_no_user_does_not_run_in_the_demo_either(qtbot, ctx):
+    """The demo ran the query as admin and said Success, silently ignoring "Acting as a user"."""
+    from console.ui.panels.functions.panel import AS_USER
+
+    panel = make(qtbot, ctx)
+    panel.function.setCurrentText("jobs:stats")
+    panel.args.setPlainText("{}")
+    panel.run_as.setCurrentIndex(panel.run_as.findData(AS_USER))
+    panel.user.clear()
+    panel.run()
+    wait_idle(qtbot, ctx)
+    assert panel.last_result is None and "needs a user" in panel.result_head.text()

@@ -220,8 +220,12 @@ def test_a_reader_scrolled_down_keeps_the_same_entries_in_view_while_new_ones_ar
     try:
         qtbot.waitUntil(lambda: panel.model.rowCount() > 120, timeout=10_000)
         wait_idle(qtbot, ctx)
-        panel.table.scrollTo(panel.model.index(60, 0), panel.table.ScrollHint.PositionAtTop)
-        qtbot.waitUntil(lambda: panel.table.verticalScrollBar().value() > 0, timeout=3000)
+
+        def scrolled_down():  # the view lays out lazily: ask again until the scroll has taken
+            panel.table.scrollTo(panel.model.index(60, 0), panel.table.ScrollHint.PositionAtTop)
+            return panel.table.verticalScrollBar().value() > 0
+
+        qtbot.waitUntil(scrolled_down, timeout=5000)
         top = lambda: panel.model.row_at(panel.table.indexAt(QPoint(5, 5)).row()).pk  # noqa: E731
         reading = top()
         panel.table.selectRow(panel.table.indexAt(QPoint(5, 40)).row())

@@ -254,6 +254,7 @@ class DataPanel(Panel):
         self._show_filters(filters)
         self.json.clear()
         self.links.clear()
+        self.links_label.setText("Links")  # no document chosen in the new table yet
         self.doc_title.clear()
         self.summary.setText(f"Opening {ref.label}…")
         self._set_indicator("_id", False)

@@ -283,6 +283,9 @@ class FunctionsPanel(Panel):
             if not path:
                 self._show_head("Choose or type a function.", "warning")
             return
+        if self.run_as.currentData() == AS_USER and not self.user.text().strip():
+            self._show_head("Acting as a user needs a user _id or email.", "warning")
+            return
         if self.live is None:
             self._run_demo(kind, path, args)
             return
@@ -292,9 +295,6 @@ class FunctionsPanel(Panel):
         if refusal:
             self._audit(kind, path, args, "admin" if not who_text else who_text, "refused", refusal)
             self._show(R.RunResult(False, error=refusal))
-            return
-        if self.run_as.currentData() == AS_USER and not who_text:
-            self._show_head("Acting as a user needs a user _id or email.", "warning")
             return
         if kind != "query" and not self.confirm(kind, path, who_text or "admin"):
             self._show_head("Not run.", "muted")

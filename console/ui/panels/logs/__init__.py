@@ -16,7 +16,7 @@ def find_request(conn: Connection, typed: str) -> list[Hit]:
     n = conn.execute(text("SELECT count(*) FROM function_logs WHERE request_id = :r"), {"r": typed}).scalar()
     if not n:
         return []
-    return [Hit(title=f"Request {typed}", subtitle=f"{n} log entries", panel="logs", target=typed, kind="Request")]
+    return [Hit(title=f"Request {typed}", subtitle=f"{n} log entr{'y' if n == 1 else 'ies'}", panel="logs", target=typed, kind="Request")]
 
 
 def _make(ctx):

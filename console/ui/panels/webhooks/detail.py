@@ -110,6 +110,7 @@ class DeliveryDetailView(QWidget):
             w.setHtml("")
         self.headers.setPlainText("")
         self.body.setPlainText("")
+        self.tabs.setTabText(2, "Replays")  # the count belonged to the delivery no longer shown
         self.replay_button.setEnabled(False)
 
     def _show_body(self) -> None:
