@@ -171,7 +171,7 @@ class DataPanel(Panel):
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([210, 760, 340])
+        self.splitter.setSizes([250, 720, 340])  # "conversationState" and "webhookDeliveries" whole
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(2, 0)
         layout = QVBoxLayout(self)
@@ -211,8 +211,9 @@ class DataPanel(Panel):
             for info in infos:
                 item = QTreeWidgetItem([info.ref.name + ("" if info.ref.sql_table else "  (raw)"), count(info.count)])
                 item.setData(0, TABLE_ROLE, info.ref)
-                item.setToolTip(0, (f"Modelled by the console (SQL table {info.ref.sql_table})" if info.ref.sql_table
-                                    else "Not modelled by the console: documents kept whole"))
+                item.setToolTip(0, info.ref.name + " · " + (  # the whole name first: a narrow pane cuts it
+                    f"modelled by the console (SQL table {info.ref.sql_table})" if info.ref.sql_table
+                    else "not modelled by the console: documents kept whole"))
                 item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
                 group.addChild(item)
                 if info.ref == current:

@@ -112,7 +112,7 @@ class LogsPanel(Panel):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([135, 80, 170, 110, 62, 135, 300]):
+        for col, width in enumerate([125, 70, 150, 90, 72, 120, 300]):  # the request link on screen at 1024
             self.table.setColumnWidth(col, width)
         self.table.clicked.connect(self._on_click)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())

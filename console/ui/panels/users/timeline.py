@@ -67,7 +67,7 @@ class TimelineView(QWidget):
         elide_cells(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate([140, 80, 260]):
+        for col, width in enumerate([130, 70, 170]):  # Detail (the last) gets the rest: it was off-screen
             self.table.setColumnWidth(col, width)
         self.table.cellDoubleClicked.connect(self._open)
         self.more = QPushButton("Older events")
