@@ -31,7 +31,7 @@ class SettingsDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("Settings")
         self.setObjectName("settings-dialog")
-        self.resize(560, 360)
+        self.resize(640, 480)  # the keyring note, long where the OS has no keyring, is read whole
         s = ctx.settings
         secrets = ctx.secrets
 

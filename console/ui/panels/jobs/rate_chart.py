@@ -55,7 +55,8 @@ class RateChart(QWidget):
         fm = p.fontMetrics()
         top = fm.height() + 6  # the legend's line
         ymax = nice_ceiling(max([max(s, f) for _m, s, f in self.per_minute] + [1]))
-        left = fm.horizontalAdvance(f"{ymax:g}") + 10
+        # Room for the widest label: the middle one ("2.5") is wider than the top one ("5"), and was cut to ".5".
+        left = max(fm.horizontalAdvance(f"{v:g}") for v in (ymax, ymax / 2)) + 10
         area = QRectF(left, top, max(10, self.width() - left - 10), max(10, self.height() - top - fm.height() - 8))
         start, end = self.span()
 
