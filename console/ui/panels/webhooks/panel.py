@@ -217,7 +217,8 @@ class WebhooksPanel(Panel):
             f"provider {q.provider}" if q.provider else "",
             f"verdict {q.verdict.replace('_', ' ')}" if q.verdict else "", "the received time" if q.received_from else "",
             f"user {quoted(q.user_id)}" if q.user_id else "", f"text {quoted(q.text.strip())}" if q.text.strip() else ""],
-            "Clear a filter, or pick “Received: any time”.",
+            ("Clear a filter, or pick “Received: any time”." if q.received_from else "Clear a filter.") +
+            (" Deliveries are matched to a user by the ids in their body (the newest 50,000)." if q.user_id else ""),
             "No webhook deliveries yet: they are captured as providers call the deployment. Import a HAR or an "
             "export with Import… to look at some.")
 
