@@ -148,3 +148,25 @@ def test_backlog_reads_none_waiting(qtbot, window, ctx):
     panel.health.show_health(Health(oldest_pending_ms=None, stuck=0, per_minute=[], permanent_failure_rate=None,
                                     finished_24h=0))
     assert panel.health.backlog.text() == "Backlog: none waiting"
+
+
+def test_the_detail_ages_move_on_with_each_refresh_where_the_reader_is(qtbot, window, ctx, monkeypatch):
+    """A job selected for 30 s still said "Updated 0 s ago" (and a stuck one's lease never expired on screen):
+    the detail was drawn once, and only a write to that job drew it again."""
+    panel = window.panels["jobs"]
+    state(qtbot, ctx, panel, "dead")
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: panel.detail.detail is not None)
+    d = panel.detail.detail
+    drawn = []
+    original = panel.detail.show_detail
+    monkeypatch.setattr(panel.detail, "show_detail",
+                        lambda det, now, keep_position=False: (drawn.append((det, now, keep_position)),
+                                                               original(det, now, keep_position))[1])
+    panel.tick()
+    wait_idle(qtbot, ctx)
+    qtbot.waitUntil(lambda: bool(drawn), timeout=5000)
+    assert drawn[-1][0] is d and drawn[-1][2] is True
+    later = int(d.job["updated_at"]) + 3 * 3600_000
+    original(d, later, keep_position=True)
+    assert "3 h ago" in panel.detail.body.toPlainText()

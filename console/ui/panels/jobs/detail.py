@@ -109,14 +109,20 @@ class JobDetailView(QWidget):
         for b in (self.copy_id, self.copy_key, self.copy_payload):
             b.setEnabled(False)
 
-    def show_detail(self, d: JobDetail, now_ms: int) -> None:
+    def show_detail(self, d: JobDetail, now_ms: int, keep_position: bool = False) -> None:
+        """`keep_position`: the same job drawn again at a later `now_ms` (its ages, lease and stuck state move
+        on while nothing rewrites it), keeping where the reader is."""
+        bar = self.body.verticalScrollBar()
+        at = bar.value()
         self.detail = d
         j = d.job
         t = self.ctx.theme
         self.title.setText(f"{j['type'] or 'job'} · {j['status']}")
         for b in (self.copy_id, self.copy_key, self.copy_payload):
             b.setEnabled(True)
-        self.payload.setPlainText(json.dumps(d.payload, indent=2, ensure_ascii=False, sort_keys=True))
+        payload = json.dumps(d.payload, indent=2, ensure_ascii=False, sort_keys=True)
+        if not keep_position or self.payload.toPlainText() != payload:
+            self.payload.setPlainText(payload)
         stuck = J.is_stuck(d.doc, now_ms)
         # A stuck job is a problem, not a healthy "running": one status, one colour.
         status_colour = t.color("danger" if stuck else STATUS_COLOUR.get(j["status"], "muted")).name()
@@ -164,3 +170,5 @@ class JobDetailView(QWidget):
                   f"<tr><th align='left'>Attempt</th><th align='left'>Error</th></tr>"
                   f"{attempts}</table>") if d.errors else "<h3>Attempt errors</h3><p><i>No failed attempt.</i></p>"
         self.body.setHtml(f"<table cellpadding='2' width='100%'>{fields}</table>{errors}<h3>Payload</h3>")
+        if keep_position:
+            bar.setValue(at)

@@ -643,6 +643,8 @@ class JobsPanel(Panel):
             self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(len(self.model.rows) - 1,
                                                                                  len(self.model.COLUMNS) - 1))
         self._update_actions()  # a selected job may have finished meanwhile
+        if self.detail.detail is not None:  # "updated 3 s ago", the lease and STUCK move on with the clock
+            self.detail.show_detail(self.detail.detail, result["now"], keep_position=True)
 
     def _show_counts(self) -> None:
         """The state buttons: the replica's counts, overridden in live mode by the deployment's own
