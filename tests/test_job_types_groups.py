@@ -250,7 +250,7 @@ def test_cancel_all_matching_skips_finished_caps_stops_and_audits_once(engine, c
     after = counts(conn, type="sms.send")
     assert after["retrying"] == before["retrying"] - 5 and after["canceled"] == before["canceled"] + 5
     r = store.cancel_many(JobQuery(type="sms.send", status="dead"), 3, admin, "r")
-    assert r["canceled"] == 0 and r["skipped"] == {"dead": 3}
+    assert r["canceled"] == r["selected"] == 0 and r["skipped"] == {}  # finished: not selected, the cap untouched
     calls = []
     r = store.cancel_many(JobQuery(type="sms.send", status="pending"), 50, admin, "r", chunk=2,
                           progress=lambda d, t: calls.append(d), canceled=lambda: len(calls) >= 1)
@@ -270,8 +270,12 @@ def test_purge_finished_matching_deletes_only_finished_jobs(engine, conn):
     before = counts(conn, type=t)
     finished = before["succeeded"] + before["canceled"] + before["dead"]
     total = sum(v for k, v in before.items() if k != STUCK)
+    doomed = set(conn.execute(text("SELECT id FROM jobs WHERE type = :t AND status IN ('succeeded', 'canceled', "
+                                   "'dead')"), {"t": t}).scalars())
     r = store.purge_many(JobQuery(type=t), 100_000, admin, "housekeeping", chunk=50)
-    assert r["purged"] == finished and sum(r["skipped"].values()) == total - finished
+    # Only finished jobs are selected (the cap is not spent on waiting ones), and every deletion is announced.
+    assert r["purged"] == r["selected"] == finished and not r["skipped"]
+    assert doomed <= store.changes["jobs"]
     after = counts(conn, type=t)
     assert after["succeeded"] == after["canceled"] == after["dead"] == 0
     assert after["pending"] == before["pending"] and after["retrying"] == before["retrying"]

@@ -50,8 +50,8 @@ class LocalBackend(Backend):
             store = LocalJobStore(engine)
             many = {"retry": store.retry_many, "cancel": store.cancel_many, "purge": store.purge_many}[verb]
             r = many(query, cap, actor, reason, progress=progress, canceled=canceled)
-            skipped = ", ".join(f"{n} {s}" for s, n in r["skipped"].items())
-            return Outcome(f"{past} {r[key]} of {r['selected']} matching jobs"
+            skipped = ", ".join(f"{n:,} {s}".replace(",", "\u202f") for s, n in r["skipped"].items())
+            return Outcome(f"{past} {r[key]:,} of {r['selected']:,} matching jobs".replace(",", "\u202f")
                            + (f" (skipped {skipped})" if skipped else "") + (" — stopped early" if r["stopped"] else ""),
                            store.changes, r)
 

@@ -211,6 +211,7 @@ class LocalJobStore:
                         if verb == "purge":
                             J.check_purge(doc)
                             conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": job_id})
+                            self.changes.add(JOBS.sql_table, job_id)  # said, so panels showing it drop it
                         else:
                             self._save(conn, (J.manual_retry if verb == "retry" else J.cancel)(doc, now), ts)
                         done += 1

@@ -92,7 +92,7 @@ def test_error_groups_select_lists_the_jobs_and_retry_the_group(qtbot, ctx, wind
     dialog.cap.setValue(100_000)
     dialog.reason.setText("provider fixed")
     dialog.accept()
-    qtbot.waitUntil(lambda: f"Retried {g.count} of {g.count}" in window.statusBar().currentMessage(), timeout=15_000)
+    qtbot.waitUntil(lambda: f"Retried {g.count:,} of {g.count:,}".replace(",", "\u202f") in window.statusBar().currentMessage(), timeout=15_000)
     with ctx.engine.connect() as c:
         entry = c.execute(text("SELECT changes FROM audit_logs WHERE action='job.retry_many'")).one()
     assert json.loads(entry.changes)["filter"]["error_group"] == g.fingerprint
@@ -140,7 +140,7 @@ def test_purge_finished_matching(qtbot, ctx, window):
     dialog.cap.setValue(100_000)
     dialog.reason.setText("housekeeping")
     dialog.accept()
-    qtbot.waitUntil(lambda: f"Purged {finished} of " in window.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: f"Purged {finished:,} of ".replace(",", "\u202f") in window.statusBar().currentMessage(), timeout=10_000)
     with ctx.engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM jobs WHERE type='crm.sync_contact'")).scalar() == waiting
 
