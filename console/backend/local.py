@@ -7,6 +7,7 @@ from typing import Callable
 from console.backend.base import BULK_WORDS, Backend, Outcome, Progress, Refused, each_message, ended_message
 from console.changes import ChangeSet
 from console.chats.loader import ReplicaSource
+from console.domain.counts import count
 from console.store.chats import MessagePage
 from console.store.jobs import JobQuery
 from console.store.jobstore import LocalJobStore
@@ -50,8 +51,8 @@ class LocalBackend(Backend):
             store = LocalJobStore(engine)
             many = {"retry": store.retry_many, "cancel": store.cancel_many, "purge": store.purge_many}[verb]
             r = many(query, cap, actor, reason, progress=progress, canceled=canceled)
-            skipped = ", ".join(f"{n:,} {s}".replace(",", "\u202f") for s, n in r["skipped"].items())
-            return Outcome(f"{past} {r[key]:,} of {r['selected']:,} matching jobs".replace(",", "\u202f")
+            skipped = ", ".join(f"{count(n)} {s}" for s, n in r["skipped"].items())
+            return Outcome(f"{past} {count(r[key])} of {count(r['selected'])} matching jobs"
                            + (f" (skipped {skipped})" if skipped else "") + (" — stopped early" if r["stopped"] else ""),
                            store.changes, r)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from console.domain import counts
+
 
 def local_time(ms: int | float | None, *, seconds: bool = False) -> str:
     if not ms:
@@ -41,5 +43,4 @@ def size(nbytes: int) -> str:
     return f"{value:.1f} TB"
 
 
-def count(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
+count = counts.count  # one writing of counts for the panels and the Qt-free messages (console.backend)

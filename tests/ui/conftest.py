@@ -60,6 +60,12 @@ def settle(qapp, context, timeout=5.0):
         time.sleep(0.005)
 
 
+def bulk_dialog(qtbot, panel):
+    """The Jobs panel's "… all matching" dialog, once the count behind it has been read and it is open."""
+    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
+    return panel._bulk_dialog
+
+
 def wait_idle(qtbot, ctx, timeout=10_000):
     """Until no background task is in flight (results have been delivered to the GUI thread)."""
     qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout)

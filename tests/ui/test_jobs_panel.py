@@ -9,7 +9,7 @@ from sqlalchemy import text
 from console.ui.demo_worker import DemoWorker
 from console.ui.main_window import MainWindow
 from console.ui.panels.jobs.model import JobsModel
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import bulk_dialog, wait_idle
 
 
 @pytest.fixture
@@ -105,8 +105,7 @@ def test_retry_all_matching_previews_confirms_and_runs(qtbot, window, ctx):
     click_state(qtbot, panel, "retrying")
     wait_idle(qtbot, ctx)
     qtbot.mouseClick(panel.retry_all_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     with ctx.engine.connect() as c:
         retrying = c.execute(text("SELECT count(*) FROM jobs WHERE status='retrying'")).scalar()
     assert dialog.matching == retrying

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from console.store.jobs import Health
 from console.ui.main_window import MainWindow
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import bulk_dialog, wait_idle
 
 
 @pytest.fixture
@@ -81,8 +81,7 @@ def test_bulk_retry_needs_a_reason_has_room_and_is_not_offered_for_nothing(qtbot
     panel = window.panels["jobs"]
     state(qtbot, ctx, panel, "retrying")
     panel.retry_all_matching()
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     assert not dialog.ok.isEnabled()  # no reason yet
     dialog.reason.setText("outage over")
     assert dialog.ok.isEnabled()

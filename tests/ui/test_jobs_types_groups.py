@@ -11,7 +11,7 @@ from console.domain.fingerprint import fingerprint
 from console.ui.main_window import MainWindow
 from console.ui.panels.jobs.groups import GroupsModel
 from console.ui.panels.jobs.types import COLUMNS, TypesModel
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import bulk_dialog, wait_idle
 
 
 @pytest.fixture
@@ -86,8 +86,7 @@ def test_error_groups_select_lists_the_jobs_and_retry_the_group(qtbot, ctx, wind
     assert shown and all(r.status in ("retrying", "dead") and fingerprint(r.last_error) == g.fingerprint for r in shown)
     assert panel.groups.retry.isEnabled()
     qtbot.mouseClick(panel.groups.retry, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     assert dialog.matching == g.count
     dialog.cap.setValue(100_000)
     dialog.reason.setText("provider fixed")
@@ -109,8 +108,7 @@ def test_cancel_all_matching_needs_a_reason(qtbot, ctx, window):
         n = c.execute(text("SELECT count(*) FROM jobs WHERE type='ai.generate_reply' AND status='retrying'")).scalar()
     assert n > 3
     qtbot.mouseClick(panel.cancel_all_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     assert dialog.objectName() == "bulk-cancel-dialog" and dialog.matching == n
     dialog.cap.setValue(3)
     assert not dialog.ok.isEnabled() and "reason is required" in dialog.will.text()
@@ -134,8 +132,7 @@ def test_purge_finished_matching(qtbot, ctx, window):
                                  "('succeeded','canceled','dead')")).scalar()
     assert finished
     qtbot.mouseClick(panel.purge_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     assert dialog.objectName() == "bulk-purge-dialog"
     dialog.cap.setValue(100_000)
     dialog.reason.setText("housekeeping")
@@ -211,8 +208,7 @@ def test_a_bulk_action_counts_and_caps_only_the_jobs_it_may_act_on(qtbot, ctx, w
     finished = sum(n for s, n in by.items() if s in ("succeeded", "canceled", "dead"))
     assert finished and finished < sum(by.values())
     qtbot.mouseClick(panel.purge_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(panel, "_bulk_dialog", None) is not None and panel._bulk_dialog.isVisible())
-    dialog = panel._bulk_dialog
+    dialog = bulk_dialog(qtbot, panel)
     assert dialog.matching == finished
     dialog.cap.setValue(5)
     dialog.reason.setText("housekeeping")

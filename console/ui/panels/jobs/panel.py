@@ -40,7 +40,7 @@ from console.ui.format import count
 from console.ui.panel import Panel
 from console.ui.plain import esc, tip, warning
 from console.ui.panels.jobs.actions import JobActions, Progress
-from console.ui.panels.jobs.bulk import BulkRetryDialog
+from console.ui.panels.jobs.bulk import VERBS, BulkRetryDialog
 from console.ui.panels.jobs.confirm import ConfirmDialog
 from console.ui.production import production_name
 from console.ui.panels.jobs.detail import JobDetailView
@@ -60,7 +60,6 @@ MANUAL_RETRY_RULE = ("Manual retry runs the job now and gives it a fresh automat
 
 
 CAP = 100_000  # jobs counted exactly at most
-BULK_PAST = {"retry": "retried", "cancel": "canceled", "purge": "deleted"}
 
 
 class JobsPanel(Panel):
@@ -534,7 +533,7 @@ class JobsPanel(Panel):
                 self.ctx.status_message.emit(
                     "No job matches the filters: nothing to do." if not skipped else
                     f"None of the {count(sum(skipped.values()))} matching jobs can be "
-                    f"{BULK_PAST[verb]} ({', '.join(f'{count(v)} {st}' for st, v in sorted(skipped.items()))}).")
+                    f"{VERBS[verb][1]} ({', '.join(f'{count(v)} {st}' for st, v in sorted(skipped.items()))}).")
                 self._update_actions()
                 return
             title = self.error_group[1] if self.error_group and self.error_group[0] == query.error_group else None
