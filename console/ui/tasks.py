@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 BUSY_MS = 4  # drain interval while work is outstanding
 IDLE_MS = 100  # and while nothing is (few wake-ups for an app that stays open all day)
 READERS = 3
+# How long a worker thread may keep the GIL while the GUI thread waits for it. Painting a table calls into
+# Python for every cell (data(), a delegate), and each call waits for the GIL anew: at Python's default 5 ms,
+# a writer busy mapping a sync page made one repaint of the Users table a 40-60 ms stall (the convoy
+# effect). 1 ms bounds each wait at a cost the writer does not notice.
+SWITCH_INTERVAL_S = 0.001
 
 T = TypeVar("T")
 
@@ -56,6 +62,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = READERS) -> None:
         super().__init__(parent)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="console-task")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-writer")
         self._coros: set[asyncio.Future] = set()

@@ -79,3 +79,18 @@ def test_worker_threads_never_touch_qt(qtbot):
     assert seen == [threading.main_thread().ident]
     runner.wait()
     runner.shutdown()
+
+
+def test_a_worker_thread_holds_the_gil_at_most_a_millisecond_while_the_gui_waits(qtbot):
+    """Each Python call of a repaint (data(), a delegate) waits for the GIL anew; at Python's default 5 ms a
+    busy writer made one repaint a 40-60 ms stall (tests/benchmarks/test_bench_gui_gap.py)."""
+    import sys
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        runner = TaskRunner()
+        assert sys.getswitchinterval() <= 0.001
+        runner.shutdown()
+    finally:
+        sys.setswitchinterval(before)
