@@ -50,10 +50,12 @@ class DeploymentBackend(Backend):
     remote = True
 
     def __init__(self, engine: Engine, client: Any, *, read: Runner, write: Runner,
-                 operator: Callable[[], str | None], identity: Callable[[], dict[str, Any] | None]) -> None:
+                 operator: Callable[[], str | None], identity: Callable[[], dict[str, Any] | None],
+                 on_failure: Callable[[Refused], None] | None = None) -> None:
         super().__init__(engine, read=read, write=write, operator=operator)
         self.client = client
         self.identity = identity
+        self.on_failure = on_failure  # every call the deployment refused or failed, with its request id
 
     def refusal(self) -> str | None:
         return None if self.identity() is not None else NO_IDENTITY
@@ -65,7 +67,10 @@ class DeploymentBackend(Backend):
         try:
             return await self.client.mutation(function, args, identity=identity)
         except E.ConvexRequestError as exc:
-            raise Refused(reason_of(exc)) from exc
+            refused = Refused(reason_of(exc), function=function, request_id=exc.request_id)
+            if self.on_failure is not None:
+                self.on_failure(refused)
+            raise refused from exc
 
     async def _each(self, verb: str, function: str, job_ids: list[str], reason: str = "") -> Outcome:
         refused: list[str] = []

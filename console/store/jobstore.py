@@ -30,7 +30,13 @@ AUDIT = BY_SOURCE[("", "auditLogs")]
 
 
 class Refused(Exception):
-    """A rule said no; the message says why, for a person."""
+    """A rule said no; the message says why, for a person. A refusal from the deployment names the function
+    and the deployment's request id (when it gave one), so the UI can open that request's log entries."""
+
+    def __init__(self, reason: str = "", *, function: str | None = None, request_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.function = function
+        self.request_id = request_id
 
 
 @contextmanager

@@ -35,6 +35,7 @@ class AppContext(QObject):
     status_message = Signal(str)
     live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
     sync_state = Signal(object)  # the shown replica's sync loop state (LoopState), live mode only
+    call_failed = Signal(object)  # a Refused: a console call the deployment refused or failed (its request id)
 
     def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,
                  theme: Theme, tasks: TaskRunner | None = None) -> None:
@@ -117,7 +118,7 @@ class AppContext(QObject):
                 from console.backend.deployment import DeploymentBackend
 
                 self._backend = DeploymentBackend(self.engine, self.live.client, identity=self.live.identity,
-                                                  **runners)
+                                                  on_failure=self.call_failed.emit, **runners)
             else:
                 from console.backend.local import LocalBackend
 

@@ -29,6 +29,7 @@ from console import __version__
 from console.store.db import file_size
 from console.store.counts import row_counts
 from console.ui.context import AppContext
+from console.ui.failures import FailedCallLink
 from console.ui.format import count, size
 from console.ui.panel import Panel, PanelSpec
 from console.ui.panels import panel_specs
@@ -149,8 +150,11 @@ class MainWindow(QMainWindow):
         self.replica_label = plain(QLabel())
         self.counts_label = plain(QLabel())
         self.operator_label = plain(QLabel())  # live: who the console acts as, from console:whoami
-        for w in (self.mode_label, self.operator_label, self.replica_label, self.counts_label):
+        self.failed_call = FailedCallLink(ctx)  # the last console call the deployment refused: to its log entries
+        for w in (self.failed_call, self.mode_label, self.operator_label, self.replica_label, self.counts_label):
             self.statusBar().addPermanentWidget(w)
+        ctx.call_failed.connect(self.failed_call.show_failure)
+        ctx.replica_replaced.connect(self.failed_call.clear)
         ctx.live_figures.connect(self.on_live_figure)
         ctx.status_message.connect(self.show_message)
 

@@ -150,6 +150,12 @@ def test_a_request_id_in_a_result_links_to_its_logs(qtbot, ctx):
     assert panel.logs_button.isVisibleTo(panel)
     panel.logs_button.click()
     assert asked == [("logs", "3f9a0b1c2d3e4f50")]
+    # The head line's request id is a link too, and a hostile error text in it stays text.
+    assert "href='request:3f9a0b1c2d3e4f50'" in panel.result_head.text()
+    panel.result_head.linkActivated.emit("request:3f9a0b1c2d3e4f50")
+    assert asked[-1] == ("logs", "3f9a0b1c2d3e4f50")
+    panel._show_head("<img src='/etc/passwd'>", "danger")
+    assert "<img" not in panel.result_head.text() and "&lt;img" in panel.result_head.text()
     panel._show(RunResult(True, value=1))
     assert not panel.logs_button.isVisibleTo(panel)
 
@@ -181,7 +187,9 @@ def test_every_label_of_the_new_panels_is_plain_text(qtbot, ctx):
         qtbot.addWidget(panel, before_close_func=lambda p: p.shutdown())  # as the window does at close
         wait_idle(qtbot, ctx)
         labels = panel.findChildren(QLabel)
-        assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels), cls.__name__
+        # A label of our own markup says so ("escaped": every piece of data in it goes through esc, tested).
+        assert labels and all(label.textFormat() == Qt.TextFormat.PlainText or label.property("escaped")
+                              for label in labels), cls.__name__
         panel.shutdown()
     wait_idle(qtbot, ctx)
 

@@ -117,3 +117,50 @@ def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop, pro
         run_until(loop, lambda: replica_status() == ["pending"])
     finally:
         close(window, loop, qtbot, ctx, s)
+
+
+def test_a_console_call_the_deployment_refuses_leads_to_its_log_entries(qtbot, ctx, loop, production, monkeypatch):
+    """A job action refused by the deployment: its message box offers "Show in Logs" with the request the
+    deployment named, the status bar keeps a link to it from any panel, and Logs opens on that request."""
+    from PySide6.QtWidgets import QMessageBox
+
+    s = standin(production=production)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    boxes: list[str] = []
+
+    def click_show_in_logs(box):
+        boxes.append(box.text())
+        button = next(b for b in box.buttons() if b.text() == "Show in Logs")
+        button.click()
+        return 0
+
+    try:
+        admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
+        ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
+        controller = connect_live(window, Deployment(s.url, KEY))
+        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+        window.show_panel("jobs")
+        panel = window.panels["jobs"]
+        run_until(loop, lambda: panel.actor is not None)
+        # A job the replica shows as retryable, which someone else has finished on the deployment meanwhile.
+        job = s.store.scan("jobs", where="json_extract(doc,'$.status') = 'succeeded'", limit=1)[0]
+        monkeypatch.setattr(QMessageBox, "exec", click_show_in_logs)
+        panel.job_ops.retry([job["_id"]], "customer asked", panel._done, panel._failed)
+        run_until(loop, lambda: boxes)
+        link = window.failed_call
+        assert link.isVisible() and link.request_id and "console:retryJob failed" in link.link.text()
+        logs = window.panels.get("logs")
+        assert logs is not None and window.current is logs and logs.request.text() == link.request_id
+        run_until(loop, lambda: logs.model.rowCount() > 0)
+        assert {r.request_id for r in logs.model.rows} == {link.request_id}
+        assert logs.model.rows[0].outcome == "failure"
+        # From another panel, the status bar's link opens the same entries, then goes away.
+        window.show_panel("users")
+        logs.request.clear()
+        link.link.click()
+        assert window.current is logs and logs.request.text()
+        assert not link.isVisible()
+    finally:
+        close(window, loop, qtbot, ctx, s)

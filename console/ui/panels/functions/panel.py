@@ -36,7 +36,7 @@ from console.ui.context import AppContext
 from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.panel import Panel
-from console.ui.plain import question
+from console.ui.plain import esc, question
 
 HISTORY_KEY = "functions/history"
 HISTORY_MAX = 30
@@ -106,7 +106,9 @@ class FunctionsPanel(Panel):
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.run)
 
         self.result_head = QLabel()
-        self.result_head.setTextFormat(Qt.TextFormat.PlainText)
+        self.result_head.setTextFormat(Qt.TextFormat.RichText)  # only through _show_head: data is escaped
+        self.result_head.setProperty("escaped", True)
+        self.result_head.linkActivated.connect(lambda href: self.ctx.navigate("logs", href.removeprefix("request:")))
         self.result_head.setWordWrap(True)
         self.logs_button = QPushButton("Show in Logs")
         self.logs_button.setToolTip("The deployment's log entries of this request (Logs panel)")
@@ -361,16 +363,18 @@ class FunctionsPanel(Panel):
         self.running = value
         self._update_run_button()
 
-    def _show_head(self, message: str, colour: str) -> None:
-        self.result_head.setText(message)
+    def _show_head(self, message: str, colour: str, request_id: str = "") -> None:
+        """The result's head line; a request id in it is a link to its log entries."""
+        link = f" · request <a href='request:{esc(request_id)}'>{esc(request_id)}</a>" if request_id else ""
+        self.result_head.setText(esc(message) + link)
         self.result_head.setStyleSheet(f"color: {self.ctx.theme.color(colour).name()}")
 
     def _show(self, result: R.RunResult) -> None:
         self.last_result = result
         when = time.strftime("%H:%M:%S")
-        extra = (f" · {result.ms:.0f} ms" if result.ms else "") + (
-            f" · request {result.request_id}" if result.request_id else "")
-        self._show_head(f"{'✓ Success' if result.ok else '✗ Error'} at {when}{extra}", "ok" if result.ok else "danger")
+        extra = f" · {result.ms:.0f} ms" if result.ms else ""
+        self._show_head(f"{'✓ Success' if result.ok else '✗ Error'} at {when}{extra}", "ok" if result.ok else "danger",
+                        result.request_id)
         self.result.setPlainText(result.text())
         self.logs_button.setVisible(bool(result.request_id))
 

@@ -17,6 +17,7 @@ from console.backend.deployment import contract_filter
 from console.domain import roles as R
 from console.store.jobs import JobQuery
 from console.ui.context import AppContext
+from console.ui.failures import failure
 
 log = logging.getLogger(__name__)
 Done = Callable[[str], None]
@@ -54,10 +55,10 @@ class JobActions:
             try:
                 outcome = await action(backend)
             except Refused as exc:
-                failed(str(exc))
+                failed(failure(str(exc), exc))  # keeps the deployment's request id, for "Show in Logs"
             except Exception as exc:  # noqa: BLE001  (a failure is said in the panel, not lost)
                 log.warning("job action failed", exc_info=True)
-                failed(f"{type(exc).__name__}: {exc}")
+                failed(failure(f"{type(exc).__name__}: {exc}", exc))
             else:
                 self.ctx.announce(outcome.changes)
                 done(outcome.message)

@@ -34,11 +34,12 @@ from console.store.jobs import STUCK, JobQuery, by_ids, count_by_status, count_m
 from console.store.jobtypes import type_table
 from console.ui.context import AppContext
 from console.ui.elide import elide_cells, fit_placeholder
+from console.ui.failures import warn
 from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count
 from console.ui.panel import Panel
-from console.ui.plain import esc, tip, warning
+from console.ui.plain import esc, tip
 from console.ui.panels.jobs.actions import JobActions, Progress
 from console.ui.panels.jobs.bulk import VERBS, BulkRetryDialog
 from console.ui.panels.jobs.confirm import ConfirmDialog
@@ -488,7 +489,7 @@ class JobsPanel(Panel):
 
     def _failed(self, message: str) -> None:
         self.ctx.status_message.emit(message)
-        warning(self, "Jobs", message)
+        warn(self, self.ctx, "Jobs", message)  # with "Show in Logs" when the deployment named the request
 
     def retry_selected(self) -> None:
         self._confirm("retry")
