@@ -230,3 +230,18 @@ def test_timeline_shows_audit_entries_and_invitations(conn, engine):
 def test_timeline_of_unknown_user_is_empty(conn):
     assert timeline(conn, "nosuchuser") == []
     assert set(KINDS) == {"session", "security", "audit", "job", "delivery", "message", "invitation"}
+
+
+def test_the_demos_members_joined_by_invitation_and_some_users_have_one_waiting(conn):
+    """Better Auth members come in by accepting an invitation: the demo's timelines show them, and a few
+    customers have an invitation pending for another organization."""
+    accepted = conn.execute(text(
+        "SELECT m.user_id, o.name FROM members m JOIN users u ON u.id = m.user_id JOIN invitations i "
+        "ON i.email = u.email AND i.organization_id = m.organization_id AND i.status = 'accepted' "
+        "JOIN organizations o ON o.id = m.organization_id ORDER BY m.user_id LIMIT 1")).one()
+    events = [e for e in timeline(conn, accepted[0]) if e.kind == "invitation"]
+    assert any(accepted[1] in e.title and "(accepted)" in e.title for e in events)
+    pending = conn.execute(text(
+        "SELECT count(*) FROM invitations i JOIN users u ON u.email = i.email WHERE i.status = 'pending' AND NOT "
+        "EXISTS (SELECT 1 FROM members m WHERE m.user_id = u.id AND m.organization_id = i.organization_id)")).scalar()
+    assert pending > 0

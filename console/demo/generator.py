@@ -282,6 +282,39 @@ class DemoGenerator:
                     "role": r.choice(["member", "member", "admin"]), "status": status,
                     "expiresAt": created + 7 * DAY, "inviterId": r.choice(inviters),
                 }
+        yield from self._invitations_of_users()
+
+    def _invitations_of_users(self) -> Iterator[tuple[str, dict]]:
+        """Members joined by accepting an invitation (Better Auth's way in), and some users have one waiting
+        for another organization: a user's timeline shows them. Their own random stream and ids, so the rest of
+        the demo's data stays as it was."""
+        sr = random.Random(f"user-invitations-{self.sizes.users}")
+        ids = IdMinter(sr.getrandbits(64))
+        by_id = {u["id"]: u for u in self.users}
+        for org in self.orgs:
+            inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role]
+            for member, role in org["members"]:
+                user = by_id.get(member)
+                if user is None or "owner" in role or not inviters or sr.random() > 0.5:
+                    continue
+                inviter = sr.choice([i for i in inviters if i != member] or inviters)
+                created = max(org["created"], user["created"]) + sr.randrange(max(1, DAY // 2))
+                yield "invitation", {
+                    "_id": ids.new(TABLE_NUMBERS["invitation"]), "_creationTime": created + sr.random(),
+                    "organizationId": org["id"], "email": user["email"], "role": role.split(",")[0],
+                    "status": "accepted", "expiresAt": created + 7 * DAY, "inviterId": inviter}
+        customers = [u for u in self.users if u["role"] == "user" and u["active"]]
+        for user in sr.sample(customers, k=min(len(customers), max(1, len(customers) // 25))):
+            org = sr.choice(self.orgs) if self.orgs else None
+            inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role] if org else []
+            if org is None or not inviters or any(m == user["id"] for m, _ in org["members"]):
+                continue
+            created = self.now - sr.randrange(6 * DAY)
+            yield "invitation", {
+                "_id": ids.new(TABLE_NUMBERS["invitation"]), "_creationTime": created + sr.random(),
+                "organizationId": org["id"], "email": user["email"], "role": sr.choice(("member", "member", "admin")),
+                "status": sr.choice(("pending", "pending", "rejected")), "expiresAt": created + 7 * DAY,
+                "inviterId": sr.choice(inviters)}
 
     def plan_stripe(self) -> None:
         """Stripe's records and the week's events on the user records, planned once per process."""
