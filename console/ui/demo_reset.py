@@ -7,6 +7,7 @@ leave it writing into a deleted one).
 
 from __future__ import annotations
 
+from console.domain.counts import count
 from console.demo.generator import generate
 from console.paths import default_demo_replica
 from console.store.db import open_replica, replace_file
@@ -38,7 +39,7 @@ def reset_demo_replica(ctx: AppContext) -> None:
         ctx.tasks.wait()
         ctx.replace_replica(open_replica(target), target)  # panels reload everything
         if kept:
-            ctx.status_message.emit(f"Fresh demo data; {kept:,} captured or imported deliveries kept.")
+            ctx.status_message.emit(f"Fresh demo data; {count(kept)} captured or imported deliveries kept.")
 
     def failed(exc: BaseException) -> None:
         fresh.unlink(missing_ok=True)

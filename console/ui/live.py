@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from console.domain.counts import count
 from console.client.calllog import CallLog
 from console.client.client import ConvexClient
 from console.client.http import Deployment
@@ -174,7 +175,7 @@ class LiveController(QObject):
 
 def describe(p: Progress) -> str:
     eta = f" · about {p.eta_s:.0f} s left" if p.eta_s is not None else ""
-    return (f"{p.tables_done}/{p.tables_total} tables · {p.documents:,} documents · {p.rate:,.0f}/s{eta}"
+    return (f"{p.tables_done}/{p.tables_total} tables · {count(p.documents)} documents · {count(round(p.rate))}/s{eta}"
             + (f" · {p.table}" if p.table else ""))
 
 

@@ -149,7 +149,8 @@ def test_percentiles_show_their_sample_counts(qtbot, ctx, week):
     assert legend.headerData(4, Qt.Orientation.Horizontal) == "n"
     total = sum(panel.charts["latency"].samples)
     assert total > 0
-    assert {legend.index(r, 4).data() for r in range(legend.rowCount())} == {f"{total:,}"}
+    grouped = f"{total:,}".replace(",", "\u202f")  # thousands set apart as everywhere in the app
+    assert {legend.index(r, 4).data() for r in range(legend.rowCount())} == {grouped}
 
 
 def test_csv_times_carry_their_offset_and_read_back(qtbot, ctx, week, tmp_path):
@@ -238,6 +239,6 @@ def test_legend_figures_fit_their_column_whatever_the_rate():
     from console.ui.panels.callrates import fmt
 
     cases = {0.000984: "0.001", 0.0001: "<0.001", 0.0123: "0.012", 0.5: "0.500", 1.234: "1.23", 42.0: "42",
-             1234.0: "1,234", 0.0: "0"}
+             1234.0: "1\u202f234", 0.0: "0"}
     assert {v: fmt.number(v) for v in cases} == cases
     assert all(len(fmt.number(v)) <= len("0.000") + 1 for v in (1e-9, 0.00049, 0.0099, 0.999, 99.9))

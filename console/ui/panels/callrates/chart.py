@@ -155,7 +155,7 @@ class ChartRow(QWidget):
         width = chart.width
         span = f"{width:.0f} s" if width < 120 else f"{width / 60:.0f} min" if width < 7200 else f"{width / 3600:.0f} h"
         lines = [f"{fmt.moment(chart.start + i * width)} (per {span})"]
-        n = f" (n={chart.samples[i]:,})" if chart.samples is not None else ""
+        n = f" (n={fmt.count(chart.samples[i])})" if chart.samples is not None else ""
         for s in chart.series:
             if s.name in self.legend_model.hidden:
                 continue

@@ -16,12 +16,17 @@ def number(v: float) -> str:
     if v == 0:
         return "0"
     if abs(v) >= 100:
-        return f"{v:,.0f}"
+        return _grouped(f"{v:,.0f}")
     if abs(v) >= 1:
         return f"{v:.3g}"
     if abs(v) < 0.0005:
         return "<0.001" if v > 0 else "-<0.001"
     return f"{v:.3f}"
+
+
+def _grouped(text: str) -> str:
+    """Thousands set apart as everywhere else in the app (console/domain/counts.py): "18 428", not "18,428"."""
+    return text.replace(",", "\u202f")
 
 
 def rate(v: float) -> str:
@@ -41,7 +46,7 @@ def ms(v: float) -> str:
 
 
 def count(n: float | None) -> str:
-    return "–" if n is None else f"{n:,.0f}"
+    return "–" if n is None else _grouped(f"{n:,.0f}")
 
 
 def moment(t: float) -> str:

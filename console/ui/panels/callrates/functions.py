@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QTableView
 
 from console.domain.fnmetrics import FunctionMetrics, FunctionRow
 from console.ui.rows_model import RowsModel
+from console.ui.panels.callrates import fmt
 
 COLUMNS = ("Function", "Calls", "Errors", "Error %", "p50 ms", "p95 ms", "p99 ms", "n", "Cache hits %")
 SAMPLES = COLUMNS.index("n")
@@ -28,10 +29,10 @@ def _text(value: Any, col: int) -> str:
     if col == 0:
         return str(value)
     if col in (1, 2, SAMPLES):
-        return f"{value:,.0f}"
+        return fmt.count(value)
     if col in (3, 8):
         return f"{value:.1f}"
-    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+    return fmt.count(value) if value >= 10 else f"{value:.2g}"
 
 
 class FunctionsModel(RowsModel):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from console.ui.plain import tip
 from console.ui.rows_model import RowsModel
+from console.ui.panels.callrates import fmt
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -80,7 +81,7 @@ class LegendModel(RowsModel):
             if col == 0:
                 return row.name
             if col == 4:
-                return "–" if row.samples is None else f"{row.samples:,}"
+                return "–" if row.samples is None else fmt.count(row.samples)
             return self.value_text((row.last, row.avg, row.max)[col - 1])
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return row.colour

@@ -40,6 +40,7 @@ from console.domain.fnmetrics import FunctionMetrics
 from console.store.fnmetrics import from_history
 from console.store.callrates import Chart, Series, percentiles, rates, summary, to_csv
 from console.ui.context import AppContext
+from console.ui.panels.callrates import fmt
 from console.ui.panels.callrates.chart import ChartRow
 from console.ui.panels.callrates.functions import FunctionsTable
 from console.ui.panel import Panel
@@ -279,8 +280,8 @@ class CallRatesPanel(Panel):
         s = result["summary"]
         if s.calls:
             self.summary.setText(
-                f"{s.calls:,} calls · errors {s.error_rate * 100:.2f}% · network {s.network:,}, cache hits "
-                f"{s.cache:,}, coalesced {s.coalesced:,} · <b>calls saved {s.saved * 100:.1f}%</b>")
+                f"{fmt.count(s.calls)} calls · errors {s.error_rate * 100:.2f}% · network {fmt.count(s.network)}, cache hits "
+                f"{fmt.count(s.cache)}, coalesced {fmt.count(s.coalesced)} · <b>calls saved {s.saved * 100:.1f}%</b>")
         else:
             self.summary.setText("No calls in this range.")
         self.last_redraw_ms = (time.perf_counter() - started) * 1000
@@ -348,8 +349,8 @@ class CallRatesPanel(Panel):
         self._draw("functions", chart)
         where = ("the deployment's own metrics" if metrics.source == "deployment" else
                  "the demo's generated function logs" if self.ctx.is_demo else "the local function-log history")
-        self.fn_label.setText(f"Deployment functions: {len(metrics.rows)} · {metrics.total_calls:,.0f} calls · "
-                              f"{metrics.total_errors:,.0f} errors (from {where})")
+        self.fn_label.setText(f"Deployment functions: {len(metrics.rows)} · {fmt.count(metrics.total_calls)} calls · "
+                              f"{fmt.count(metrics.total_errors)} errors (from {where})")
         text = f"Deployment functions from {where}; the console's own calls from its call log."
         if notes:
             text += " The deployment's metrics routes are internal to Convex and answered: " + "; ".join(notes)[:400]

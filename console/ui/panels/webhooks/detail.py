@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from console.store.webhooks import DeliveryDetail
 from console.ui.context import AppContext
 from console.ui.elide import ElidedLabel, TokenBrowser, cut_at_word, td, token, unbroken, words
-from console.ui.format import local_time
+from console.ui.format import count, local_time
 
 BODY_VIEWS = ("as received", "JSON", "form fields", "hex")
 
@@ -135,7 +135,7 @@ class DeliveryDetailView(QWidget):
                 ("Provider id", unbroken(f"<code>{token(r['provider_event_id'], 40, 'middle')}</code>")),
                 ("Received", unbroken(token(local_time(r["received_at"], seconds=True)))),
                 ("Endpoint", unbroken(token(r["method"]) + " " + token(r["endpoint"], 48, "middle"))),
-                ("Body", token(f"{len(d.body):,} bytes"))]
+                ("Body", token(f"{count(len(d.body))} bytes"))]
         if d.job:
             j = d.job
             rows.append(("Job", f"<a href='jobs:{esc(j['id'])}'>{esc(j.get('type') or 'job')} · "
