@@ -63,3 +63,23 @@ def test_exports(qtbot, panel, ctx, tmp_path):
     assert rows[0][0] == "time" and any(h.startswith("latency ms: p99") for h in rows[0])
     assert len(rows) == panel.charts["rates"].buckets + 1
     assert (tmp_path / "rates.png").stat().st_size > 5000
+
+
+def test_the_charts_paint_one_turn_after_the_panel_on_first_open_and_then_stay_live(qtbot, ctx):
+    """The first open splits building from the charts' first paint (the GUI froze 110-150 ms in one turn);
+    the charts must come back to painting, or the panel would show blank charts."""
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    w.show_panel("callrates")
+    panel = w.panels["callrates"]
+    assert not panel.graphics.updatesEnabled()  # this turn: the rest of the panel
+    qtbot.waitUntil(panel.graphics.updatesEnabled, timeout=2000)
+    wait_idle(qtbot, ctx)
+    w.show_panel("users")
+    w.show_panel("callrates")
+    assert panel.graphics.updatesEnabled()  # only the first open defers
+    image = panel.rows["rates"].widget.grab().toImage()
+    assert len({image.pixel(x, image.height() // 2) for x in range(0, image.width(), 7)}) > 1  # drawn, not blank
+    w.close()
+    wait_idle(qtbot, ctx)

@@ -20,7 +20,7 @@ class ZoomViewBox(pg.ViewBox):
     zoomed = Signal()  # the user chose a time span (a drag or the wheel)
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(enableMenu=False)  # no context menu (the panel has the actions): its build cost 2-3 ms
         self.setMouseMode(pg.ViewBox.RectMode)
         self.setMouseEnabled(x=True, y=False)
         self.enableAutoRange(x=False, y=True)
