@@ -157,3 +157,17 @@ def test_quick_find_a_job_by_key(qtbot, window, ctx):
     window.quick_find.accept_current()
     panel = jobs_panel(window)
     qtbot.waitUntil(lambda: panel.detail.detail is not None and panel.detail.detail.job["id"] == job_id)
+
+
+def test_the_type_filter_shows_whole_type_names_and_keeps_its_width(qtbot, window, ctx):
+    """A long type was cut in the closed box and its list: the list is as wide as the longest type, the
+    chosen type is the tooltip, and loading the types does not widen the filter row."""
+    panel = jobs_panel(window)
+    width = panel.type.sizeHint().width()
+    qtbot.waitUntil(lambda: panel.type.count() > 1, timeout=5000)
+    types = [panel.type.itemText(i) for i in range(1, panel.type.count())]
+    longest = max(types, key=len)
+    assert panel.type.view().minimumWidth() >= panel.type.view().fontMetrics().horizontalAdvance(longest)
+    assert panel.type.sizeHint().width() == width
+    panel.type.setCurrentIndex(panel.type.findData(longest))
+    assert longest in panel.type.toolTip()

@@ -103,6 +103,11 @@ class JobsPanel(Panel):
         # filters
         self.type = QComboBox()
         self.type.addItem("All types", None)
+        # A steady width that fits the row at 1024 px; the list that drops down is as wide as the longest type,
+        # and the chosen type's whole name is the tooltip (the closed box may cut it).
+        self.type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.type.setMinimumContentsLength(12)
+        self.type.currentIndexChanged.connect(self._type_tip)
         self.created = QComboBox()
         for label, value in CREATED:
             self.created.addItem(label, value)
@@ -382,6 +387,10 @@ class JobsPanel(Panel):
             self.show_job(found[0])
         self._update_actions()
 
+    def _type_tip(self) -> None:
+        jtype = self.type.currentData()
+        self.type.setToolTip(tip(f"Type: {jtype}") if jtype else "Only the jobs of one type")
+
     def _load_types(self) -> None:
         def done(types: list[str]) -> None:
             current = self.type.currentData()
@@ -392,6 +401,10 @@ class JobsPanel(Panel):
                 self.type.addItem(t, t)
             self.type.setCurrentIndex(max(0, self.type.findData(current)))
             self.type.blockSignals(False)
+            metrics = self.type.view().fontMetrics()
+            widest = max((metrics.horizontalAdvance(t) for t in types), default=0)
+            self.type.view().setMinimumWidth(widest + 40)  # room for the scroll bar and the item's margins
+            self._type_tip()
 
         self.ctx.read(job_types, done)
 
