@@ -48,6 +48,9 @@ def test_replay_all_matching_counts_caps_runs_and_audits(qtbot, ctx, loop):
         p = dialog.progress
         assert (p.done, p.ok, p.failed, p.skipped, p.stopped) == (3, 3, 0, 0, False), dialog.status.text()
         assert "Done." in dialog.status.text()
+        # Finished: Close is what is left (Start stayed there, disabled, as if it might run again).
+        assert not dialog.start.isVisibleTo(dialog) and not dialog.stop_button.isVisibleTo(dialog)
+        assert dialog.close_button.isDefault() and dialog.close_button.isEnabled()
         assert len(window.standin.store.scan("jobs")) == 3  # each replayed SMS enqueued its job
         with ctx.engine.connect() as c:
             audit = c.execute(text("SELECT action, actor, args, outcome FROM console_actions "

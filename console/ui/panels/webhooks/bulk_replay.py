@@ -219,8 +219,13 @@ class BulkReplayDialog(QDialog):
                f"unreachable, {count(p.skipped)} skipped"
         if final:
             text = ("Stopped. " if p.stopped else "Done. ") + text
-            self.stop_button.setEnabled(False)
+            # A finished batch is not started again from here (a second click replayed everything twice):
+            # what is left is Close. Another batch is a new dialog, with its own reason and audit entry.
+            self.start.hide()
+            self.stop_button.hide()
             self.close_button.setEnabled(True)
+            self.close_button.setDefault(True)
+            self.close_button.setFocus()
             self.finished_run.emit(p)
         self.status.setText(text + (f". Last: {p.last}" if p.last else "."))
         self._update()
