@@ -192,12 +192,18 @@ def search(conn: Connection, q: JobQuery, *, after: tuple[Any, int] | None = Non
 
 # -- counts, health, detail ----------------------------------------------------------------------------
 
-def counts(conn: Connection, now_ms: int | None = None, type: str | None = None) -> dict[str, int]:
+def counts(conn: Connection, now_ms: int | None = None, type: str | None = None,
+           error_group: str | None = None) -> dict[str, int]:
     """Jobs per state from the trigger-kept tables (of one type when `type` is given), plus stuck (running past
-    the lease, via the status index)."""
+    the lease, via the status index). With `error_group`, the jobs whose last error has that fingerprint, counted
+    through its index (a group is at most some thousands of jobs)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     out = {s: 0 for s in J.STATES}
-    if type is None:
+    if error_group is not None:
+        rows = conn.execute(text("SELECT status, count(*) FROM jobs WHERE error_fp = :fp"
+                                 + (" AND type = :t" if type is not None else "") + " GROUP BY status"),
+                            {"fp": error_group, "t": type})
+    elif type is None:
         rows = conn.execute(text("SELECT status, n FROM job_counts"))
     else:
         rows = conn.execute(text("SELECT status, n FROM job_type_counts WHERE type = :t"), {"t": type})
@@ -206,6 +212,8 @@ def counts(conn: Connection, now_ms: int | None = None, type: str | None = None)
     p: dict[str, Any] = {"lease": DEFAULT_LEASE_MS, "now": now_ms, "min_lease": MIN_LEASE_MS}
     if type is not None:
         where, p = where + " AND type = :t", {**p, "t": type}
+    if error_group is not None:
+        where, p = where + " AND error_fp = :fp", {**p, "fp": error_group}
     out[STUCK] = conn.execute(text(f"SELECT count(*) FROM jobs WHERE {where}"), p).scalar() or 0
     return out
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import text
 
 from console.domain.fingerprint import fingerprint
+from console.ui.format import count
 from console.ui.main_window import MainWindow
 from console.ui.panels.jobs.groups import GroupsModel
 from console.ui.panels.jobs.types import COLUMNS, TypesModel
@@ -231,3 +232,39 @@ def test_the_bulk_dialog_names_the_user_and_the_error_group_and_counts_in_words(
     text_ = " ".join(label.text() for label in d.findChildren(type(d.will)))
     assert "about user u123" in text_ and "“Twilio 429”" in text_ and "3 dead" in text_
     assert d.ok.text() == "Cancel 1 job"
+
+
+def test_the_state_counts_follow_the_chosen_error_group(qtbot, ctx, window):
+    """With an error group chosen, the state buttons counted every job of the replica (Dead 412 over a list of
+    9): they count the group's jobs, and All is what the list shows."""
+    panel = window.panels["jobs"]
+    show_tab(qtbot, ctx, panel, panel.groups)
+    groups = panel.groups
+    groups.table.selectRow(0)
+    chosen = groups.model.rows[0].fingerprint
+    wait_idle(qtbot, ctx)
+    panel.tick()
+    wait_idle(qtbot, ctx)
+    with ctx.engine.connect() as c:
+        by = dict(c.execute(text("SELECT status, count(*) FROM jobs WHERE error_fp = :fp GROUP BY 1"),
+                            {"fp": chosen}).all())
+    labels = {b.property("state"): b.text() for b in panel.state_buttons.buttons()}
+    assert labels["dead"].endswith(f" {count(by.get('dead', 0))}")
+    assert labels["retrying"].endswith(f" {count(by.get('retrying', 0))}")
+    assert labels[None].endswith(f" {count(by.get('dead', 0) + by.get('retrying', 0))}")
+    assert count_matching_list(qtbot, ctx, panel) == by.get("dead", 0) + by.get("retrying", 0)
+    qtbot.mouseClick(panel.group_chip.clear, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, ctx)
+    panel.tick()
+    wait_idle(qtbot, ctx)
+    with ctx.engine.connect() as c:
+        dead = c.execute(text("SELECT count(*) FROM jobs WHERE status = 'dead'")).scalar()
+    assert next(b for b in panel.state_buttons.buttons() if b.property("state") == "dead").text().endswith(
+        f" {count(dead)}")
+
+
+def count_matching_list(qtbot, ctx, panel):
+    from console.store.jobs import count_matching
+
+    with ctx.engine.connect() as c:
+        return count_matching(c, panel.model.query, cap=100_000)

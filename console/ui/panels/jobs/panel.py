@@ -607,7 +607,8 @@ class JobsPanel(Panel):
 
         def work(conn) -> dict:
             now = int(time.time() * 1000)
-            out: dict[str, Any] = {"counts": counts(conn, now, type=query.type), "now": now}
+            out: dict[str, Any] = {"counts": counts(conn, now, type=query.type,
+                                                      error_group=query.error_group), "now": now}
             if tab is self.health:
                 out["health"] = health(conn, now)
             elif tab is self.types:
@@ -663,8 +664,9 @@ class JobsPanel(Panel):
         """The state buttons: the replica's counts, overridden in live mode by the deployment's own
         (console:jobStats, subscribed: they change as jobs commit, before the replica has the rows)."""
         c = dict(getattr(self, "_replica_counts", None) or {})
-        # The deployment's counts are of every type: with a type chosen, the replica's counts of that type.
-        live = self._live_counts if self.ctx.live is not None and not self.model.query.type else None
+        # The deployment's counts are of every job: with a type or an error group chosen, the replica's counts.
+        query = self.model.query
+        live = self._live_counts if self.ctx.live is not None and not query.type and not query.error_group else None
         capped = set()
         if live:
             c.update({k: int(v) for k, v in (live.get("counts") or {}).items()})
@@ -672,7 +674,10 @@ class JobsPanel(Panel):
         for button in self.state_buttons.buttons():
             state = button.property("state")
             label = next(lbl for lbl, v in STATES if v == state)
-            n = sum(v for k, v in c.items() if k != STUCK) if state is None else c.get(state, 0)
+            if state is None:  # what the list shows with no state chosen (a group: its retrying and dead jobs)
+                n = sum(v for k, v in c.items() if k != STUCK and (not query.error_group or k in J.FAILED_STATES))
+            else:
+                n = c.get(state, 0)
             more = "+" if (state in capped or (state is None and capped)) else ""
             button.setText(f"{label} {count(n)}{more}")
 
