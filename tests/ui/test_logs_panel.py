@@ -5,6 +5,7 @@ import asyncio
 import types
 
 import httpx
+from PySide6.QtCore import Qt
 
 from console.client.http import ConvexHttp, Deployment
 from console.store import loghistory as H
@@ -264,3 +265,25 @@ def test_a_request_id_opened_from_elsewhere_shows_its_entries_whatever_was_filte
         assert panel.request.text() == "" and panel.only_request.text() == "Only this request"
     finally:
         stop(qtbot, ctx, panel)
+
+
+def test_the_request_link_is_on_screen_in_a_1024_px_window(qtbot, ctx):
+    """At 1024x700, beside the detail pane, the Request column was behind the horizontal scroll bar."""
+    from console.ui.main_window import MainWindow
+    from console.ui.panels.logs.model import REQUEST_COLUMN
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    window.show_panel("logs")
+    panel = window.panels["logs"]
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0, timeout=10_000)
+    header = panel.table.horizontalHeader()
+    right = header.sectionViewportPosition(REQUEST_COLUMN) + header.sectionSize(REQUEST_COLUMN)
+    assert 0 <= header.sectionViewportPosition(REQUEST_COLUMN) and right <= panel.table.viewport().width()
+    shown = [panel.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(header.count())]
+    assert shown == ["Time", "Function", "Outcome", "Request", "Type", "Duration", "Message"]
+    panel.shutdown()
+    window.close()
+    wait_idle(qtbot, ctx)

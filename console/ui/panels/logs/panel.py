@@ -112,8 +112,12 @@ class LogsPanel(Panel):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate([125, 70, 150, 90, 72, 120, 300]):  # the request link on screen at 1024
+        for col, width in enumerate([125, 70, 150, 90, 72, 120, 300]):
             self.table.setColumnWidth(col, width)
+        # Shown as Time, Function, Outcome, Request, then Type, Duration, Message (the model's order is kept): at
+        # 1024 px, beside the detail pane, the request link was behind the horizontal scroll bar.
+        header.moveSection(header.visualIndex(REQUEST_COLUMN), header.visualIndex(3) + 1)
+        header.moveSection(header.visualIndex(1), header.visualIndex(REQUEST_COLUMN))
         self.table.clicked.connect(self._on_click)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
 
