@@ -103,10 +103,8 @@ class JobsPanel(Panel):
         # filters
         self.type = QComboBox()
         self.type.addItem("All types", None)
-        # A steady width that fits the row at 1024 px; the list that drops down is as wide as the longest type,
-        # and the chosen type's whole name is the tooltip (the closed box may cut it).
-        self.type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.type.setMinimumContentsLength(12)
+        # Its width is set at the first show ("All types": the filter row fits 1024 px); the list that drops down
+        # is as wide as the longest type, and the chosen type's whole name is the tooltip.
         self.type.currentIndexChanged.connect(self._type_tip)
         self.created = QComboBox()
         for label, value in CREATED:
