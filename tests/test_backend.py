@@ -81,11 +81,11 @@ def test_retry_and_cancel_alike(served, tmp_path):
     assert len(dead) == 2 and done
 
     async def scenario(backend, doc, engine):
-        outcome = await backend.retry([dead[0]["_id"]])
+        outcome = await backend.retry([dead[0]["_id"]], "test")
         status = doc("jobs", dead[0]["_id"])["status"]
         with pytest.raises(Refused):  # a job that succeeded is not retried
-            await backend.retry([done[0]["_id"]])
-        bulk = await backend.retry([done[0]["_id"], dead[1]["_id"]])  # one refused, one done: collected
+            await backend.retry([done[0]["_id"]], "test")
+        bulk = await backend.retry([done[0]["_id"], dead[1]["_id"]], "test")  # one refused, one done: collected
         return status, outcome.changes.get_ids("jobs"), bulk.message.split(";")[0]
 
     both = run_both(served, tmp_path, scenario)

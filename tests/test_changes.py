@@ -76,7 +76,7 @@ def test_local_job_operations_say_what_they_wrote(engine, demo_db):
         dead = c.execute(text("SELECT id FROM jobs WHERE status = 'dead' LIMIT 2")).scalars().all()
         admin = c.execute(text("SELECT id FROM users WHERE role = 'admin' AND is_active LIMIT 1")).scalar()
     store = LocalJobStore(engine)
-    store.retry(dead[0], admin)
+    store.retry(dead[0], admin, "test")
     assert store.changes.get_ids("jobs") == {dead[0]} and len(store.changes.get_ids("audit_logs")) == 1
     bulk = LocalJobStore(engine)
     r = bulk.retry_many(JobQuery(status="dead"), 5, admin, "test")

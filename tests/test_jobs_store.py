@@ -111,11 +111,14 @@ def test_retry_and_cancel_follow_the_rules_and_are_audited(engine, conn):
         store.retry(dead, None)
     with pytest.raises(Refused, match="needs jobs:retry"):
         store.retry(dead, customer(conn))
+    for empty in (None, "", "  "):  # every audit entry has a reason, whichever client asks (issue 15's rule)
+        with pytest.raises(Refused, match="needs a reason"):
+            store.retry(dead, staff(conn, "support"), empty)
     retried = store.retry(dead, staff(conn, "support"), "customer asked")
     assert retried["status"] == "pending" and J.budget_used(retried) == 0
     with pytest.raises(Refused, match="needs jobs:cancel"):
         store.cancel(dead, staff(conn, "support"))
-    assert store.cancel(dead, staff(conn, "admin"))["status"] == "canceled"
+    assert store.cancel(dead, staff(conn, "admin"), "duplicate")["status"] == "canceled"
     audit = conn.execute(text("SELECT action, reason, changes FROM audit_logs WHERE resource='jobs' AND resource_id=:j "
                               "ORDER BY at"), {"j": dead}).all()
     assert [a.action for a in audit] == ["job.retry", "job.cancel"]

@@ -235,6 +235,7 @@ def _change_job(call: Call, args: dict, permission: str, what: str, action: str,
     """One job through one rule of console/domain/jobs.py, checked, stored and audited."""
     actor = call.require_actor()
     _need(actor, permission, what)
+    _refuse(R.check_reason(args.get("reason")), "reason_required")  # every audit entry has a reason
     job = _get(call, "jobs", args.get("jobId"), "job")
     try:
         new = transition(job, call.now_ms)
@@ -271,8 +272,7 @@ def _bulk_jobs(call: Call, args: dict, verb: str) -> Any:
     permission, what = R.BULK[verb]
     actor = call.require_actor()
     _need(actor, permission, what)
-    if verb != "retry":
-        _refuse(R.check_reason(args.get("reason")), "reason_required")
+    _refuse(R.check_reason(args.get("reason")), "reason_required")
     flt = args.get("filter") or {}
     unknown = set(flt) - set(JOB_FILTERS)
     if unknown:

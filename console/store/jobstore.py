@@ -149,6 +149,9 @@ class LocalJobStore:
             refusal = R.check_permission(actor, permission, what)
             if refusal or actor is None:
                 raise Refused(refusal or "No operator identity: choose who is operating in Settings.")
+            refusal = R.check_reason(reason)  # every audit entry has a reason, whichever client sent the change
+            if refusal:
+                raise Refused(refusal)
             found = self._doc(conn, job_id)
             if found is None:
                 raise Refused(f"No job with id {job_id}.")
@@ -195,10 +198,9 @@ class LocalJobStore:
             refusal = R.check_permission(actor, permission, what)
             if refusal:
                 raise Refused(refusal)
-            if verb != "retry":  # bulk cancel and purge need a reason, as every destructive change
-                refusal = R.check_reason(reason)
-                if refusal:
-                    raise Refused(refusal)
+            refusal = R.check_reason(reason)  # as every change: the batch's one audit entry has a reason
+            if refusal:
+                raise Refused(refusal)
             ids = eligible_ids(conn, query, verb, cap)  # the cap counts only jobs the action may act on
         done, stopped = 0, False
         skipped: dict[str, int] = {}

@@ -54,5 +54,18 @@ def test_title_band_and_production_confirmation(qtbot, ctx, loop, key, monkeypat
         roles.editor.save()
         assert bool(asked) == prod and (not prod or "PRODUCTION" in asked[0])
         wait_idle(qtbot, ctx)
+        # Users: deactivating and ending sessions say PRODUCTION in their confirmation (and only there)
+        window.show_panel("users")
+        users = window.panels["users"]
+        run_until(loop, lambda: not ctx.tasks.busy and users.model.rowCount() > 0)
+        users.table.selectRow(0)
+        run_until(loop, lambda: users.detail.detail is not None and not ctx.tasks.busy)
+        users.toggle_active()
+        for dialog in (users.active_dialog,):
+            assert ("PRODUCTION" in dialog.windowTitle()) == prod and ("PRODUCTION" in dialog.text.text()) == prod
+            dialog.reject()
+        users.end_all_sessions()
+        assert ("PRODUCTION" in users.end_dialog.windowTitle()) == prod
+        users.end_dialog.reject()
     finally:
         close(window, loop, qtbot, ctx, s)

@@ -221,6 +221,7 @@ async function changeJob(
 ) {
   const actor = await requireOperator(ctx);
   need(actor, permission, what);
+  refuseIf(R.checkReason(reason), "reason_required"); // every audit entry has a reason, whichever client sent it
   const job = await getOr404(ctx.db.get(jobId), "job", jobId);
   let next: Doc<"jobs">;
   try {
@@ -322,7 +323,7 @@ async function bulkJobs(
   const { permission, what, done } = BULK[verb];
   const actor = await requireOperator(ctx);
   need(actor, permission, what);
-  if (verb !== "retry") refuseIf(R.checkReason(args.reason), "reason_required");
+  refuseIf(R.checkReason(args.reason), "reason_required");
   const limit = args.limit === undefined ? 1000 : Math.max(0, Math.trunc(args.limit));
   const now = Date.now();
   let matched = 0;

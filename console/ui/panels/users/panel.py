@@ -34,6 +34,7 @@ from console.ui.plain import literal, tip
 from console.ui.panels.users.detail import UserDetailView, live_session
 from console.ui.panels.users.model import SORTABLE, UsersModel
 from console.ui.panels.users.sessions import EndSessionsDialog, ReasonDialog, SessionActions
+from console.ui.production import production_name
 from console.ui.user_actions import user_actions
 
 ROLE_CHOICES = [("All roles", None), ("Admins", "admin"), ("Support", "support"), ("Customers", "user")]
@@ -302,7 +303,7 @@ class UsersPanel(Panel):
                   lambda reason: self.sessions.end_session(session_id, reason))
 
     def _ask(self, title: str, what: str, then, sessions: int = 1) -> None:
-        dialog = EndSessionsDialog(title, what, self, sessions=sessions)
+        dialog = EndSessionsDialog(title, what, self, sessions=sessions, production=production_name(self.ctx))
         dialog.accepted.connect(lambda: then(dialog.reason.text().strip()))
         self.end_dialog = dialog  # kept for tests and so it lives while open
         dialog.open()
@@ -317,7 +318,8 @@ class UsersPanel(Panel):
         dialog = ReasonDialog(
             f"{verb} {d.user['name'] or email}", f"{verb} {email}?",
             "They can no longer sign in; their data stays." if active else "They can sign in again.",
-            verb, "e.g. asked to close the account" if active else "e.g. reinstated after review", self)
+            verb, "e.g. asked to close the account" if active else "e.g. reinstated after review", self,
+            production=production_name(self.ctx))
 
         def send() -> None:
             self.user_ops.set_active(user_id, active, not active, dialog.reason.text().strip(), ts)

@@ -15,15 +15,18 @@ from console.ui.plain import plain
 
 
 class ReasonDialog(QDialog):
-    """Says what will happen and what follows; OK (named for the action) only with a reason, for the audit log."""
+    """Says what will happen and what follows; OK (named for the action) only with a reason, for the audit log.
+    On a production deployment (`production`: its name) the title and the first line say so, as the Jobs
+    confirmation does: this dialog is the confirmation."""
 
     def __init__(self, title: str, what: str, consequence: str, ok_text: str, placeholder: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, production: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reason-dialog")
-        self.setWindowTitle(title)
+        self.setWindowTitle(title + (" on PRODUCTION" if production else ""))
         self.setMinimumWidth(420)
-        self.text = plain(QLabel(what + ("\n\n" + consequence if consequence else "") +
+        warning = f"PRODUCTION deployment {production}: this changes a real user.\n\n" if production else ""
+        self.text = plain(QLabel(warning + what + ("\n\n" + consequence if consequence else "") +
                                  " Reason (for the audit log):"))
         self.text.setWordWrap(True)
         self.reason = QLineEdit(placeholderText=placeholder)
@@ -43,10 +46,11 @@ class ReasonDialog(QDialog):
 
 
 class EndSessionsDialog(ReasonDialog):
-    def __init__(self, title: str, what: str, parent: QWidget | None = None, sessions: int = 1) -> None:
+    def __init__(self, title: str, what: str, parent: QWidget | None = None, sessions: int = 1,
+                 production: str | None = None) -> None:
         them = "this session" if sessions == 1 else f"these {sessions} sessions"
         super().__init__(title, what, f"The product refuses {them} from then on; the user signs in again.", "End",
-                         "e.g. suspicious login from a new country", parent)
+                         "e.g. suspicious login from a new country", parent, production)
         self.setObjectName("end-sessions-dialog")
 
 
