@@ -28,7 +28,10 @@ class ActionRow:
 
 
 def record(conn: Connection, *, deployment: str, actor: str, action: str, target: str, args: Any,
-           outcome: str, detail: str = "", at: float | None = None) -> int:
+           outcome: str, detail: str = "", at: float | None = None, reason: str = "") -> int:
+    """One action of the console. A `reason` is kept beside the arguments: {"args": ..., "reason": ...}."""
+    if reason:
+        args = {"args": args, "reason": reason}
     result = conn.execute(text(
         "INSERT INTO console_actions (at, deployment, actor, action, target, args, outcome, detail) "
         "VALUES (:at, :d, :actor, :action, :target, :args, :outcome, :detail)"),
@@ -36,6 +39,15 @@ def record(conn: Connection, *, deployment: str, actor: str, action: str, target
          "target": target, "args": json.dumps(args, ensure_ascii=False, default=str), "outcome": outcome,
          "detail": detail[:4000]})
     return int(result.lastrowid or 0)
+
+
+def reason_of(row: "ActionRow") -> str:
+    """The reason an action was taken, when it was given (function runs, bulk replays)."""
+    try:
+        value = json.loads(row.args or "{}")
+    except ValueError:
+        return ""
+    return str(value.get("reason") or "") if isinstance(value, dict) else ""
 
 
 def recent(conn: Connection, limit: int = 100) -> list[ActionRow]:

@@ -108,6 +108,13 @@ def no_modal_dialogs(monkeypatch):
         return staticmethod(answer)
 
     monkeypatch.setattr(QMessageBox, "exec", dismiss)
+    from PySide6.QtWidgets import QInputDialog  # a reason asked (console/ui/reason.py): declined, and reported
+
+    def decline(dialog):
+        shown.append(f"{dialog.windowTitle()}: {dialog.labelText()}")
+        return 0
+
+    monkeypatch.setattr(QInputDialog, "exec", decline)
     for name in ("question", "warning", "critical", "information"):
         monkeypatch.setattr(QMessageBox, name, static(name))
     yield shown

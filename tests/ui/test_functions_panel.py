@@ -88,14 +88,14 @@ def test_live_admin_user_error_data_confirmation_and_audit(qtbot, ctx, loop):
         # a mutation asks first; declining runs nothing and audits nothing
         job = s.store.scan("jobs", where="json_extract(doc,'$.status') = 'dead'", limit=1)[0]
         asked = []
-        panel.confirm = lambda kind, path, who: asked.append((kind, path, who)) or False
+        panel.confirm = lambda kind, path, who: asked.append((kind, path, who)) or None
         panel.function.setCurrentText("console:retryJob")
         panel.args.setPlainText('{"jobId": "%s", "reason": "test"}' % job["_id"])
         assert panel.kind.currentData() == "mutation"
         panel.last_result = None
         panel.run()
         assert asked == [("mutation", "console:retryJob", admin["_id"])] and panel.last_result is None
-        panel.confirm = lambda *a: True
+        panel.confirm = lambda *a: "customer asked for a rerun"
         panel.run()
         run_until(loop, lambda: not panel.running and panel.last_result is not None)
         assert panel.last_result.ok, panel.last_result.error
@@ -114,7 +114,8 @@ def test_live_admin_user_error_data_confirmation_and_audit(qtbot, ctx, loop):
         assert [(r.target, r.outcome) for r in rows] == [("console:setUserRoles", "error"),
                                                          ("console:retryJob", "success")]
         assert rows[1].actor == admin["_id"] and rows[1].deployment == s.url.rstrip("/")
-        assert panel.audit.count() == 2
+        assert console_audit.reason_of(rows[1]) == "customer asked for a rerun"  # the run's audit has its reason
+        assert panel.audit.count() == 2 and "customer asked for a rerun" in panel.audit.item(1).text()
     finally:
         finish(loop, ctx, qtbot, s, controller)
 
@@ -206,3 +207,30 @@ def test_acting_as_a_user_with_no_user_does_not_run_in_the_demo_either(qtbot, ct
     panel.run()
     wait_idle(qtbot, ctx)
     assert panel.last_result is None and "needs a user" in panel.result_head.text()
+
+
+def test_a_mutation_runs_only_with_a_reason(qtbot, ctx, loop, monkeypatch):
+    """The confirmation asks a reason for the console's audit: OK stays disabled until one is typed."""
+    from PySide6.QtWidgets import QDialogButtonBox, QInputDialog
+
+    s, controller = live_ctx(ctx)
+    try:
+        panel = make(qtbot, ctx)
+        seen = []
+
+        def answer(dialog):
+            ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+            seen.append(ok.isEnabled())
+            dialog.setTextValue("   ")
+            seen.append(ok.isEnabled())
+            dialog.setTextValue("rerun after the fix")
+            seen.append(ok.isEnabled())
+            return 1
+
+        monkeypatch.setattr(QInputDialog, "exec", answer)
+        assert panel.confirm("mutation", "console:retryJob", "admin") == "rerun after the fix"
+        assert seen == [False, False, True]
+        monkeypatch.setattr(QInputDialog, "exec", lambda dialog: 0)
+        assert panel.confirm("mutation", "console:retryJob", "admin") is None
+    finally:
+        finish(loop, ctx, qtbot, s, controller)

@@ -19,7 +19,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, qtbot, ctx):
     wait_idle(qtbot, ctx)
 
 
-def test_verify_then_replay_to_the_standin(qtbot, ctx, loop):
+def test_verify_then_replay_to_the_standin(qtbot, ctx, loop, no_modal_dialogs):
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
@@ -66,6 +66,17 @@ def test_verify_then_replay_to_the_standin(qtbot, ctx, loop):
         dialog.modes.button(0).setChecked(True)  # verbatim to another URL: Twilio's signature covers the URL
         dialog.update_notes()
         assert "signs the URL" in dialog.notes.text()
+        # To another machine: a confirmation that needs a reason; declined (the test conftest declines), nothing
+        # is sent or recorded.
+        dialog.target.setEditText("https://hooks.example.com/twilio")
+        dialog.send()
+        asked = no_modal_dialogs.pop()
+        assert asked.startswith("Replay to another machine") and "Reason (for the console's audit)" in asked
+        assert dialog.outcome.text() == "" and dialog.send_button.isEnabled()
+        wait_idle(qtbot, ctx)
+        with ctx.engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM replay_attempts WHERE delivery_id = :d"),
+                             {"d": delivery_id}).scalar() == 2
         dialog.reject()
     finally:
         window.close()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -36,7 +35,8 @@ from console.ui.context import AppContext
 from console.ui.empty import EmptyState
 from console.ui.format import local_time
 from console.ui.panel import Panel
-from console.ui.plain import esc, question
+from console.ui.plain import esc
+from console.ui.reason import ask_reason
 
 HISTORY_KEY = "functions/history"
 HISTORY_MAX = 30
@@ -54,6 +54,7 @@ class FunctionsPanel(Panel):
         self.last_result: R.RunResult | None = None
         self._tasks: set[asyncio.Future] = set()
         self.running = False
+        self._reason = ""  # the reason given for the mutation or action being run (its audit entry)
 
         self.mode_note = QLabel()
         self.mode_note.setTextFormat(Qt.TextFormat.PlainText)
@@ -270,12 +271,11 @@ class FunctionsPanel(Panel):
         return args
 
     # -- running ---------------------------------------------------------------------------------------
-    def confirm(self, kind: str, path: str, who: str) -> bool:
-        """Mutations and actions ask first (tests replace this)."""
-        answer = question(self, f"Run {kind}?",
-                          f"Run the {kind} {path} on {self.live.deployment.base} as {who}?\n\n"
-                          f"It may change data. The run is written to the console's audit.")
-        return answer == QMessageBox.StandardButton.Yes
+    def confirm(self, kind: str, path: str, who: str) -> str | None:
+        """Mutations and actions ask first, with a reason for the console's audit: the reason, or None when
+        the operator declined (tests replace this)."""
+        return ask_reason(self, f"Run {kind}?", f"Run the {kind} {path} on {self.live.deployment.base} as {who}? It "
+                          f"may change data.\n\nReason (written with the run to the console's audit):", f"Run {kind}")
 
     def run(self) -> None:
         path = self.function.currentText().strip()
@@ -298,9 +298,11 @@ class FunctionsPanel(Panel):
             self._audit(kind, path, args, "admin" if not who_text else who_text, "refused", refusal)
             self._show(R.RunResult(False, error=refusal))
             return
-        if kind != "query" and not self.confirm(kind, path, who_text or "admin"):
+        reason = self.confirm(kind, path, who_text or "admin") if kind != "query" else None
+        if kind != "query" and not reason:
             self._show_head("Not run.", "muted")
             return
+        self._reason = reason or ""
         self.remember(path)
         self._set_running(True)
         if not who_text:
@@ -330,6 +332,7 @@ class FunctionsPanel(Panel):
 
     def _run_live(self, kind: str, path: str, args: dict, identity: dict | None, who: str) -> None:
         http = self.live.client.http
+        reason = self._reason
         self._show_head(f"Running {path}…", "muted")
 
         async def go() -> None:
@@ -341,7 +344,7 @@ class FunctionsPanel(Panel):
             self._show(result)
             if kind != "query":
                 self._audit(kind, path, args, who, "success" if result.ok else "error",
-                            "" if result.ok else result.error)
+                            "" if result.ok else result.error, reason)
 
         self._spawn(go())
 
@@ -388,23 +391,23 @@ class FunctionsPanel(Panel):
         task.add_done_callback(self._tasks.discard)
 
     # -- the console's audit ------------------------------------------------------------------------
-    def _audit(self, kind: str, path: str, args: dict, actor: str, outcome: str, detail: str) -> None:
-        engine = self.ctx.engine
+    def _audit(self, kind: str, path: str, args: dict, actor: str, outcome: str, detail: str,
+               reason: str = "") -> None:
         deployment = self.live.deployment.base if self.live is not None else "demo"
 
-        def write() -> None:
-            with engine.begin() as conn:
-                console_audit.record(conn, deployment=deployment, actor=actor, action=f"run_{kind}", target=path,
-                                     args=args, outcome=outcome, detail=detail)
+        def write(conn) -> None:  # on the writer thread, as every write
+            console_audit.record(conn, deployment=deployment, actor=actor, action=f"run_{kind}", target=path,
+                                 args=args, outcome=outcome, detail=detail, reason=reason)
 
-        self.ctx.tasks.run(write, lambda _none: self.load_audit())
+        self.ctx.write(write, lambda _none: self.load_audit())
 
     def load_audit(self) -> None:
         def done(rows: list[console_audit.ActionRow]) -> None:
             self.audit.clear()
             for r in rows:
+                why = console_audit.reason_of(r)
                 self.audit.addItem(f"{local_time(r.at * 1000, seconds=True)}  {r.outcome:<8} {r.action[4:]} "
-                                   f"{r.target} as {r.actor} · {r.deployment}"
+                                   f"{r.target} as {r.actor} · {r.deployment}" + (f" · “{why}”" if why else "")
                                    + (f" · {r.detail.splitlines()[0][:120]}" if r.detail else ""))
 
         self.ctx.read(lambda conn: console_audit.recent(conn, 50), done)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -24,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from console.store.webhooks import DeliveryDetail
 from console.ui.context import AppContext
-from console.ui.plain import esc, question
+from console.ui.plain import esc
+from console.ui.reason import ask_reason
 from console.webhooks.replay import ReplayError, is_loopback, prepare, proxy_for, send
 from console.webhooks.reverify import delivery_of
 from console.webhooks.secrets import Secret, WebhookSecrets
@@ -127,11 +127,13 @@ class ReplayDialog(QDialog):
         except ReplayError as exc:
             self.outcome.setText(esc(exc))
             return
-        if not is_loopback(p.url):
-            answer = question(self, "Replay to another machine",
-                              f"Send this delivery to {p.url}? It leaves this machine"
-                              + (f", through the proxy {proxy_for(p.url)}." if proxy_for(p.url) else "."))
-            if answer != QMessageBox.StandardButton.Yes:
+        reason = ""
+        if not is_loopback(p.url):  # a real endpoint acts on it (messages, payments): confirmed, with a reason
+            reason = ask_reason(self, "Replay to another machine",
+                                f"Send this delivery to {p.url}? It leaves this machine"
+                                + (f", through the proxy {proxy_for(p.url)}." if proxy_for(p.url) else ".")
+                                + "\n\nReason (for the console's audit):", "Send") or ""
+            if not reason:
                 return
         self.send_button.setEnabled(False)
         self.outcome.setText("Sending…")
@@ -143,7 +145,7 @@ class ReplayDialog(QDialog):
         async def go() -> None:
             r = await send(self.client, p)
             outcome = await backend.record_replay(delivery_id, p.url, mode, r.status, r.latency_ms, r.excerpt,
-                                                  r.error, actor=who, deployment=deployment)
+                                                  r.error, actor=who, deployment=deployment, reason=reason)
             self.ctx.announce(outcome.changes)
             self.show_result(r)
 
