@@ -105,6 +105,17 @@ class DeploymentBand(QFrame):
 PRELOAD_AFTER_MS = 200  # after the first show: the first paint and the first panel's queries go first
 
 
+DEFAULT_SIZE = (1400, 860)
+
+
+def first_size(available: QSize | None) -> tuple[int, int]:
+    """The window's size before any is remembered: 1400x860, within the screen's free area (on a 1024x700
+    screen it opened with its right part off-screen)."""
+    if available is None or available.width() <= 0:
+        return DEFAULT_SIZE
+    return min(DEFAULT_SIZE[0], available.width()), min(DEFAULT_SIZE[1], available.height())
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, specs: list[PanelSpec] | None = None) -> None:
         super().__init__()
@@ -116,7 +127,7 @@ class MainWindow(QMainWindow):
         self.standin_replica = None  # its replica: removed when left or at quit
         self.setWindowTitle("Convex Ops Console")
         self.setWindowIcon(app_icon())
-        self.resize(1400, 860)
+        self.resize(*first_size(self.screen().availableGeometry().size() if self.screen() else None))
 
         self.nav = QListWidget()
         self.nav.setObjectName("panel-list")

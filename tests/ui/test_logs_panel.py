@@ -284,6 +284,10 @@ def test_the_request_link_is_on_screen_in_a_1024_px_window(qtbot, ctx):
     assert 0 <= header.sectionViewportPosition(REQUEST_COLUMN) and right <= panel.table.viewport().width()
     shown = [panel.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(header.count())]
     assert shown == ["Time", "Function", "Outcome", "Request", "Type", "Duration", "Message"]
+    delegate = panel.table.itemDelegate()  # the time and the request id are whole (they were cut)
+    row = next(i for i in range(panel.model.rowCount()) if panel.model.rows[i].request_id)
+    for col in (0, REQUEST_COLUMN):
+        assert not delegate.is_elided(panel.table, panel.model.index(row, col)), col
     panel.shutdown()
     window.close()
     wait_idle(qtbot, ctx)

@@ -167,3 +167,15 @@ def test_reset_demo_data_replaces_the_replica(qtbot, window, ctx, monkeypatch):
     wait_idle(qtbot, ctx)
     assert "2000 users" in window.counts_label.text().replace("\u202f", "")
     assert window.panels["users"].model.rowCount() == 200
+
+
+def test_the_first_window_fits_the_screen_it_opens_on():
+    """On a 1024x700 screen the first window was 1400x860, its right part off-screen."""
+    from PySide6.QtCore import QSize
+
+    from console.ui.main_window import DEFAULT_SIZE, first_size
+
+    assert first_size(QSize(1024, 700)) == (1024, 700)
+    assert first_size(QSize(1920, 1080)) == DEFAULT_SIZE
+    assert first_size(QSize(1366, 1000)) == (1366, 860)
+    assert first_size(None) == DEFAULT_SIZE

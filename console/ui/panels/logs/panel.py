@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from console.functionlogs import LogEntry, entry_text
 from console.store import loghistory as H
 from console.ui.context import AppContext
-from console.ui.elide import elide_cells
+from console.ui.elide import elide_cells, fit_column
 from console.ui.empty import EmptyState, no_match, quoted
 from console.ui.keys import search_leads_to
 from console.ui.format import count, local_time
@@ -114,6 +114,9 @@ class LogsPanel(Panel):
         header.setStretchLastSection(True)
         for col, width in enumerate([125, 70, 150, 90, 72, 120, 300]):
             self.table.setColumnWidth(col, width)
+        # The time (to the millisecond) and a request id (16 hex digits) whole: both were cut to "12-03 17:4…".
+        fit_column(self.table, 0, ["12-30 20:00:00.000", "08-28 08:08:08.888"], padding=12)
+        fit_column(self.table, REQUEST_COLUMN, ["0123456789abcdef", "8888888888888888", "dddddddddddddddd"], padding=12)
         # Shown as Time, Function, Outcome, Request, then Type, Duration, Message (the model's order is kept): at
         # 1024 px, beside the detail pane, the request link was behind the horizontal scroll bar.
         header.moveSection(header.visualIndex(REQUEST_COLUMN), header.visualIndex(3) + 1)
