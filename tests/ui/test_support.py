@@ -296,3 +296,24 @@ def test_a_user_opened_from_elsewhere_beyond_the_loaded_rows_leaves_no_other_use
         wait_idle(qtbot, ctx)
     rows = users.table.selectionModel().selectedRows()
     assert [users.model.row_at(r.row()).id for r in rows] == [far]
+
+
+def test_another_users_timeline_opens_at_their_newest_events(qtbot, window, ctx):
+    """The timeline kept the previous user's scroll position: the next user's newest events were out of view."""
+    window.resize(1024, 700)
+    first = busiest(ctx)
+    users = open_user(qtbot, window, first)
+    view = users.detail.timeline
+    users.detail.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.table.rowCount() > 0 and not view.loading, timeout=5000)
+    wait_idle(qtbot, ctx)
+    bar = view.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5000)  # laid out: more events than fit
+    bar.setValue(bar.maximum())
+    assert bar.value() > 0
+    second = one(ctx, "SELECT j.user_id FROM jobs j WHERE j.user_id IS NOT NULL AND j.user_id != :u "
+                      "GROUP BY j.user_id ORDER BY count(*) DESC LIMIT 1", u=first)[0]
+    open_user(qtbot, window, second)
+    qtbot.waitUntil(lambda: view.user_id == second and view.table.rowCount() > 0 and not view.loading, timeout=5000)
+    wait_idle(qtbot, ctx)
+    assert bar.value() == 0

@@ -38,6 +38,7 @@ class TimelineView(QWidget):
         self.ctx = ctx
         self.setObjectName("user-timeline")
         self.user_id: str | None = None
+        self._to_top = False
         self.events: list[Event] = []
         self.has_more = False
         self._stale = False
@@ -89,6 +90,7 @@ class TimelineView(QWidget):
         if user_id != self.user_id:
             self.events, self.has_more = [], False
             self.table.setRowCount(0)
+            self._to_top = True  # another user opens at their newest events, not where the last one was read
         self.user_id = user_id
         self._stale = True
         if self.isVisible():
@@ -114,6 +116,9 @@ class TimelineView(QWidget):
                 self.events, self.has_more = events, len(events) >= PAGE
                 self._fill()
                 self.empty.refresh()
+                if self._to_top:
+                    self._to_top = False
+                    self.table.scrollToTop()
 
         self._read.read(lambda conn: timeline(conn, user_id, limit=PAGE), done,
                         lambda exc: self.summary.setText(f"timeline failed: {exc}"))
