@@ -140,6 +140,15 @@ class Subscriptions:
                 pass
         self._set_mode("stopped")
 
+    def set_identity(self, identity: dict[str, Any] | None) -> None:
+        """Act as another user from now on. The session authenticates again from version 0 with the new
+        identity (a new socket re-sends the whole query set), so every value is the new user's."""
+        if identity == self.identity:
+            return
+        self.identity = identity
+        self.drop_connection()
+        self._wake.set()  # polling mode: read again now, as the new user
+
     def drop_connection(self) -> None:
         """Abort the socket as a network failure would (tests, and the app's "reconnect" action)."""
         if self._ws is not None and self._ws.transport is not None:

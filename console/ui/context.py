@@ -35,6 +35,7 @@ class AppContext(QObject):
     status_message = Signal(str)
     live_figures = Signal(str, object)  # a standing subscription's new value: (function path, value)
     sync_state = Signal(object)  # the shown replica's sync loop state (LoopState), live mode only
+    operator_changed = Signal()  # Settings chose another operator (who the console acts as)
     call_failed = Signal(object)  # a Refused: a console call the deployment refused or failed (its request id)
 
     def __init__(self, engine: Engine, replica_path: Path, settings: Settings, secrets: SecretStore,

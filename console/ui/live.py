@@ -56,6 +56,7 @@ class LiveController(QObject):
                                            poll=self._poll, poll_interval=interval,
                                            on_mode=self.subscription_mode.emit)
         self.figures: dict[str, Any] = {}  # the latest value of each standing subscription
+        self._figures_subscribed = False
         self.last_state: LoopState | None = None
         self.building = False  # a snapshot is being copied (first sync or resync), not yet caught up
         self._cancel: asyncio.Event | None = None
@@ -139,9 +140,15 @@ class LiveController(QObject):
         """The fallback when the deployment refuses the sync protocol: the same query over HTTP."""
         return await self.client.query(path, args, identity=self.identity(), cache=False)
 
+    def operator_changed(self) -> None:
+        """Settings chose another operator: the figures are watched as that user from now on."""
+        self.subscriptions.set_identity(self.identity())
+        self._subscribe_figures()
+
     def _subscribe_figures(self) -> None:
-        if self.identity() is None:
+        if self.identity() is None or self._figures_subscribed:
             return  # the contract's functions act as the operator: none chosen yet, nothing to watch
+        self._figures_subscribed = True
         for path in ("console:jobStats", "console:whoami"):
             self.subscriptions.subscribe(path, {}, lambda value, error, path=path: self._figure(path, value, error))
 

@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         for w in (self.failed_call, self.mode_label, self.operator_label, self.replica_label, self.counts_label):
             self.statusBar().addPermanentWidget(w)
         ctx.call_failed.connect(self.failed_call.show_failure)
+        ctx.operator_changed.connect(self.on_operator_changed)
         ctx.replica_replaced.connect(self.failed_call.clear)
         ctx.live_figures.connect(self.on_live_figure)
         ctx.status_message.connect(self.show_message)
@@ -355,6 +356,15 @@ class MainWindow(QMainWindow):
         inactive = "" if value.get("isActive", True) else " (deactivated)"
         self.operator_label.setText(f"Operator: {value.get('name') or value.get('email') or value.get('userId')}"
                                     f" · {roles}{inactive}")
+
+    def on_operator_changed(self) -> None:
+        """Another operator: the status bar says so at once (the deployment's answer follows through
+        console:whoami), and live mode watches the figures as that user."""
+        s = self.ctx.settings
+        if self.ctx.live is not None:
+            self.operator_label.setText(f"Operator: {s.operator_email} · checking…" if s.operator_user_id
+                                        else "Operator: none chosen (read-only)")
+            self.ctx.live.operator_changed()
 
     def open_quick_find(self) -> None:
         self.quick_find.popup()

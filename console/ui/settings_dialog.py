@@ -152,6 +152,7 @@ class SettingsDialog(QDialog):
             self.ctx.secrets.delete(DEPLOY_KEY)
         s.deployment_url = url
         s.on_demand_tables = [t.strip() for t in self.on_demand.text().split(",") if t.strip()]
+        operator_before = s.operator_user_id
         s.operator_user_id, s.operator_email = self.operator.currentData()
         s.operator_read_only = not s.operator_user_id
         s.theme = self.theme.currentData()
@@ -160,4 +161,6 @@ class SettingsDialog(QDialog):
         s.save()
         self.ctx.theme.set_preference(s.theme)
         self.ctx.status_message.emit("Settings saved")
+        if s.operator_user_id != operator_before:
+            self.ctx.operator_changed.emit()
         self.accept()

@@ -164,3 +164,30 @@ def test_a_console_call_the_deployment_refuses_leads_to_its_log_entries(qtbot, c
         assert not link.isVisible()
     finally:
         close(window, loop, qtbot, ctx, s)
+
+
+def test_choosing_another_operator_is_followed_by_the_status_bar_and_the_deployments_figures(qtbot, ctx, loop):
+    """The status bar kept the first operator after Settings chose another (the whoami subscription still
+    acted as the first), and Functions' "Run as" kept the first operator's id."""
+    s = standin()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        admin, support = (s.store.scan("users", where=f"json_extract(doc,'$.role') = '{role}'", limit=1)[0]
+                          for role in ("admin", "support"))
+        ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
+        controller = connect_live(window, Deployment(s.url, KEY))
+        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+        run_until(loop, lambda: admin["name"] in window.operator_label.text())
+        window.show_panel("functions")
+        functions = window.panels["functions"]
+        assert functions.user.text() == admin["_id"]
+        ctx.settings.operator_user_id, ctx.settings.operator_email = support["_id"], support["email"]
+        ctx.operator_changed.emit()  # what Settings' save does when the operator changed
+        assert "checking" in window.operator_label.text()
+        run_until(loop, lambda: support["name"] in window.operator_label.text())
+        assert "support" in window.operator_label.text() and functions.user.text() == support["_id"]
+        assert controller.figures["console:whoami"]["userId"] == support["_id"]
+    finally:
+        close(window, loop, qtbot, ctx, s)

@@ -83,6 +83,8 @@ class FunctionsPanel(Panel):
         self.user = QLineEdit(placeholderText="user _id or email")
         self.user.setEnabled(False)
         self.user.setText(ctx.operator_id() or "")
+        self._operator_shown = ctx.operator_id() or ""
+        ctx.operator_changed.connect(self._operator_changed)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.args = QPlainTextEdit("{}")
@@ -269,6 +271,13 @@ class FunctionsPanel(Panel):
         self.args_state.setText(f"✓ {len(args)} argument{'s' if len(args) != 1 else ''}")
         self.args_state.setStyleSheet(f"color: {self.ctx.theme.color('ok').name()}")
         return args
+
+    def _operator_changed(self) -> None:
+        """"Run as" follows the operator chosen in Settings, unless another user was typed there."""
+        typed = self.user.text().strip()
+        if not typed or typed == self._operator_shown:
+            self.user.setText(self.ctx.operator_id() or "")
+        self._operator_shown = self.ctx.operator_id() or ""
 
     # -- running ---------------------------------------------------------------------------------------
     def confirm(self, kind: str, path: str, who: str) -> str | None:
