@@ -171,3 +171,23 @@ def test_the_type_filter_shows_whole_type_names_and_keeps_its_width(qtbot, windo
     assert panel.type.sizeHint().width() == width
     panel.type.setCurrentIndex(panel.type.findData(longest))
     assert longest in panel.type.toolTip()
+
+
+def test_a_capped_deployment_count_gives_way_to_the_replicas_exact_one(qtbot, window, ctx, monkeypatch):
+    """console:jobStats caps each count (one query reads at most so many): "Succeeded 1 000+" and "All 2 800+"
+    stood over a list of 18 192. Past the cap the replica's exact count is shown; under it, the deployment's."""
+    from console.ui.format import count
+
+    panel = jobs_panel(window)
+    wait_idle(qtbot, ctx)
+    replica = dict(panel._replica_counts)
+    assert replica["succeeded"] > 1000
+    monkeypatch.setattr(ctx, "live", object())  # as when live: the deployment's figures apply
+    panel._live_counts = {"counts": {"succeeded": 1000, "dead": 3, "pending": 1000}, "capped": ["succeeded", "pending"]}
+    panel._show_counts()
+    labels = {b.property("state"): b.text() for b in panel.state_buttons.buttons()}
+    assert labels["succeeded"].endswith(f" {count(replica['succeeded'])}")  # exact, not "1 000+"
+    assert labels["dead"].endswith(" 3")  # the deployment's own, newer than the replica
+    pending = replica.get("pending", 0)
+    assert labels["pending"].endswith(f" {count(pending)}" if pending > 1000 else " 1\u202f000+")
+    monkeypatch.setattr(ctx, "live", None)
