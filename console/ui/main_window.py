@@ -428,15 +428,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     # -- alerts -------------------------------------------------------------------------------------------
-    def update_badges(self) -> None:
+    def update_badges(self, restyle: bool = False) -> None:
+        """A panel with unacknowledged alerts reads "Jobs ● 2" in the theme's danger colour. `restyle`: the
+        theme changed, so the colour is set again (it kept the old theme's red: 2.5-3:1 on the new background)."""
         book = self.alerts.book
         for i, spec in enumerate(self.specs):
             n = len(book.unacknowledged() if spec.key == "alerts" else book.unacknowledged(spec.key))
             item = self.nav.item(i)
             text = f"{spec.title}  ● {n}" if n else spec.title
-            if item.text() != text:
+            if item.text() != text or restyle:
                 item.setText(text)
-                item.setForeground(self.ctx.theme.color("danger") if n else self.nav.palette().text())
+                # No colour of our own without a badge: the item follows the palette, whatever the theme.
+                item.setData(Qt.ItemDataRole.ForegroundRole, self.ctx.theme.color("danger") if n else None)
 
     def notify(self, alerts: list) -> None:
         if not self.ctx.settings.alert_notifications or self.isActiveWindow():
@@ -458,6 +461,8 @@ class MainWindow(QMainWindow):
     def _restyle_nav(self, _dark: bool = False) -> None:
         for i, spec in enumerate(self.specs):
             self.nav.item(i).setIcon(self.ctx.theme.icon(spec.icon))
+        if getattr(self, "alerts", None) is not None:
+            self.update_badges(restyle=True)
 
     # -- status -------------------------------------------------------------------------------------
     def _update_mode(self) -> None:

@@ -37,6 +37,15 @@ def test_a_firing_rule_badges_its_panel_opens_its_jobs_and_acknowledge_quiets_it
         jobs_row = next(i for i, s in enumerate(w.specs) if s.key == "jobs")
         assert w.nav.item(jobs_row).text() == "Jobs  ● 1"
         assert w.nav.item(len(w.specs) - 1).text() == "Alerts  ● 1"
+        # The badge's red follows a theme switch (it kept the old theme's red on the new background).
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QColor
+
+        for preference in ("dark", "light"):
+            ctx.theme.set_preference(preference)
+            badge = w.nav.item(jobs_row).data(Qt.ItemDataRole.ForegroundRole)
+            assert badge is not None and QColor(badge) == ctx.theme.color("danger"), preference
+            assert w.nav.item(0).data(Qt.ItemDataRole.ForegroundRole) is None  # no badge: the palette's text
         w.show_panel("alerts")
         panel = w.panels["alerts"]
         assert panel.table.rowCount() == 1 and panel.table.item(0, 1).text() == "Stuck jobs"
