@@ -317,3 +317,17 @@ def test_another_users_timeline_opens_at_their_newest_events(qtbot, window, ctx)
     qtbot.waitUntil(lambda: view.user_id == second and view.table.rowCount() > 0 and not view.loading, timeout=5000)
     wait_idle(qtbot, ctx)
     assert bar.value() == 0
+
+
+def test_with_no_user_shown_nothing_acts_and_the_timeline_says_to_select_one(qtbot, window, ctx):
+    """After the list reloaded (a replica swap, a fresh sync) Deactivate… stayed enabled with no user shown and
+    the Timeline said "Nothing has happened to this user yet"."""
+    users = open_user(qtbot, window, busiest(ctx))
+    users.load_actor()
+    wait_idle(qtbot, ctx)
+    assert users.detail.active_button.isEnabled()
+    users.reload()
+    wait_idle(qtbot, ctx)
+    assert users.detail.detail is None and not users.detail.active_button.isEnabled()
+    assert not users.detail.end_sessions_button.isEnabled()
+    assert "Select a user" in users.detail.timeline._why_empty()

@@ -172,6 +172,8 @@ class UserDetailView(QWidget):
         self.copy_id.setEnabled(False)
         self.copy_email.setEnabled(False)
         self.end_sessions_button.setEnabled(False)
+        self.active_button.setEnabled(False)  # it stayed enabled with no user shown, and did nothing
+        self.active_button.setToolTip("Select a user first")
         self.timeline.set_user(None)
 
     # -- rendering ----------------------------------------------------------------------------------

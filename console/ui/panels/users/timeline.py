@@ -138,6 +138,8 @@ class TimelineView(QWidget):
 
     # -- showing ---------------------------------------------------------------------------------------
     def _why_empty(self) -> str:
+        if not self.user_id:
+            return "Select a user to see what happened to them, newest first."
         if self.events:
             return "Nothing of the kinds chosen: tick more kinds above to see the user's other events."
         return "Nothing has happened to this user yet: no messages, sessions, jobs, security events or audited changes."
