@@ -191,3 +191,13 @@ def test_a_capped_deployment_count_gives_way_to_the_replicas_exact_one(qtbot, wi
     pending = replica.get("pending", 0)
     assert labels["pending"].endswith(f" {count(pending)}" if pending > 1000 else " 1\u202f000+")
     monkeypatch.setattr(ctx, "live", None)
+
+
+def test_the_type_filter_shows_more_of_a_type_where_there_is_room(qtbot, window, ctx):
+    """At 1440 px the closed type filter cut every type to about ten characters ("billing.sy")."""
+    panel = jobs_panel(window)
+    window.resize(1024, 700)
+    wait_idle(qtbot, ctx)
+    narrow = panel.type.width()
+    window.resize(1440, 900)
+    qtbot.waitUntil(lambda: panel.type.width() > narrow + 60, timeout=3000)

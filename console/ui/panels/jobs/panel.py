@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressDialog,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -139,7 +140,11 @@ class JobsPanel(Panel):
         for w in (self.type, self.created, self.created_from, self.created_to, self.key_edit, self.id_edit,
                   self.user_edit):
             filters.addWidget(w)
-        filters.addWidget(self.text_edit, 1)
+        filters.addWidget(self.text_edit, 2)
+        # Where there is room (1440 px) the type filter grows with the search box and shows whole type names;
+        # at 1024 px it keeps its first-show width.
+        self.type.setSizePolicy(QSizePolicy.Policy.Expanding, self.type.sizePolicy().verticalPolicy())
+        filters.setStretchFactor(self.type, 1)
         self.error_group: tuple[str, str] | None = None  # (fingerprint, title) the table is filtered to
         self.group_chip = GroupChip()
         self.group_chip.cleared.connect(lambda: self.set_error_group(None))
