@@ -154,3 +154,12 @@ def test_cells_and_json_are_plain_text(engine):
     assert B.cell_text(None) == ""
     assert len(B.cell_text("x" * 500)) == 120
     assert json.loads(B.pretty({"b": 1, "a": {"$integer": "AQAAAAAAAAA="}})) == {"b": 1, "a": {"$integer": "AQAAAAAAAAA="}}
+
+
+def test_a_whole_float64_reads_as_the_dashboard_writes_it():
+    """Function answers decode Float64 as float: "retrying": 1000.0 and "opsVersion": 1.0 read oddly."""
+    from console.store.browse import pretty
+
+    text = pretty({"counts": {"retrying": 1000.0, "rate": 0.25}, "opsVersion": 1.0, "ids": [2.0, 3], "n": 7})
+    assert '"retrying": 1000,' in text and '"rate": 0.25' in text and '"opsVersion": 1,' in text
+    assert "2.0" not in text and '"n": 7' in text

@@ -311,4 +311,16 @@ def cell_text(value: Any, width: int = 120) -> str:
 
 
 def pretty(doc: Any) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
+    """A value as people read it. A whole Float64 is written without ".0", as the Convex dashboard writes it
+    (a function answered "retrying": 1000.0, "opsVersion": 1.0)."""
+    return json.dumps(_whole(doc), indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value

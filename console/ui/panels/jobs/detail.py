@@ -21,7 +21,7 @@ from console.domain import jobs as J
 from console.store.jobs import JobDetail
 from console.ui.context import AppContext
 from console.ui.elide import ElidedLabel, TokenBrowser, td, token, unbroken, words
-from console.ui.format import age, local_time
+from console.ui.format import age, local_time, whole
 
 STATUS_COLOUR = {"dead": "danger", "retrying": "warning", "succeeded": "ok", "running": "ok", "canceled": "muted",
                  "pending": "muted"}
@@ -133,8 +133,8 @@ class JobDetailView(QWidget):
             ("Status", f"<b style='color:{status_colour}'>{words(status)}</b>"),
             ("Job id", unbroken(f"<code>{token(j['id'], 34, 'middle')}</code>")),
             ("Idempotency key", unbroken(f"<code>{token(j['key'], 34, 'middle')}</code>") if j["key"] else ""),
-            ("Attempts", words(f"{J.budget_used(d.doc)} of {j['max_attempts']} automatic"
-                               + (f" ({j['attempts']} in all, {d.doc.get('manualRetries', 0)} manual retries)"
+            ("Attempts", words(f"{whole(J.budget_used(d.doc))} of {whole(j['max_attempts'])} automatic"
+                               + (f" ({whole(j['attempts'])} in all, {whole(d.doc.get('manualRetries', 0))} manual retries)"
                                   if d.doc.get("retryBase") else ""))),
             ("Next run", unbroken(token(local_time(j['next_run_at'], seconds=True)),
                                   token(age(j['next_run_at'], now_ms / 1000))) if j["next_run_at"] else "—"),
@@ -164,7 +164,7 @@ class JobDetailView(QWidget):
                 rows.append(("From webhook", f"delivery {token(dv['id'], 34, 'middle')} (not in the replica)"))
         fields = "".join(f"<tr><td width='28%'><b>{esc(k)}</b></td>{td(v)}</tr>" for k, v in rows if v)
         attempts = "".join(  # the attempt and its time stacked: three columns broke dates at 1024 px
-            f"<tr>{td(unbroken('#' + esc(e.get('attempt')), token(local_time(e.get('at'), seconds=True))) + logs_link(e))}"
+            f"<tr>{td(unbroken('#' + esc(whole(e.get('attempt'))), token(local_time(e.get('at'), seconds=True))) + logs_link(e))}"
             f"{td(words(e.get('error'), 28))}</tr>" for e in reversed(d.errors))
         errors = (f"<h3>Attempt errors ({len(d.errors)})</h3><table cellpadding='3' width='100%'>"
                   f"<tr><th align='left'>Attempt</th><th align='left'>Error</th></tr>"

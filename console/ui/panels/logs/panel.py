@@ -117,6 +117,7 @@ class LogsPanel(Panel):
         # The time (to the millisecond) and a request id (16 hex digits) whole: both were cut to "12-03 17:4…".
         fit_column(self.table, 0, ["12-30 20:00:00.000", "08-28 08:08:08.888"], padding=12)
         fit_column(self.table, REQUEST_COLUMN, ["0123456789abcdef", "8888888888888888", "dddddddddddddddd"], padding=12)
+        fit_column(self.table, 1, ["HttpAction", "Mutation", "Action", "Query"], padding=12)  # "HttpActi…"
         # Shown as Time, Function, Outcome, Request, then Type, Duration, Message (the model's order is kept): at
         # 1024 px, beside the detail pane, the request link was behind the horizontal scroll bar.
         header.moveSection(header.visualIndex(REQUEST_COLUMN), header.visualIndex(3) + 1)
