@@ -33,7 +33,9 @@ def _palette(dark: bool) -> QPalette:
     p.setColor(QPalette.ColorRole.Mid, mid)
     p.setColor(QPalette.ColorRole.Highlight, highlight)
     p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    p.setColor(QPalette.ColorRole.Link, highlight)
+    # Links on the dark base need a lighter blue than the selection: #4f7cff read at 4.0-4.4:1, under the
+    # 4.5:1 that text needs; #7c9dff is 6.4:1.
+    p.setColor(QPalette.ColorRole.Link, QColor("#7c9dff") if dark else highlight)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#8a8a94"))
     return p

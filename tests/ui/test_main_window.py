@@ -179,3 +179,26 @@ def test_the_first_window_fits_the_screen_it_opens_on():
     assert first_size(QSize(1920, 1080)) == DEFAULT_SIZE
     assert first_size(QSize(1366, 1000)) == (1366, 860)
     assert first_size(None) == DEFAULT_SIZE
+
+
+def test_text_colours_of_the_dark_theme_read_at_4_5_to_1_or_better():
+    """Links on the dark base read at 4.0-4.4:1 (the selection's blue): under WCAG's 4.5:1 for text."""
+    from PySide6.QtGui import QPalette
+
+    from console.ui.theme import _palette
+
+    def luminance(c):
+        f = [x / 255 for x in (c.red(), c.green(), c.blue())]
+        f = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in f]
+        return 0.2126 * f[0] + 0.7152 * f[1] + 0.0722 * f[2]
+
+    def contrast(a, b):
+        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    p = _palette(True)
+    for role in (QPalette.ColorRole.Link, QPalette.ColorRole.Text):
+        for ground in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+            assert contrast(p.color(role), p.color(ground)) >= 4.5, (role, ground)
+    # a placeholder is shown in an edit, on the base
+    assert contrast(p.color(QPalette.ColorRole.PlaceholderText), p.color(QPalette.ColorRole.Base)) >= 4.5
