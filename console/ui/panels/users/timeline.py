@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,7 +44,13 @@ class TimelineView(QWidget):
         self._read = ctx.latest()
 
         self.kind_buttons: dict[str, QToolButton] = {}
-        kinds = QGridLayout()  # two rows of toggles: one row of seven set the window's width past 1024 px
+        # Two rows of toggles (one row of seven set the window's width past 1024 px), each packed to the left: a
+        # grid lined them up in columns, leaving a gap after "Audit" as wide as "Invitations" below it.
+        kinds = QVBoxLayout()
+        rows = [QHBoxLayout(), QHBoxLayout()]
+        for row in rows:
+            row.setSpacing(4)
+            kinds.addLayout(row)
         for i, kind in enumerate(KINDS):
             b = QToolButton(text=LABELS[kind])
             b.setCheckable(True)
@@ -53,8 +58,9 @@ class TimelineView(QWidget):
             b.setObjectName(f"timeline-kind-{kind}")
             b.toggled.connect(lambda _on: self._fill())
             self.kind_buttons[kind] = b
-            kinds.addWidget(b, i // 4, i % 4)
-        kinds.setColumnStretch(4, 1)
+            rows[i // 4].addWidget(b)
+        for row in rows:
+            row.addStretch(1)
         self.summary = plain(QLabel())
         self.summary.setWordWrap(True)  # its own row: beside the kind toggles it widened the window
 
