@@ -114,16 +114,37 @@ def test_pages_of_the_history_are_keyset_and_complete(engine):
     with engine.begin() as c:
         H.add(c, entries)
     with engine.connect() as c:
-        seen, after = [], None
+        seen, keys, after = [], [], None
         while True:
             p = H.search(c, H.LogQuery(), after=after, limit=50)
             seen += [r.pk for r in p.rows]
+            keys += [(r.at, r.pk) for r in p.rows]
             if not p.has_more:
                 break
             after = p.cursor
-        assert len(seen) == len(set(seen)) == H.count(c) and seen == sorted(seen, reverse=True)
-        newer = H.since(c, H.LogQuery(), seen[5])
-        assert [r.pk for r in newer] == seen[:5]
+        assert len(seen) == len(set(seen)) == H.count(c) and keys == sorted(keys, reverse=True)  # in time order
+        newest = sorted(seen, reverse=True)
+        newer = H.since(c, H.LogQuery(), newest[5])
+        assert sorted(r.pk for r in newer) == sorted(newest[:5])
+
+
+def test_a_long_action_that_arrives_late_reads_in_time_order(engine):
+    """Newest first by time: an action that started at t and took a minute arrives after calls that started
+    later, and in arrival order it stood above them."""
+    from console.functionlogs import LogEntry
+
+    def entry(at, name, eid):
+        return LogEntry(at=at, kind="Completion", udf_type="Action", identifier=name, request_id=eid * 2,
+                        execution_id=eid, outcome="success", error="", lines=(), execution_ms=1.0, cached=False)
+
+    with engine.begin() as c:
+        H.add(c, [entry(100.0, "quick:a", "a1"), entry(101.0, "quick:b", "b1")])
+        H.add(c, [entry(40.0, "ai:slow", "c1")])  # arrives last, started first
+    with engine.connect() as c:
+        assert [r.identifier for r in H.search(c, H.LogQuery()).rows] == ["quick:b", "quick:a", "ai:slow"]
+        page = H.search(c, H.LogQuery(), limit=1)
+        rest = H.search(c, H.LogQuery(), after=page.cursor, limit=5)
+        assert [r.identifier for r in rest.rows] == ["quick:a", "ai:slow"]
 
 
 def test_demo_traffic_has_the_real_shape():

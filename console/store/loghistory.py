@@ -128,28 +128,30 @@ def _where(q: LogQuery) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def search(conn: Connection, q: LogQuery, after: int | None = None, limit: int = 200,
+def search(conn: Connection, q: LogQuery, after: tuple[float, int] | None = None, limit: int = 200,
            newer_than: int | None = None) -> LogPage:
-    """Newest first, keyset on pk (arrival order); `newer_than` keeps only entries that arrived after that pk."""
+    """Newest first by the entry's time, then by arrival (an action that ran a minute arrives after quicker
+    calls that started later: in arrival order it stood above them). Keyset `after`: the (time, pk) of the
+    last row shown. `newer_than` keeps only entries that arrived after that pk (the live tail)."""
     where, params = _where(q)
     params["limit"] = limit + 1
     if after is not None:
-        where.append("pk < :after")
-        params["after"] = after
+        where.append("(at < :after_at OR (at = :after_at AND pk < :after_pk))")
+        params["after_at"], params["after_pk"] = float(after[0]), int(after[1])
     if newer_than is not None:
         where.append("pk > :newer")
         params["newer"] = newer_than
     rows = conn.execute(text(
         "SELECT pk, at, kind, udf_type, identifier, component_path, request_id, execution_id, outcome, error, lines, "
-        f"execution_ms, cached FROM function_logs WHERE {' AND '.join(where)} ORDER BY pk DESC LIMIT :limit"),
+        f"execution_ms, cached FROM function_logs WHERE {' AND '.join(where)} ORDER BY at DESC, pk DESC LIMIT :limit"),
         params).all()
     more = len(rows) > limit
     out = [_row(r) for r in rows[:limit]]
-    return LogPage(out, more, out[-1].pk if out else None)
+    return LogPage(out, more, (out[-1].at, out[-1].pk) if out else None)
 
 
 def since(conn: Connection, q: LogQuery, newer_than: int, limit: int = 500) -> list[LogRow]:
-    """Entries that arrived after pk `newer_than` and match, newest first (the live tail)."""
+    """Entries that arrived after pk `newer_than` and match, newest first by time (the live tail)."""
     return search(conn, q, limit=limit, newer_than=newer_than).rows
 
 

@@ -291,3 +291,24 @@ def test_the_request_link_is_on_screen_in_a_1024_px_window(qtbot, ctx):
     panel.shutdown()
     window.close()
     wait_idle(qtbot, ctx)
+
+
+def test_an_entry_arriving_late_is_placed_at_its_time_and_the_reader_keeps_their_place(qtbot, ctx):
+    """The tail put every arrival on top, in arrival order: a long action that started a minute ago stood above
+    calls that started after it. Each arrival goes where its time puts it; rows above the reader are counted so
+    the view can keep the entries being read in place."""
+    from console.ui.panels.logs.model import LogsModel
+
+    def row(pk, at):
+        return H.LogRow(pk, at, "Completion", "Query", f"f:{pk}", "", f"r{pk}", f"e{pk}", "success", "", (), 1.0,
+                        False)
+
+    model = LogsModel(ctx)
+    model.beginResetModel()
+    model.rows = [row(10, 110.0), row(9, 100.0), row(8, 90.0), row(7, 80.0)]
+    model.endResetModel()
+    model.has_more = False
+    above = model.insert_in_time([row(11, 120.0), row(12, 95.0), row(13, 50.0), row(9, 100.0)], first_visible=2)
+    assert [r.pk for r in model.rows] == [11, 10, 9, 12, 8, 7, 13]  # time order; a known entry not twice
+    assert above == 2  # 11 and 12 went above the first row the reader saw (8, now at 4)
+    assert model.newest_pk() == 13

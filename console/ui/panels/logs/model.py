@@ -48,16 +48,37 @@ class LogsModel(PagedTableModel):
         pass  # newest first, always: a log reads in time order
 
     def newest_pk(self) -> int:
-        return self.rows[0].pk if self.rows else 0
+        """The last entry to arrive of those shown (not the top row: rows are in time order)."""
+        return max((r.pk for r in self.rows), default=0)
 
-    def prepend(self, rows: list[H.LogRow]) -> None:
-        """Entries newer than everything shown, newest first."""
-        rows = [r for r in rows if r.pk > self.newest_pk()]
-        if not rows:
-            return
-        self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
-        self.rows[0:0] = rows
-        self.endInsertRows()
+    def prepend(self, rows: list[H.LogRow]) -> int:
+        """Entries that arrived since, each at its place in time: most go on top, a late one (a long action
+        that started earlier) among the rows of its moment. Returns how many went above `first_visible`."""
+        return self.insert_in_time(rows, 0)
+
+    def insert_in_time(self, rows: list[H.LogRow], first_visible: int) -> int:
+        known = {r.pk for r in self.rows}
+        fresh = sorted((r for r in rows if r.pk not in known), key=lambda r: (r.at, r.pk), reverse=True)
+        if not fresh:
+            return 0
+        if not self.rows or (fresh[-1].at, fresh[-1].pk) > (self.rows[0].at, self.rows[0].pk):
+            # the usual case: everything is newer than the top row, one block on top
+            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self.rows[0:0] = fresh
+            self.endInsertRows()
+            return len(fresh)
+        above = 0
+        for r in sorted((r for r in rows if r.pk not in known), key=lambda r: (r.at, r.pk)):
+            # the first shown row older than this one: ours goes just before it (rows are newest first)
+            i = next((k for k, s in enumerate(self.rows) if (s.at, s.pk) < (r.at, r.pk)), len(self.rows))
+            if i == len(self.rows) and self.has_more:
+                continue  # older than everything loaded: its page is not loaded yet, it comes with it
+            self.beginInsertRows(QModelIndex(), i, i)
+            self.rows.insert(i, r)
+            self.endInsertRows()
+            if i <= first_visible + above:
+                above += 1
+        return above
 
     def display(self, r: H.LogRow, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:

@@ -251,12 +251,13 @@ class LogsPanel(Panel):
             bar = self.table.verticalScrollBar()
             at_top = bar.value() == 0
             before = self.model.rowCount()
-            self.model.prepend(rows)
+            first_visible = max(0, self.table.rowAt(0))
+            above = self.model.insert_in_time(rows, first_visible)
             inserted = self.model.rowCount() - before
             if self.matching is not None:
                 self.matching += inserted
-            if not at_top and inserted:  # keep the entries being read where they are
-                bar.setValue(bar.value() + inserted * self.table.verticalHeader().defaultSectionSize())
+            if not at_top and above:  # keep the entries being read where they are
+                bar.setValue(bar.value() + above * self.table.verticalHeader().defaultSectionSize())
             self._update_summary()
 
         self.ctx.read(lambda conn: H.since(conn, query, newest), done)
