@@ -92,14 +92,15 @@ class ChatLoader:
         self._inflight: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def close(self) -> None:
-        """Drop what is in flight (its results are not wanted); never waits for a read to finish."""
+    def close(self, wait: bool = False) -> None:
+        """Drop what is in flight (its results are not wanted). The GUI never waits for a read to finish;
+        `wait` (tests, a process about to end) waits for the loader's own threads to stop."""
         with self._lock:
             running = list(self._inflight.values())
         for future in running:
             future.cancel()
         if self._own is not None:
-            self._own.shutdown(wait=False, cancel_futures=True)
+            self._own.shutdown(wait=wait, cancel_futures=True)
 
     def _start(self, *args: Any) -> Any:
         if self._on_loop:

@@ -153,6 +153,11 @@ class ChatsPanel(Panel):
         self.view.setUniformItemSizes(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
+        # A conversation opened at its newest message stays there while its wrapped rows are laid out (their
+        # heights come in lazily, and the bottom moved away from the reader) and when the window is resized;
+        # scrolling up lets go.
+        self._stick_to_newest = False
+        self.view.verticalScrollBar().rangeChanged.connect(self._range_changed)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(6, 0, 0, 0)
@@ -325,6 +330,7 @@ class ChatsPanel(Panel):
     def _show(self, chat_id: str, page: MessagePage) -> None:
         self.messages.show_page(chat_id, page)
         self.view.scrollToBottom()
+        self._stick_to_newest = True
         self.last_open_ms = (time.perf_counter() - self.opened_at) * 1000
         if getattr(self, "_jump_to", None):
             self._jump(self._jump_to)
@@ -340,7 +346,12 @@ class ChatsPanel(Panel):
 
         self.ctx.read(lambda conn: chat_header(conn, chat_id), done)
 
+    def _range_changed(self, _low: int, high: int) -> None:
+        if self._stick_to_newest:
+            self.view.verticalScrollBar().setValue(high)
+
     def _scrolled(self, value: int) -> None:
+        self._stick_to_newest = value >= self.view.verticalScrollBar().maximum() - 4
         if value == 0 and self.messages.has_older and self.messages.messages and self.open_chat:
             before = self.messages.messages[0].created_at
             self.messages.has_older = False  # one older page at a time
