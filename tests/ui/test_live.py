@@ -83,18 +83,23 @@ def test_a_rejected_key_is_explained_in_the_dialog(qtbot, ctx, loop, production)
         close(window, loop, qtbot, ctx, s)
 
 
+def jobs_live_as_admin(window, s, ctx, loop):
+    """The window live on the stand-in `s`, acting as one of its admins, on the Jobs panel."""
+    admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
+    ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
+    controller = connect_live(window, Deployment(s.url, KEY))
+    run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
+    window.show_panel("jobs")
+    return admin, controller, window.panels["jobs"]
+
+
 def test_jobs_actions_reach_the_deployment_as_the_operator(qtbot, ctx, loop, production):
     s = standin(production=production)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()
     try:
-        admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
-        ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
-        controller = connect_live(window, Deployment(s.url, KEY))
-        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
-        window.show_panel("jobs")
-        panel = window.panels["jobs"]
+        admin, controller, panel = jobs_live_as_admin(window, s, ctx, loop)
         dead_button = next(b for b in panel.state_buttons.buttons() if b.property("state") == "dead")
         dead_button.setChecked(True)
         panel.apply_query()
@@ -137,12 +142,7 @@ def test_a_console_call_the_deployment_refuses_leads_to_its_log_entries(qtbot, c
         return 0
 
     try:
-        admin = s.store.scan("users", where="json_extract(doc,'$.role') = 'admin'", limit=1)[0]
-        ctx.settings.operator_user_id, ctx.settings.operator_email = admin["_id"], admin["email"]
-        controller = connect_live(window, Deployment(s.url, KEY))
-        run_until(loop, lambda: controller.last_state is not None and controller.last_state.status == "live")
-        window.show_panel("jobs")
-        panel = window.panels["jobs"]
+        admin, controller, panel = jobs_live_as_admin(window, s, ctx, loop)
         run_until(loop, lambda: panel.actor is not None)
         # A job the replica shows as retryable, which someone else has finished on the deployment meanwhile.
         job = s.store.scan("jobs", where="json_extract(doc,'$.status') = 'succeeded'", limit=1)[0]
