@@ -89,14 +89,13 @@ class LogTail(QObject):
                     conn.exec_driver_sql(traffic.INSERT, calls)
                 raw = logtraffic.tick(rng, now)
                 if seed and H.count(conn) == 0:
-                    raw = list(logtraffic.history(now)) + raw  # a first start: some hours of history
+                    # A first start: some hours of (sampled) history, then the live five minutes second by second
+                    # as a busy deployment logs them. Sampled per minute, an evening's live window was often
+                    # empty for minutes on end.
+                    live_from = now - LIVE_GAP_S
+                    raw = list(logtraffic.history(live_from)) + _ticks(rng, live_from, now) + raw
                 elif seed:
-                    t = _gap_start(conn, "function_logs", now)
-                    gap: list[dict] = []
-                    while t < now - 1:
-                        t += 1.0
-                        gap += logtraffic.tick(rng, t)
-                    raw = gap + raw
+                    raw = _ticks(rng, _gap_start(conn, "function_logs", now), now) + raw
                 entries = [parse_entry(e) for e in raw]
                 return H.add(conn, entries), {e.identifier for e in entries}
 
@@ -154,6 +153,16 @@ def _gap_start(conn: Any, table: str, now: float) -> float:
 
     newest = conn.execute(text(f"SELECT max(at) FROM {table}")).scalar()
     return max(now - LIVE_GAP_S, float(newest or 0.0))
+
+
+def _ticks(rng: Any, start: float, now: float) -> list[dict]:
+    """The demo's log traffic of each second from `start` to `now`."""
+    out: list[dict] = []
+    t = start
+    while t < now - 1:
+        t += 1.0
+        out += logtraffic.tick(rng, t)
+    return out
 
 
 def _storer(page: StreamPage) -> Any:

@@ -312,3 +312,22 @@ def test_an_entry_arriving_late_is_placed_at_its_time_and_the_reader_keeps_their
     assert [r.pk for r in model.rows] == [11, 10, 9, 12, 8, 7, 13]  # time order; a known entry not twice
     assert above == 2  # 11 and 12 went above the first row the reader saw (8, now at 4)
     assert model.newest_pk() == 13
+
+
+def test_a_first_start_at_a_quiet_hour_has_log_traffic_in_every_minute_of_the_live_window(qtbot, ctx, monkeypatch):
+    """The first start's history is sampled per minute: in an evening, minutes of the live five were empty, and
+    Call rates' Live (5 min) opened with holes (test_a_remembered_live_range_opens_on_traffic_in_the_demo failed
+    at 19:00 UTC and passed in the afternoon). The live window is filled second by second."""
+    import console.ui.logtail as T
+    from console.ui.logtail import LogTail
+
+    night = 1796000400.0 - 1796000400.0 % 86400 + 3 * 3600  # 03:00 UTC: the demo's quietest hours
+    monkeypatch.setattr(T.time, "time", lambda: night)
+    with ctx.engine.begin() as c:
+        c.exec_driver_sql("DELETE FROM function_logs")
+    tail = LogTail(ctx, seed=4)
+    tail._demo_batch()
+    wait_idle(qtbot, ctx)
+    with ctx.engine.connect() as c:
+        ats = [a for (a,) in c.exec_driver_sql("SELECT at FROM function_logs WHERE at >= ?", (night - 300,))]
+    assert {int((night - a) // 60) for a in ats} >= {0, 1, 2, 3, 4}, sorted(ats)[:5]
