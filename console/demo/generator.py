@@ -104,6 +104,11 @@ class _Writer:
             self.pending[key] = []  # type: ignore[index]
 
 
+def _inviters(org: dict) -> list[str]:
+    """Who may invite to an organization: its owners and admins."""
+    return [m for m, role in org["members"] if "owner" in role or "admin" in role]
+
+
 class DemoGenerator:
     def __init__(self, sizes: DemoSizes, seed: int, now_ms: int) -> None:
         self.sizes = sizes
@@ -269,7 +274,7 @@ class DemoGenerator:
                 yield "member", {"_id": self.ids.new(TABLE_NUMBERS["member"]), "_creationTime": created + sr.random(),
                                  "organizationId": org["id"], "userId": u["id"], "role": role, "createdAt": created}
         for org in self.orgs:
-            inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role]
+            inviters = _inviters(org)
             for _ in range(r.choice((0, 0, 1, 2, 3))):
                 if not inviters:
                     break
@@ -292,7 +297,7 @@ class DemoGenerator:
         ids = IdMinter(sr.getrandbits(64))
         by_id = {u["id"]: u for u in self.users}
         for org in self.orgs:
-            inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role]
+            inviters = _inviters(org)
             for member, role in org["members"]:
                 user = by_id.get(member)
                 if user is None or "owner" in role or not inviters or sr.random() > 0.5:
@@ -306,7 +311,7 @@ class DemoGenerator:
         customers = [u for u in self.users if u["role"] == "user" and u["active"]]
         for user in sr.sample(customers, k=min(len(customers), max(1, len(customers) // 25))):
             org = sr.choice(self.orgs) if self.orgs else None
-            inviters = [m for m, role in org["members"] if "owner" in role or "admin" in role] if org else []
+            inviters = _inviters(org) if org else []
             if org is None or not inviters or any(m == user["id"] for m, _ in org["members"]):
                 continue
             created = self.now - sr.randrange(6 * DAY)

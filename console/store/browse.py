@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from console.convex.ids import decode_id
+from console.domain.counts import whole
 from console.store.mapping import SPECS
 
 OPS = ("equals", "contains", "exists")
@@ -317,10 +318,8 @@ def pretty(doc: Any) -> str:
 
 
 def _whole(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
-        return int(value)
     if isinstance(value, dict):
         return {k: _whole(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_whole(v) for v in value]
-    return value
+    return whole(value)

@@ -22,19 +22,16 @@ class Failure(str):
     """A failure's text that remembers which request failed, through callbacks that take a message."""
 
     request_id: str | None = None
-    function: str | None = None
 
-    def __new__(cls, text: str, request_id: str | None = None, function: str | None = None) -> "Failure":
+    def __new__(cls, text: str, request_id: str | None = None) -> "Failure":
         out = super().__new__(cls, text)
-        out.request_id, out.function = request_id, function
+        out.request_id = request_id
         return out
 
 
 def failure(text: str, exc: BaseException) -> Failure:
-    """`text` about `exc`, keeping the request id of a refusal from the deployment."""
-    if isinstance(exc, Refused):
-        return Failure(text, exc.request_id, exc.function)
-    return Failure(text, getattr(exc, "request_id", None), getattr(exc, "path", None))
+    """`text` about `exc`, keeping the request id of a refusal from the deployment (or of a client error)."""
+    return Failure(text, getattr(exc, "request_id", None))
 
 
 def request_of(message: Any) -> str | None:

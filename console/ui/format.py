@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
 from console.domain import counts
 
@@ -45,10 +44,4 @@ def size(nbytes: int) -> str:
 
 
 count = counts.count  # one writing of counts for the panels and the Qt-free messages (console.backend)
-
-
-def whole(value: Any) -> Any:
-    """A whole number from a document as people write it: a deployment's Float64 2.0 is "2", not "2.0"."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+whole = counts.whole  # and of whole numbers, for the panels and the Data browser's JSON (console.store.browse)

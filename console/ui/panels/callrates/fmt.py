@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from console.domain import counts
+
 
 def number(v: float) -> str:
     """Three significant digits from 1 up, three decimals below (a legend's per-second figures: the chart's title
@@ -16,17 +18,12 @@ def number(v: float) -> str:
     if v == 0:
         return "0"
     if abs(v) >= 100:
-        return _grouped(f"{v:,.0f}")
+        return counts.count(round(v))
     if abs(v) >= 1:
         return f"{v:.3g}"
     if abs(v) < 0.0005:
         return "<0.001" if v > 0 else "-<0.001"
     return f"{v:.3f}"
-
-
-def _grouped(text: str) -> str:
-    """Thousands set apart as everywhere else in the app (console/domain/counts.py): "18 428", not "18,428"."""
-    return text.replace(",", "\u202f")
 
 
 def rate(v: float) -> str:
@@ -46,7 +43,7 @@ def ms(v: float) -> str:
 
 
 def count(n: float | None) -> str:
-    return "–" if n is None else _grouped(f"{n:,.0f}")
+    return "–" if n is None else counts.count(round(n))  # thousands as everywhere in the app: "18 428"
 
 
 def moment(t: float) -> str:

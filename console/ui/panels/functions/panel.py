@@ -54,7 +54,6 @@ class FunctionsPanel(Panel):
         self.last_result: R.RunResult | None = None
         self._tasks: set[asyncio.Future] = set()
         self.running = False
-        self._reason = ""  # the reason given for the mutation or action being run (its audit entry)
 
         self.mode_note = QLabel()
         self.mode_note.setTextFormat(Qt.TextFormat.PlainText)
@@ -311,11 +310,10 @@ class FunctionsPanel(Panel):
         if kind != "query" and not reason:
             self._show_head("Not run.", "muted")
             return
-        self._reason = reason or ""
         self.remember(path)
         self._set_running(True)
         if not who_text:
-            self._run_live(kind, path, args, None, "admin")
+            self._run_live(kind, path, args, None, "admin", reason or "")
             return
 
         def resolve(conn) -> dict | None:
@@ -331,7 +329,7 @@ class FunctionsPanel(Panel):
                 self._set_running(False)
                 self._show(R.RunResult(False, error=f"No user {who_text!r} in the replica: give a user _id or email."))
                 return
-            self._run_live(kind, path, args, identity, identity.get("email") or identity["subject"])
+            self._run_live(kind, path, args, identity, identity.get("email") or identity["subject"], reason or "")
 
         def failed(exc: BaseException) -> None:
             self._set_running(False)
@@ -339,9 +337,9 @@ class FunctionsPanel(Panel):
 
         self.ctx.read(resolve, resolved, failed)
 
-    def _run_live(self, kind: str, path: str, args: dict, identity: dict | None, who: str) -> None:
+    def _run_live(self, kind: str, path: str, args: dict, identity: dict | None, who: str, reason: str = "") -> None:
+        """`reason`: what the operator gave for a mutation or action (its audit entry)."""
         http = self.live.client.http
-        reason = self._reason
         self._show_head(f"Running {path}…", "muted")
 
         async def go() -> None:

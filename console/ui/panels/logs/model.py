@@ -51,12 +51,10 @@ class LogsModel(PagedTableModel):
         """The last entry to arrive of those shown (not the top row: rows are in time order)."""
         return max((r.pk for r in self.rows), default=0)
 
-    def prepend(self, rows: list[H.LogRow]) -> int:
-        """Entries that arrived since, each at its place in time: most go on top, a late one (a long action
-        that started earlier) among the rows of its moment. Returns how many went above `first_visible`."""
-        return self.insert_in_time(rows, 0)
-
     def insert_in_time(self, rows: list[H.LogRow], first_visible: int) -> int:
+        """Entries that arrived since, each at its place in time: most go on top, a late one (a long action
+        that started earlier) among the rows of its moment. Returns how many went above the row `first_visible`
+        (so the view can keep the reader's rows in place)."""
         known = {r.pk for r in self.rows}
         fresh = sorted((r for r in rows if r.pk not in known), key=lambda r: (r.at, r.pk), reverse=True)
         if not fresh:
@@ -68,7 +66,7 @@ class LogsModel(PagedTableModel):
             self.endInsertRows()
             return len(fresh)
         above = 0
-        for r in sorted((r for r in rows if r.pk not in known), key=lambda r: (r.at, r.pk)):
+        for r in reversed(fresh):  # oldest first
             # the first shown row older than this one: ours goes just before it (rows are newest first)
             i = next((k for k, s in enumerate(self.rows) if (s.at, s.pk) < (r.at, r.pk)), len(self.rows))
             if i == len(self.rows) and self.has_more:
