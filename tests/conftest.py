@@ -1,4 +1,5 @@
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -17,7 +18,10 @@ def private_home(tmp_path_factory, monkeypatch):
     """Every test gets its own settings/data directory: nothing touches the real home."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("OPS_CONSOLE_HOME", str(home))
-    return home
+    yield home
+    # Replicas a test made here (a stand-in's, a live connection's) are tens of MB: free them now, not at
+    # the end of the run (tmp_path_retention_policy only covers tmp_path).
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +36,6 @@ def demo_db_master(tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_db(demo_db_master, tmp_path) -> Path:
     """A private copy of the session's demo replica, free to modify."""
-    import shutil
-
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_db_master, path)
     return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,10 +61,14 @@ class StandinProcess:
         deadline = time.monotonic() + timeout
         while not ready.exists():
             if proc.poll() is not None:
-                raise StandinStartError(f"the stand-in stopped as it started (exit code {proc.returncode}): "
-                                        f"{_tail(folder / 'standin.log')}")
+                message = (f"the stand-in stopped as it started (exit code {proc.returncode}): "
+                           f"{_tail(folder / 'standin.log')}")
+                _remove(folder)
+                raise StandinStartError(message)
             if time.monotonic() > deadline:
                 proc.kill()
+                proc.wait(timeout=10)
+                _remove(folder)
                 raise StandinStartError(f"the stand-in was not ready after {timeout:.0f} s")
             await asyncio.sleep(0.05)
         return cls(ready.read_text(encoding="utf-8").strip(), key, proc, folder)
@@ -86,9 +91,12 @@ class StandinProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=timeout)
-        for p in self.folder.iterdir():
-            p.unlink(missing_ok=True)
-        self.folder.rmdir()
+        _remove(self.folder)
+
+
+def _remove(folder: Path) -> None:
+    """The child's folder holds only its log and ready file: nothing to keep once it has stopped."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _tail(path: Path, chars: int = 800) -> str:
