@@ -184,17 +184,13 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class ElidingDelegate(QStyledItemDelegate):
-    """Cells elided at the end, or in the middle for the columns given (endpoints, URLs); a cell that is elided
-    and has no tooltip of its own shows its full text as one."""
+    """Cells elided at the end; a cell that is elided and has no tooltip of its own shows its full text as one.
+    No initStyleOption override here: it would be a call into Python for every cell painted, which waits for
+    the GIL while sync threads hold it (MiddleElidingDelegate, for the columns that need it, pays that)."""
 
     def __init__(self, view: QAbstractItemView, middle: tuple[int, ...] = ()) -> None:
         super().__init__(view)
         self.middle = set(middle)
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:  # noqa: N802
-        super().initStyleOption(option, index)
-        if index.column() in self.middle:
-            option.textElideMode = Qt.TextElideMode.ElideMiddle
 
     def is_elided(self, view: QAbstractItemView, index: Index) -> bool:
         text = index.data(Qt.ItemDataRole.DisplayRole)
@@ -218,10 +214,23 @@ class ElidingDelegate(QStyledItemDelegate):
         return super().helpEvent(event, view, option, index)
 
 
+class MiddleElidingDelegate(ElidingDelegate):
+    """Cells elided in the middle (endpoints, URLs, emails keep both ends)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 def elide_cells(view: QAbstractItemView, middle: tuple[int, ...] = ()) -> ElidingDelegate:
-    """Install the eliding delegate on `view` (its table cells never wrap)."""
+    """Install the eliding delegates on `view` (its table cells never wrap): the `middle` columns elided in the
+    middle, the others at the end. Returns the view's default delegate."""
     delegate = ElidingDelegate(view, middle)
     view.setItemDelegate(delegate)
+    if middle:
+        in_middle = MiddleElidingDelegate(view, middle)
+        for column in middle:
+            view.setItemDelegateForColumn(column, in_middle)
     return delegate
 
 

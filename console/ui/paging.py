@@ -11,10 +11,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan, QPersistentModelIndex, Qt, Signal
 from sqlalchemy.engine import Connection
 
 from console.ui.context import AppContext
+from console.ui.rows_model import fill_roles
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -119,6 +120,9 @@ class PagedTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
 
     # -- Qt model -------------------------------------------------------------------------------------------
+    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:  # noqa: N802
+        fill_roles(self, index, roles)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QModelRoleDataSpan, QPersistentModelIndex, Qt
+
+
+def fill_roles(model: QAbstractTableModel, index: QModelIndex | QPersistentModelIndex,
+               roles: QModelRoleDataSpan) -> None:
+    """A model's multiData: the roles a delegate asks for a cell (seven when it paints one), answered by its
+    data() in one call from Qt. Each call from C++ into Python waits for the GIL, which sync threads hold,
+    so seven per cell were seven waits."""
+    for entry in roles:
+        value = model.data(index, entry.role())
+        if value is None:
+            entry.clearData()  # the delegate reuses its entries: the last cell's font would stay
+        else:
+            entry.setData(value)
 
 
 class RowsModel(QAbstractTableModel):
@@ -29,6 +42,9 @@ class RowsModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, roles: QModelRoleDataSpan) -> None:  # noqa: N802
+        fill_roles(self, index, roles)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)

@@ -30,10 +30,16 @@ def open_scrolled_to_bottom(qtbot, window, panel, user_id, wait=None):
     bar = panel.detail.body.verticalScrollBar()
     wait(lambda: bar.maximum() > 0)
 
+    settled = {"maximum": -1, "since": 0.0}
+
     def at_bottom_and_laid_out():  # the page lays out lazily: its height can still grow a little
+        # (No qtbot.wait in here: in the live test this runs inside a coroutine, and a nested event loop there
+        # made qasync step another task inside it, "Cannot enter into task".)
         bar.setValue(bar.maximum())
-        qtbot.wait(100)
-        return bar.value() == bar.maximum()
+        now = time.monotonic()
+        if bar.maximum() != settled["maximum"]:
+            settled.update(maximum=bar.maximum(), since=now)
+        return now - settled["since"] >= 0.1 and bar.value() == bar.maximum()
 
     wait(at_bottom_and_laid_out)
     return bar

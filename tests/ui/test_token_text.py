@@ -129,8 +129,11 @@ def test_delivery_title_never_widens_the_window(qtbot, ctx, window):
 
 
 def test_verdict_column_fits_every_verdict_and_cut_cells_show_their_full_text(qtbot, ctx, window):
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QStyleOptionViewItem
 
+    from console.ui.elide import MiddleElidingDelegate
     from console.ui.panels.webhooks.panel import VERDICT_TEXTS
 
     window.resize(1024, 700)
@@ -143,10 +146,13 @@ def test_verdict_column_fits_every_verdict_and_cut_cells_show_their_full_text(qt
     # ... and on screen, whole, at 1024 px, beside the event it judges
     assert 0 <= table.columnViewportPosition(4) and \
         table.columnViewportPosition(4) + table.columnWidth(4) <= table.viewport().width()
-    delegate = table.itemDelegate()
     table.setColumnWidth(6, 80)  # an endpoint column narrower than its URLs: elided in the middle, with a tooltip
     index = panel.model.index(0, 6)
-    assert delegate.is_elided(table, index) and 6 in delegate.middle
+    delegate = table.itemDelegateForIndex(index)
+    assert delegate.is_elided(table, index) and isinstance(delegate, MiddleElidingDelegate)
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, index)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
     table.setColumnWidth(6, 600)
     assert not delegate.is_elided(table, index)
 
