@@ -10,7 +10,7 @@ from typing import Any
 import platform
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         ctx.replica_replaced.connect(self.failed_call.clear)
         ctx.live_figures.connect(self.on_live_figure)
         ctx.status_message.connect(self.show_message)
+        self.statusBar().messageChanged.connect(self._message_changed)
 
         self._build_menus()
         self.nav.currentRowChanged.connect(self._on_nav)
@@ -425,7 +426,21 @@ class MainWindow(QMainWindow):
             panel.navigate(target)
 
     def show_message(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+        """A message for 8 s, elided to the room left of the permanent widgets ("Live · up to date", the
+        counts), where Qt cuts it without a sign; the whole message is the status bar's tooltip meanwhile."""
+        bar = self.statusBar()
+        permanent = [w for w in (self.failed_call, self.mode_label, self.operator_label, self.replica_label,
+                                 self.counts_label) if w.isVisible()]
+        right = min((w.geometry().left() for w in permanent), default=bar.width())
+        room = right - 16  # the message's own margin and the gap before the first permanent widget
+        shown = QFontMetrics(bar.font()).elidedText(message, Qt.TextElideMode.ElideRight, room) \
+            if room > 0 else message
+        bar.showMessage(shown, 8000)
+        bar.setToolTip(tip(message) if shown != message else "")
+
+    def _message_changed(self, text: str) -> None:
+        if not text:  # the message timed out or a menu's status tip replaced it
+            self.statusBar().setToolTip("")
 
     # -- alerts -------------------------------------------------------------------------------------------
     def update_badges(self, restyle: bool = False) -> None:

@@ -202,3 +202,27 @@ def test_text_colours_of_the_dark_theme_read_at_4_5_to_1_or_better():
             assert contrast(p.color(role), p.color(ground)) >= 4.5, (role, ground)
     # a placeholder is shown in an edit, on the base
     assert contrast(p.color(QPalette.ColorRole.PlaceholderText), p.color(QPalette.ColorRole.Base)) >= 4.5
+
+
+def test_a_long_status_message_is_elided_before_the_permanent_widgets_with_the_whole_as_tooltip(qtbot, window, ctx):
+    """A long message ran under "Demo · …" and the counts, cut without a sign, at 1024 px."""
+    from PySide6.QtGui import QFontMetrics
+
+    from console.ui.plain import tip
+
+    window.resize(1024, 700)
+    window.show()
+    qtbot.wait(50)
+    bar = window.statusBar()
+    long = "Retried 1 234 of 1 250 jobs of type sendWelcomeEmail; 16 were skipped because they finished meanwhile " \
+           "(reason: customer asked for the resend after the mail provider outage)"
+    ctx.status_message.emit(long)
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and long.startswith(shown[:-1])
+    right = min(w.geometry().left() for w in (window.mode_label, window.counts_label) if w.isVisible())
+    assert QFontMetrics(bar.font()).horizontalAdvance(shown) <= right
+    assert bar.toolTip() == tip(long)
+    ctx.status_message.emit("Settings saved")
+    assert bar.currentMessage() == "Settings saved" and bar.toolTip() == ""
+    bar.clearMessage()
+    assert bar.toolTip() == ""
