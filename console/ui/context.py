@@ -48,9 +48,6 @@ class AppContext(QObject):
         self.theme = theme
         self.tasks = tasks or TaskRunner(self)
         self.tasks.failed.connect(self.status_message)
-        from console.client.tls import warm
-
-        self.tasks.run(warm)  # a later connect builds no TLS context (a CA bundle load) on the GUI thread
         self.changes = ChangeBridge(self.tasks, self.data_changed.emit, self)
         self.changes.watch_file(replica_path)
         self.mode = self._read_mode()

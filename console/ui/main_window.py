@@ -215,10 +215,15 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(PRELOAD_AFTER_MS, self, self._preload)
 
     def _preload(self) -> None:
+        from console.client.tls import warm
         from console.ui.gc_guard import freeze_survivors
         from console.ui.preload import HEAVY, LIVE, panel_modules, preload
 
         if not self.ctx.tasks.closed:
+            # A later connect builds no TLS context (a CA bundle load) on the GUI thread. Not at start: its
+            # ~100 ms of imports on a worker took the GIL from building the window (Users' first rows on the
+            # large replica 183-202 ms with it there, 152-173 ms here).
+            self.ctx.tasks.run(warm)
             if preload(self.ctx.tasks, HEAVY + panel_modules(self.specs) + LIVE,
                        lambda _r: freeze_survivors()) is None:
                 freeze_survivors()

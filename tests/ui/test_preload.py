@@ -42,6 +42,29 @@ def test_the_window_preloads_pyqtgraph_and_every_panel_module_once_shown(qtbot, 
     wait_idle(qtbot, ctx)
 
 
+def test_the_tls_context_is_built_on_a_worker_once_the_window_is_up_not_while_it_is_built(qtbot, ctx, monkeypatch):
+    """Built at start (in AppContext), its CA bundle load and imports took the GIL from building the window: the
+    Users panel's first rows on the large replica came 30 ms later."""
+    import threading
+
+    import console.client.tls as tls
+    from console.ui.main_window import MainWindow
+
+    monkeypatch.setattr(tls, "_context", None)
+    built_on = []
+    real = tls.httpx.create_ssl_context
+    monkeypatch.setattr(tls.httpx, "create_ssl_context", lambda *a, **k: built_on.append(threading.current_thread())
+                        or real(*a, **k))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert tls._context is None
+    window.show()
+    qtbot.waitUntil(lambda: tls._context is not None, timeout=5000)
+    assert built_on and built_on[0] is not threading.main_thread()
+    window.close()
+    wait_idle(qtbot, ctx)
+
+
 def test_once_start_up_has_imported_everything_its_objects_leave_the_collector(qtbot, window, ctx):
     """Left in the collector's generations, start-up's objects (70,000 and more) were walked by a collection on
     the GUI thread during a deployment's first sync: a 20 to 60 ms freeze (tests/benchmarks/test_bench_gui_gap.py)."""
