@@ -203,9 +203,18 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if self.specs:
             self.nav.setCurrentRow(0)
-        self.alerts.start()
-        self.log_tail.start()
+        # Watching (the alert rules' queries, the demo's log batches) starts a moment after the window: at once,
+        # they competed with the first panel's first page for the GIL and the readers.
+        self._watching = False
+        self._closed = False
+        QTimer.singleShot(PRELOAD_AFTER_MS, self, self._start_watching)
         self._preloading = False
+
+    def _start_watching(self) -> None:
+        if not self._watching and not self._closed and not self.ctx.tasks.closed:
+            self._watching = True
+            self.alerts.start()
+            self.log_tail.start()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -564,6 +573,7 @@ class MainWindow(QMainWindow):
         state.sync()
         self.quick_find.close()
         self.demo_worker.stop()
+        self._closed = True
         self.alerts.stop()
         self.log_tail.stop()
         if self.tray is not None:

@@ -137,6 +137,10 @@ def test_logs_count_is_exact_not_page_plus(qtbot, ctx, window):
         with ctx.engine.connect() as c:
             return c.execute(text("SELECT count(*) FROM function_logs")).scalar()
 
+    from console.ui.panels.logs.model import LogsModel
+
+    # The demo's first log batch: the log tail starts a moment after the window (not to slow its first page).
+    qtbot.waitUntil(lambda: stored() > LogsModel.PAGE, timeout=20_000)
     before = stored()  # read before the panel counts: entries logged meanwhile may not have reached its list yet
     window.show_panel("logs")
     wait_idle(qtbot, ctx)
