@@ -188,9 +188,8 @@ class ElidingDelegate(QStyledItemDelegate):
     No initStyleOption override here: it would be a call into Python for every cell painted, which waits for
     the GIL while sync threads hold it (MiddleElidingDelegate, for the columns that need it, pays that)."""
 
-    def __init__(self, view: QAbstractItemView, middle: tuple[int, ...] = ()) -> None:
+    def __init__(self, view: QAbstractItemView) -> None:
         super().__init__(view)
-        self.middle = set(middle)
 
     def is_elided(self, view: QAbstractItemView, index: Index) -> bool:
         text = index.data(Qt.ItemDataRole.DisplayRole)
@@ -225,10 +224,10 @@ class MiddleElidingDelegate(ElidingDelegate):
 def elide_cells(view: QAbstractItemView, middle: tuple[int, ...] = ()) -> ElidingDelegate:
     """Install the eliding delegates on `view` (its table cells never wrap): the `middle` columns elided in the
     middle, the others at the end. Returns the view's default delegate."""
-    delegate = ElidingDelegate(view, middle)
+    delegate = ElidingDelegate(view)
     view.setItemDelegate(delegate)
     if middle:
-        in_middle = MiddleElidingDelegate(view, middle)
+        in_middle = MiddleElidingDelegate(view)
         for column in middle:
             view.setItemDelegateForColumn(column, in_middle)
     return delegate

@@ -162,7 +162,9 @@ class MainWindow(QMainWindow):
         self.counts_label = plain(QLabel())
         self.operator_label = plain(QLabel())  # live: who the console acts as, from console:whoami
         self.failed_call = FailedCallLink(ctx)  # the last console call the deployment refused: to its log entries
-        for w in (self.failed_call, self.mode_label, self.operator_label, self.replica_label, self.counts_label):
+        self.permanent = (self.failed_call, self.mode_label, self.operator_label, self.replica_label,
+                          self.counts_label)
+        for w in self.permanent:
             self.statusBar().addPermanentWidget(w)
         ctx.call_failed.connect(self.failed_call.show_failure)
         ctx.operator_changed.connect(self.on_operator_changed)
@@ -205,14 +207,12 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
         # Watching (the alert rules' queries, the demo's log batches) starts a moment after the window: at once,
         # they competed with the first panel's first page for the GIL and the readers.
-        self._watching = False
         self._closed = False
         QTimer.singleShot(PRELOAD_AFTER_MS, self, self._start_watching)
         self._preloading = False
 
     def _start_watching(self) -> None:
-        if not self._watching and not self._closed and not self.ctx.tasks.closed:
-            self._watching = True
+        if not self._closed and not self.ctx.tasks.closed:
             self.alerts.start()
             self.log_tail.start()
 
@@ -443,9 +443,7 @@ class MainWindow(QMainWindow):
         """A message for 8 s, elided to the room left of the permanent widgets ("Live · up to date", the
         counts), where Qt cuts it without a sign; the whole message is the status bar's tooltip meanwhile."""
         bar = self.statusBar()
-        permanent = [w for w in (self.failed_call, self.mode_label, self.operator_label, self.replica_label,
-                                 self.counts_label) if w.isVisible()]
-        right = min((w.geometry().left() for w in permanent), default=bar.width())
+        right = min((w.geometry().left() for w in self.permanent if w.isVisible()), default=bar.width())
         room = right - 16  # the message's own margin and the gap before the first permanent widget
         shown = QFontMetrics(bar.font()).elidedText(message, Qt.TextElideMode.ElideRight, room) \
             if room > 0 else message
